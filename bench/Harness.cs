@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Bench;
+
+/// <summary>One benchmark case family (e.g. "metrics", "dbscan"): runs its operations and records results.</summary>
+public interface IBenchCase
+{
+    /// <summary>The name used on the command line (<c>--cases</c>); the same as the anchor script's case names.</summary>
+    string Name { get; }
+
+    /// <summary>One line for <c>--help</c>.</summary>
+    string Description { get; }
+
+    /// <summary>Runs every operation of the case, recording each through <see cref="BenchContext.Record"/>.</summary>
+    void Run(BenchContext context);
+}
+
+/// <summary>Timing of one case: median over counted runs, as the anchor script reports it.</summary>
+public sealed record Timing(double MedianSeconds, double MinSeconds, int Runs, double[] TimesSeconds, double? WarmupSeconds);
+
+/// <summary>What a case sees: the input, the options and the way to time and record.</summary>
+public sealed class BenchContext
+{
+    private readonly List<JsonObject> _results = [];
+
+    /// <summary>The embedding file (float32 [n, d]).</summary>
+    public required string XPath { get; init; }
+
+    /// <summary>The embeddings, loaded once.</summary>
+    public required EmbeddingMatrix X { get; init; }
+
+    /// <summary>Folder of <see cref="XPath"/>, where the anchor data keeps its companions (labels, pairs, LSA matrices).</summary>
+    public string DataFolder => Path.GetDirectoryName(Path.GetFullPath(XPath))!;
+
+    /// <summary>The file name stem shared by a data set's files: "n10000_d512" for "n10000_d512_X.npy".</summary>
+    public string Stem
+    {
+        get
+        {
+            string name = Path.GetFileName(XPath);
+            return name.EndsWith("_X.npy", StringComparison.Ordinal) ? name[..^6] : Path.GetFileNameWithoutExtension(name);
+        }
+    }
+
+    /// <summary>Options from the command line (<c>--name value</c>), by name without dashes.</summary>
+    public required IReadOnlyDictionary<string, string> Options { get; init; }
+
+    /// <summary>Timed runs per operation (median reported).</summary>
+    public int Repeats { get; init; } = 3;
+
+    /// <summary>A first run shorter than this is an uncounted warm-up, as in the anchor script.</summary>
+    public double WarmupBelowSeconds { get; init; } = 5.0;
+
+    /// <summary>Where each record is printed as it is made.</summary>
+    public TextWriter Output { get; init; } = Console.Out;
+
+    /// <summary>Every record made so far.</summary>
+    public IReadOnlyList<JsonObject> Results => _results;
+
+    /// <summary>An option's value, or <paramref name="fallback"/> when it was not given.</summary>
+    public string Option(string name, string fallback) => Options.TryGetValue(name, out var v) ? v : fallback;
+
+    /// <summary>Runs <paramref name="run"/> until <see cref="Repeats"/> timed runs exist; returns the last result.</summary>
+    public (T Result, Timing Timing) Measure<T>(Func<T> run)
+    {
+        var sw = Stopwatch.StartNew();
+        T result = run();
+        double first = sw.Elapsed.TotalSeconds;
+        bool warm = first < WarmupBelowSeconds;
+        var times = new List<double>();
+        if (!warm) times.Add(first);
+        while (times.Count < Repeats)
+        {
+            sw.Restart();
+            result = run();
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        var sorted = times.Order().ToArray();
+        double median = sorted.Length % 2 == 1
+            ? sorted[sorted.Length / 2]
+            : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        return (result, new Timing(median, sorted[0], times.Count, [.. times], warm ? first : null));
+    }
+
+    /// <summary>Records one case result and prints it as one JSON line.</summary>
+    public void Record(string id, string caseName, JsonObject parameters, Timing timing, JsonObject summary)
+    {
+        var record = new JsonObject
+        {
+            ["id"] = id,
+            ["case"] = caseName,
+            ["impl"] = "LabelAssignment",
+            ["params"] = parameters,
+            ["median_s"] = Math.Round(timing.MedianSeconds, 6),
+            ["min_s"] = Math.Round(timing.MinSeconds, 6),
+            ["runs"] = timing.Runs,
+            ["times_s"] = new JsonArray(timing.TimesSeconds.Select(t => (JsonNode)Math.Round(t, 6)).ToArray()),
+            ["warmup_s"] = timing.WarmupSeconds is double w ? Math.Round(w, 6) : null,
+            ["summary"] = summary,
+            ["threads"] = Environment.ProcessorCount,
+            ["machine"] = Machine.Describe(),
+        };
+        _results.Add(record);
+        Output.WriteLine(record.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+        Output.Flush();
+    }
+}
+
+/// <summary>What the figures were measured on.</summary>
+public static class Machine
+{
+    private static string? _cpu;
+
+    /// <summary>CPU model, core count, OS and runtime, in one line.</summary>
+    public static string Describe()
+    {
+        _cpu ??= ReadCpuModel();
+        return $"{_cpu}; {Environment.ProcessorCount} cores; {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; .NET {Environment.Version}";
+    }
+
+    private static string ReadCpuModel()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name", StringComparison.Ordinal))
+                    return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}

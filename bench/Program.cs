@@ -1,0 +1,91 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LabelAssignment.Bench;
+using LabelAssignment.Data;
+
+// The benchmark harness. Two commands:
+//   run X.npy [--cases a,b] [--skip c] [--repeats 3] [--out FILE] [--<case option> VALUE ...]
+//       times the library on one embedding file, prints one JSON object per case, writes them all to FILE
+//       (default: <X without .npy>.dotnet.json).
+//   compare OURS.json ANCHORS.json
+//       joins our records with anchor_bench.py's by case id and prints time ratios (ours / theirs) and agreement.
+// bench/compare.sh runs both sides on the same files in one go.
+
+var cases = typeof(IBenchCase).Assembly.GetTypes()
+    .Where(t => typeof(IBenchCase).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+    .Select(t => (IBenchCase)Activator.CreateInstance(t)!)
+    .OrderBy(c => c.Name, StringComparer.Ordinal)
+    .ToList();
+
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine("usage: bench run X.npy [--cases a,b] [--skip c] [--repeats N] [--out FILE] [--option value ...]");
+    Console.WriteLine("       bench compare OURS.json ANCHORS.json [ANCHORS2.json ...]");
+    Console.WriteLine("cases:");
+    foreach (var c in cases) Console.WriteLine($"  {c.Name,-10} {c.Description}");
+    return 0;
+}
+
+try
+{
+    return args[0] switch
+    {
+        "run" => Run(args[1..]),
+        "compare" => Compare.Print(args[1..], Console.Out),
+        _ => throw new ArgumentException($"unknown command '{args[0]}'; expected 'run' or 'compare' (see --help)."),
+    };
+}
+catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException)
+{
+    Console.Error.WriteLine($"bench: {e.Message}");
+    return 2;
+}
+
+int Run(string[] rest)
+{
+    if (rest.Length == 0 || rest[0].StartsWith("--", StringComparison.Ordinal))
+        throw new ArgumentException("run needs the embedding file first: bench run X.npy [options].");
+    string xPath = rest[0];
+    var options = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (int i = 1; i < rest.Length; i++)
+    {
+        if (!rest[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= rest.Length)
+            throw new ArgumentException($"option '{rest[i]}' needs the form --name value.");
+        options[rest[i][2..]] = rest[++i];
+    }
+    var selected = options.TryGetValue("cases", out var names)
+        ? names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        : cases.Select(c => c.Name).ToArray();
+    var skip = options.TryGetValue("skip", out var skipNames)
+        ? skipNames.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet()
+        : [];
+    var unknown = selected.Concat(skip).Where(n => cases.All(c => c.Name != n)).ToList();
+    if (unknown.Count > 0)
+        throw new ArgumentException($"unknown case(s) {string.Join(", ", unknown)}; choose from {string.Join(", ", cases.Select(c => c.Name))}.");
+    int repeats = int.Parse(options.GetValueOrDefault("repeats", "3"), System.Globalization.CultureInfo.InvariantCulture);
+    if (repeats < 1)
+        throw new ArgumentException($"--repeats {repeats}: must be >= 1.");
+
+    var x = Npy.ReadMatrix(xPath);
+    Console.Error.WriteLine($"{xPath}: n={x.Count} d={x.Dimension}; {Machine.Describe()}");
+    var context = new BenchContext { XPath = xPath, X = x, Options = options, Repeats = repeats };
+    foreach (var c in cases.Where(c => selected.Contains(c.Name) && !skip.Contains(c.Name)))
+    {
+        Console.Error.WriteLine($"[{c.Name}]");
+        c.Run(context);
+    }
+    string outPath = options.GetValueOrDefault("out",
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(xPath))!, Path.GetFileNameWithoutExtension(xPath) + ".dotnet.json"));
+    var report = new JsonObject
+    {
+        ["tool"] = "LabelAssignment.Bench",
+        ["input"] = new JsonObject { ["x"] = Path.GetFullPath(xPath), ["shape"] = new JsonArray(x.Count, x.Dimension) },
+        ["machine"] = Machine.Describe(),
+        ["version"] = Assembly.GetExecutingAssembly().GetName().Version?.ToString(),
+        ["results"] = new JsonArray(context.Results.Select(r => (JsonNode)r.DeepClone()).ToArray()),
+    };
+    AtomicFile.WriteAllText(outPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    Console.Error.WriteLine($"wrote {outPath}");
+    return 0;
+}

@@ -1,0 +1,301 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Data;
+
+/// <summary>The parsed header of a .npy file: element type, layout, shape and where the data starts.</summary>
+/// <param name="Descr">numpy's type string, e.g. <c>&lt;f4</c>.</param>
+/// <param name="FortranOrder">True for column-major data (not supported for reading values).</param>
+/// <param name="Shape">Dimensions; empty for a 0-d array.</param>
+/// <param name="DataOffset">Byte offset of the first element.</param>
+/// <param name="Version">Format version as (major, minor).</param>
+public sealed record NpyHeader(string Descr, bool FortranOrder, int[] Shape, long DataOffset, (int Major, int Minor) Version)
+{
+    /// <summary>Number of elements (product of the shape; 1 for a 0-d array).</summary>
+    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
+/// <summary>An array read from a .npy file: the values in C order and the shape.</summary>
+public sealed record NpyArray<T>(T[] Data, int[] Shape) where T : unmanaged;
+
+/// <summary>
+/// Reads and writes numpy's .npy format (versions 1.0 to 3.0 on read; 1.0, or 2.0 when the header needs it, on
+/// write) so that embeddings, labels and cost matrices pass between this library and numpy/pandas unchanged.
+/// Supported element types: little-endian float32, float64, int32, int64; C order only.
+/// Corrupt files throw <see cref="InvalidDataException"/> naming the file.
+/// </summary>
+public static class Npy
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    // numpy pads the header so that the data starts on a multiple of 64 bytes, and leaves room for the first
+    // axis to grow to 21 digits (numpy/lib/format.py: ARRAY_ALIGN, GROWTH_AXIS_MAX_DIGITS).
+    private const int ArrayAlign = 64;
+    private const int GrowthAxisMaxDigits = 21;
+
+    /// <summary>The numpy type string of <typeparamref name="T"/> (little-endian).</summary>
+    public static string DescrOf<T>() where T : unmanaged =>
+        typeof(T) == typeof(float) ? "<f4"
+        : typeof(T) == typeof(double) ? "<f8"
+        : typeof(T) == typeof(int) ? "<i4"
+        : typeof(T) == typeof(long) ? "<i8"
+        : throw new NotSupportedException($"element type {typeof(T).Name} is not supported; use float, double, int or long.");
+
+    /// <summary>Reads only the header of <paramref name="path"/>.</summary>
+    public static NpyHeader ReadHeader(string path)
+    {
+        using var stream = OpenRead(path);
+        return ReadHeader(stream, path);
+    }
+
+    /// <summary>
+    /// Reads an array whose element type is exactly <typeparamref name="T"/>; any other type, Fortran order,
+    /// a bad magic or missing bytes throw <see cref="InvalidDataException"/> naming the file.
+    /// </summary>
+    public static NpyArray<T> Read<T>(string path) where T : unmanaged
+    {
+        string want = DescrOf<T>();
+        using var stream = OpenRead(path);
+        var header = ReadHeader(stream, path);
+        if (header.Descr != want)
+            throw new InvalidDataException(
+                $"{path}: element type '{header.Descr}' ({Describe(header.Descr)}); expected '{want}' ({Describe(want)}).");
+        return new NpyArray<T>(ReadData<T>(stream, header, path), header.Shape);
+    }
+
+    /// <summary>Reads a 2-D float32 array (float64 is narrowed to float32) as an <see cref="EmbeddingMatrix"/>.</summary>
+    public static EmbeddingMatrix ReadMatrix(string path)
+    {
+        using var stream = OpenRead(path);
+        var header = ReadHeader(stream, path);
+        if (header.Shape.Length != 2)
+            throw new InvalidDataException($"{path}: shape ({string.Join(", ", header.Shape)}) is not 2-D; expected (rows, dimension).");
+        if (header.Shape[1] == 0)
+            throw new InvalidDataException($"{path}: shape ({header.Shape[0]}, 0) has no columns; expected a dimension >= 1.");
+        float[] data = header.Descr switch
+        {
+            "<f4" => ReadData<float>(stream, header, path),
+            "<f8" => Array.ConvertAll(ReadData<double>(stream, header, path), v => (float)v),
+            _ => throw new InvalidDataException(
+                $"{path}: element type '{header.Descr}' ({Describe(header.Descr)}); expected '<f4' (float32) or '<f8' (float64)."),
+        };
+        return new EmbeddingMatrix(data, header.Shape[0], header.Shape[1]);
+    }
+
+    /// <summary>Reads a 1-D int32 or int64 array (int64 must fit in int32) as labels or ids.</summary>
+    public static int[] ReadLabels(string path)
+    {
+        using var stream = OpenRead(path);
+        var header = ReadHeader(stream, path);
+        if (header.Shape.Length != 1)
+            throw new InvalidDataException($"{path}: shape ({string.Join(", ", header.Shape)}) is not 1-D; expected (n,).");
+        return ToInt32(stream, header, path);
+    }
+
+    /// <summary>Reads a 2-D float64 array (float32 is widened), e.g. a cost matrix, as (values, rows, columns).</summary>
+    public static (double[] Data, int Rows, int Columns) ReadFloat64Matrix(string path)
+    {
+        using var stream = OpenRead(path);
+        var header = ReadHeader(stream, path);
+        if (header.Shape.Length != 2)
+            throw new InvalidDataException($"{path}: shape ({string.Join(", ", header.Shape)}) is not 2-D; expected (rows, columns).");
+        double[] data = header.Descr switch
+        {
+            "<f8" => ReadData<double>(stream, header, path),
+            "<f4" => Array.ConvertAll(ReadData<float>(stream, header, path), v => (double)v),
+            _ => throw new InvalidDataException(
+                $"{path}: element type '{header.Descr}' ({Describe(header.Descr)}); expected '<f8' (float64) or '<f4' (float32)."),
+        };
+        return (data, header.Shape[0], header.Shape[1]);
+    }
+
+    /// <summary>Reads a 2-D int32 or int64 array (e.g. label pairs of shape (2, n)) as int32 values and the shape.</summary>
+    public static NpyArray<int> ReadInt32Array(string path)
+    {
+        using var stream = OpenRead(path);
+        var header = ReadHeader(stream, path);
+        return new NpyArray<int>(ToInt32(stream, header, path), header.Shape);
+    }
+
+    /// <summary>Writes <paramref name="data"/> with the given C-order <paramref name="shape"/> atomically.</summary>
+    public static void Write<T>(string path, ReadOnlySpan<T> data, params int[] shape) where T : unmanaged
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(shape);
+        long count = 1;
+        foreach (int s in shape)
+        {
+            if (s < 0)
+                throw new ArgumentOutOfRangeException(nameof(shape), s, "every dimension must be >= 0.");
+            count *= s;
+        }
+        if (count != data.Length)
+            throw new ArgumentException(
+                $"shape ({string.Join(", ", shape)}) holds {count} values but data has {data.Length}.", nameof(shape));
+        byte[] header = BuildHeader(DescrOf<T>(), shape);
+        byte[] bytes = MemoryMarshal.AsBytes(data).ToArray();
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("writing .npy on a big-endian machine is not supported.");
+        AtomicFile.Write(path, s =>
+        {
+            s.Write(header);
+            s.Write(bytes);
+        });
+    }
+
+    /// <summary>Writes a 1-D array.</summary>
+    public static void Write<T>(string path, T[] data) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        Write(path, (ReadOnlySpan<T>)data, data.Length);
+    }
+
+    /// <summary>Writes an embedding matrix as float32 (rows, dimension).</summary>
+    public static void Write(string path, EmbeddingMatrix matrix)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        Write(path, (ReadOnlySpan<float>)matrix.Data, matrix.Count, matrix.Dimension);
+    }
+
+    /// <summary>The exact header bytes numpy 1.24+ writes for this type and shape (version 1.0 unless too long).</summary>
+    internal static byte[] BuildHeader(string descr, int[] shape)
+    {
+        string shapeText = shape.Length switch
+        {
+            0 => "()",
+            1 => $"({shape[0]},)",
+            _ => "(" + string.Join(", ", shape) + ")",
+        };
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        if (shape.Length > 0)
+            dict += new string(' ', Math.Max(0, GrowthAxisMaxDigits - shape[0].ToString(CultureInfo.InvariantCulture).Length));
+        foreach (var (major, lengthBytes) in new[] { (1, 2), (2, 4) })
+        {
+            int hlen = dict.Length + 1; // + '\n'
+            int pad = ArrayAlign - ((Magic.Length + 2 + lengthBytes + hlen) % ArrayAlign);
+            if (pad == ArrayAlign) pad = 0;
+            int total = hlen + pad;
+            if (lengthBytes == 2 && total > ushort.MaxValue)
+                continue;
+            var result = new byte[Magic.Length + 2 + lengthBytes + total];
+            Magic.CopyTo(result, 0);
+            result[6] = (byte)major;
+            result[7] = 0;
+            if (lengthBytes == 2)
+                BinaryPrimitives.WriteUInt16LittleEndian(result.AsSpan(8), (ushort)total);
+            else
+                BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(8), (uint)total);
+            int at = Magic.Length + 2 + lengthBytes;
+            Encoding.ASCII.GetBytes(dict, result.AsSpan(at));
+            result.AsSpan(at + dict.Length, pad).Fill((byte)' ');
+            result[^1] = (byte)'\n';
+            return result;
+        }
+        throw new ArgumentException("the header is too long for the .npy format.", nameof(shape));
+    }
+
+    private static FileStream OpenRead(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such .npy file.", path);
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+    }
+
+    private static readonly Regex DescrRx = new(@"'descr'\s*:\s*'([^']*)'", RegexOptions.CultureInvariant);
+    private static readonly Regex FortranRx = new(@"'fortran_order'\s*:\s*(True|False)", RegexOptions.CultureInvariant);
+    private static readonly Regex ShapeRx = new(@"'shape'\s*:\s*\(([^)]*)\)", RegexOptions.CultureInvariant);
+
+    private static NpyHeader ReadHeader(Stream stream, string path)
+    {
+        Span<byte> prefix = stackalloc byte[12];
+        int got = stream.ReadAtLeast(prefix[..8], 8, throwOnEndOfStream: false);
+        if (got < 8 || !prefix[..6].SequenceEqual(Magic))
+            throw new InvalidDataException($"{path}: not a .npy file (the first 6 bytes are not \\x93NUMPY).");
+        int major = prefix[6], minor = prefix[7];
+        if (major is < 1 or > 3 || minor != 0)
+            throw new InvalidDataException($"{path}: .npy format version {major}.{minor} is not supported; expected 1.0, 2.0 or 3.0.");
+        int lengthBytes = major == 1 ? 2 : 4;
+        if (stream.ReadAtLeast(prefix.Slice(8, lengthBytes), lengthBytes, throwOnEndOfStream: false) < lengthBytes)
+            throw new InvalidDataException($"{path}: truncated at byte 8: the header length is missing.");
+        long headerLength = lengthBytes == 2
+            ? BinaryPrimitives.ReadUInt16LittleEndian(prefix[8..])
+            : BinaryPrimitives.ReadUInt32LittleEndian(prefix[8..]);
+        long dataOffset = 8 + lengthBytes + headerLength;
+        if (headerLength > 1 << 24 || dataOffset > stream.Length)
+            throw new InvalidDataException($"{path}: truncated: the header claims {headerLength} bytes but the file has {stream.Length}.");
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        string text = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
+
+        var descr = DescrRx.Match(text);
+        var fortran = FortranRx.Match(text);
+        var shape = ShapeRx.Match(text);
+        if (!descr.Success || !fortran.Success || !shape.Success)
+            throw new InvalidDataException($"{path}: malformed .npy header {text.Trim()}: expected 'descr', 'fortran_order' and 'shape'.");
+        var dims = new List<int>();
+        foreach (string part in shape.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            string digits = part.TrimEnd('L'); // Python 2 wrote longs as 10L
+            if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int dim))
+                throw new InvalidDataException($"{path}: shape entry '{part}' is not a dimension this reader supports (0 to {int.MaxValue}).");
+            dims.Add(dim);
+        }
+        var header = new NpyHeader(descr.Groups[1].Value, fortran.Groups[1].Value == "True", [.. dims], dataOffset, (major, minor));
+        if (header.FortranOrder && dims.Count > 1)
+            throw new InvalidDataException($"{path}: Fortran (column-major) order is not supported; save with np.ascontiguousarray first.");
+        return header;
+    }
+
+    private static T[] ReadData<T>(Stream stream, NpyHeader header, string path) where T : unmanaged
+    {
+        int size = Marshal.SizeOf<T>();
+        long count = header.ElementCount;
+        if (count > Array.MaxLength)
+            throw new InvalidDataException($"{path}: {count} elements is more than one array can hold.");
+        long need = header.DataOffset + count * size;
+        if (stream.Length < need)
+            throw new InvalidDataException(
+                $"{path}: truncated: shape ({string.Join(", ", header.Shape)}) of '{header.Descr}' needs {need} bytes; the file has {stream.Length} (data ends at offset {stream.Length}).");
+        var data = new T[count];
+        stream.Position = header.DataOffset;
+        stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
+        return data;
+    }
+
+    private static int[] ToInt32(Stream stream, NpyHeader header, string path)
+    {
+        switch (header.Descr)
+        {
+            case "<i4":
+                return ReadData<int>(stream, header, path);
+            case "<i8":
+                var wide = ReadData<long>(stream, header, path);
+                var narrow = new int[wide.Length];
+                for (int i = 0; i < wide.Length; i++)
+                {
+                    if (wide[i] is < int.MinValue or > int.MaxValue)
+                        throw new InvalidDataException($"{path}: value {wide[i]} at index {i} does not fit in int32.");
+                    narrow[i] = (int)wide[i];
+                }
+                return narrow;
+            default:
+                throw new InvalidDataException(
+                    $"{path}: element type '{header.Descr}' ({Describe(header.Descr)}); expected '<i4' (int32) or '<i8' (int64).");
+        }
+    }
+
+    private static string Describe(string descr) => descr switch
+    {
+        "<f4" => "little-endian float32",
+        "<f8" => "little-endian float64",
+        "<i4" => "little-endian int32",
+        "<i8" => "little-endian int64",
+        _ when descr.StartsWith('>') => "big-endian, not supported",
+        _ => "not supported",
+    };
+}
