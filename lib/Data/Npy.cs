@@ -15,8 +15,18 @@ namespace LabelAssignment.Data;
 /// <param name="Version">Format version as (major, minor).</param>
 public sealed record NpyHeader(string Descr, bool FortranOrder, int[] Shape, long DataOffset, (int Major, int Minor) Version)
 {
-    /// <summary>Number of elements (product of the shape; 1 for a 0-d array).</summary>
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    /// <summary>Number of elements (product of the shape; 1 for a 0-d array; long.MaxValue if it would overflow).</summary>
+    public long ElementCount
+    {
+        get
+        {
+            if (Shape.Contains(0)) return 0;
+            long count = 1;
+            foreach (int s in Shape)
+                count = count > long.MaxValue / s ? long.MaxValue : count * s;
+            return count;
+        }
+    }
 }
 
 /// <summary>An array read from a .npy file: the values in C order and the shape.</summary>
@@ -72,6 +82,9 @@ public static class Npy
     {
         using var stream = OpenRead(path);
         var header = ReadHeader(stream, path);
+        if (header.Descr is not ("<f4" or "<f8"))
+            throw new InvalidDataException(
+                $"{path}: element type '{header.Descr}' ({Describe(header.Descr)}); expected '<f4' (float32) or '<f8' (float64).");
         if (header.Shape.Length != 2)
             throw new InvalidDataException($"{path}: shape ({string.Join(", ", header.Shape)}) is not 2-D; expected (rows, dimension).");
         if (header.Shape[1] == 0)
@@ -91,6 +104,9 @@ public static class Npy
     {
         using var stream = OpenRead(path);
         var header = ReadHeader(stream, path);
+        if (header.Descr is not ("<i4" or "<i8"))
+            throw new InvalidDataException(
+                $"{path}: element type '{header.Descr}' ({Describe(header.Descr)}); expected '<i4' (int32) or '<i8' (int64).");
         if (header.Shape.Length != 1)
             throw new InvalidDataException($"{path}: shape ({string.Join(", ", header.Shape)}) is not 1-D; expected (n,).");
         return ToInt32(stream, header, path);
@@ -121,30 +137,50 @@ public static class Npy
         return new NpyArray<int>(ToInt32(stream, header, path), header.Shape);
     }
 
-    /// <summary>Writes <paramref name="data"/> with the given C-order <paramref name="shape"/> atomically.</summary>
-    public static void Write<T>(string path, ReadOnlySpan<T> data, params int[] shape) where T : unmanaged
+    /// <summary>
+    /// Writes <paramref name="data"/> with the given C-order <paramref name="shape"/> atomically, with exactly the
+    /// header numpy writes for the same array (format 1.0, or 2.0 when the header needs more than 65535 bytes).
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty path, a negative dimension, or a shape whose element count
+    /// is not <c>data.Length</c>; the message names the parameter and the values.</exception>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double, int or long.</exception>
+    public static unsafe void Write<T>(string path, ReadOnlySpan<T> data, params int[] shape) where T : unmanaged
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(shape);
+        string descr = DescrOf<T>();
         long count = 1;
-        foreach (int s in shape)
+        for (int i = 0; i < shape.Length; i++)
         {
-            if (s < 0)
-                throw new ArgumentOutOfRangeException(nameof(shape), s, "every dimension must be >= 0.");
-            count *= s;
+            if (shape[i] < 0)
+                throw new ArgumentOutOfRangeException(nameof(shape), shape[i],
+                    $"shape[{i}] = {shape[i]} in shape ({string.Join(", ", shape)}); every dimension must be >= 0.");
+            count = count > long.MaxValue / Math.Max(shape[i], 1) ? long.MaxValue : count * shape[i];
         }
+        if (count != data.Length && shape.Length == 0)
+            throw new ArgumentException(
+                $"shape () is 0-d (one value) but data has {data.Length} values; pass the shape, e.g. ({data.Length}) for 1-D.",
+                nameof(shape));
         if (count != data.Length)
             throw new ArgumentException(
-                $"shape ({string.Join(", ", shape)}) holds {count} values but data has {data.Length}.", nameof(shape));
-        byte[] header = BuildHeader(DescrOf<T>(), shape);
-        byte[] bytes = MemoryMarshal.AsBytes(data).ToArray();
+                $"shape ({string.Join(", ", shape)}) holds {(count == long.MaxValue ? "more than 2^63" : count.ToString(CultureInfo.InvariantCulture))} values but data has {data.Length}; expected equal counts.",
+                nameof(shape));
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("writing .npy on a big-endian machine is not supported.");
-        AtomicFile.Write(path, s =>
+        byte[] header = BuildHeader(descr, shape);
+        long byteCount = (long)data.Length * sizeof(T);
+        // Pin instead of copying: an embedding file can be hundreds of MB; the write is synchronous, so the
+        // pointer stays valid for the whole callback.
+        fixed (T* pointer = data)
         {
-            s.Write(header);
-            s.Write(bytes);
-        });
+            nint address = (nint)pointer;
+            AtomicFile.Write(path, s =>
+            {
+                s.Write(header);
+                for (long at = 0; at < byteCount; at += 1 << 30)
+                    s.Write(new ReadOnlySpan<byte>((byte*)address + at, (int)Math.Min(1 << 30, byteCount - at)));
+            });
+        }
     }
 
     /// <summary>Writes a 1-D array.</summary>
@@ -176,8 +212,8 @@ public static class Npy
         foreach (var (major, lengthBytes) in new[] { (1, 2), (2, 4) })
         {
             int hlen = dict.Length + 1; // + '\n'
+            // As numpy's _wrap_header: an already aligned header still gets a full ArrayAlign spaces, never 0.
             int pad = ArrayAlign - ((Magic.Length + 2 + lengthBytes + hlen) % ArrayAlign);
-            if (pad == ArrayAlign) pad = 0;
             int total = hlen + pad;
             if (lengthBytes == 2 && total > ushort.MaxValue)
                 continue;
@@ -195,7 +231,7 @@ public static class Npy
             result[^1] = (byte)'\n';
             return result;
         }
-        throw new ArgumentException("the header is too long for the .npy format.", nameof(shape));
+        throw new ArgumentException($"shape has {shape.Length} dimensions: the header is too long for the .npy format.", nameof(shape));
     }
 
     private static FileStream OpenRead(string path)
@@ -214,20 +250,28 @@ public static class Npy
     {
         Span<byte> prefix = stackalloc byte[12];
         int got = stream.ReadAtLeast(prefix[..8], 8, throwOnEndOfStream: false);
-        if (got < 8 || !prefix[..6].SequenceEqual(Magic))
+        int magicSeen = Math.Min(got, Magic.Length);
+        if (!prefix[..magicSeen].SequenceEqual(Magic.AsSpan(0, magicSeen)) || got == 0)
             throw new InvalidDataException($"{path}: not a .npy file (the first 6 bytes are not \\x93NUMPY).");
+        if (got < 8)
+            throw new InvalidDataException(
+                $"{path}: truncated at offset {got}: the file has {stream.Length} bytes, fewer than the 8-byte magic and version.");
         int major = prefix[6], minor = prefix[7];
         if (major is < 1 or > 3 || minor != 0)
             throw new InvalidDataException($"{path}: .npy format version {major}.{minor} is not supported; expected 1.0, 2.0 or 3.0.");
         int lengthBytes = major == 1 ? 2 : 4;
         if (stream.ReadAtLeast(prefix.Slice(8, lengthBytes), lengthBytes, throwOnEndOfStream: false) < lengthBytes)
-            throw new InvalidDataException($"{path}: truncated at byte 8: the header length is missing.");
+            throw new InvalidDataException(
+                $"{path}: truncated at offset {stream.Length}: the {lengthBytes}-byte header length at offset 8 is missing.");
         long headerLength = lengthBytes == 2
             ? BinaryPrimitives.ReadUInt16LittleEndian(prefix[8..])
             : BinaryPrimitives.ReadUInt32LittleEndian(prefix[8..]);
         long dataOffset = 8 + lengthBytes + headerLength;
-        if (headerLength > 1 << 24 || dataOffset > stream.Length)
-            throw new InvalidDataException($"{path}: truncated: the header claims {headerLength} bytes but the file has {stream.Length}.");
+        if (dataOffset > stream.Length)
+            throw new InvalidDataException(
+                $"{path}: truncated header: it claims {headerLength} bytes from offset {8 + lengthBytes} (to offset {dataOffset}) but the file has {stream.Length} bytes.");
+        if (headerLength > 1 << 24)
+            throw new InvalidDataException($"{path}: header length {headerLength} is implausibly large (more than 16 MiB); the file is corrupt.");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         string text = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
@@ -260,7 +304,7 @@ public static class Npy
         long need = header.DataOffset + count * size;
         if (stream.Length < need)
             throw new InvalidDataException(
-                $"{path}: truncated: shape ({string.Join(", ", header.Shape)}) of '{header.Descr}' needs {need} bytes; the file has {stream.Length} (data ends at offset {stream.Length}).");
+                $"{path}: truncated data: shape ({string.Join(", ", header.Shape)}) of '{header.Descr}' needs {need} bytes (data from offset {header.DataOffset}); the file has {stream.Length} bytes, so it ends at offset {stream.Length}, {need - stream.Length} bytes short.");
         var data = new T[count];
         stream.Position = header.DataOffset;
         stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
@@ -289,13 +333,30 @@ public static class Npy
         }
     }
 
-    private static string Describe(string descr) => descr switch
+    private static string Describe(string descr)
     {
-        "<f4" => "little-endian float32",
-        "<f8" => "little-endian float64",
-        "<i4" => "little-endian int32",
-        "<i8" => "little-endian int64",
-        _ when descr.StartsWith('>') => "big-endian, not supported",
-        _ => "not supported",
-    };
+        if (descr is "<f4" or "<f8" or "<i4" or "<i8")
+            return $"little-endian {Name(descr[1], descr[2..])}";
+        if (descr.Length < 2)
+            return "not supported";
+        string order = descr[0] switch { '>' => "big-endian ", '<' => "little-endian ", _ => "" };
+        return $"{order}{Name(descr[1], descr[2..])}, not supported";
+
+        static string Name(char kind, string size)
+        {
+            bool bytes = int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out int n);
+            return kind switch
+            {
+                'f' when bytes => $"float{8 * n}",
+                'i' when bytes => $"int{8 * n}",
+                'u' when bytes => $"uint{8 * n}",
+                'c' when bytes => $"complex{8 * n}",
+                'b' => "bool",
+                'U' => "unicode string",
+                'S' => "byte string",
+                'O' => "Python object",
+                _ => $"type '{kind}{size}'",
+            };
+        }
+    }
 }
