@@ -35,7 +35,7 @@ public sealed class InfeasibleAssignmentException : ArgumentException
 /// the shortest augmenting path method of Crouse (2016), as SciPy's <c>linear_sum_assignment</c> does
 /// (<c>rectangular_lsap.cpp</c>): one Dijkstra search per row over reduced costs with dual variables. The inner loop
 /// scans a whole cost row with SIMD (scanned columns are masked by an infinite dual rather than removed from a list)
-/// so that it reads memory sequentially.
+/// so that it reads memory sequentially. Square matrices are first reduced as in Jonker-Volgenant (LAPJV).
 /// </summary>
 public static class LinearAssignment
 {
@@ -126,6 +126,7 @@ public static class LinearAssignment
         throw new System.Diagnostics.UnreachableException("the minimum flagged an invalid entry that the scan did not find");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip the unoptimised first tier
     private static void Transpose(ReadOnlySpan<double> src, int rows, int columns, double[] dst)
     {
         const int B = 32; // cache blocks so neither side is read with a large stride for long
@@ -143,6 +144,7 @@ public static class LinearAssignment
     }
 
     /// <summary>Crouse's shortest augmenting path on a normalised matrix (nr &lt;= nc, no NaN or -inf); returns col4row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip the unoptimised first tier
     private static int[] SolveNormalised(ReadOnlySpan<double> cost, int nr, int nc)
     {
         var u = new double[nr];
@@ -158,11 +160,15 @@ public static class LinearAssignment
         Array.Fill(col4row, -1);
         Array.Fill(row4col, -1);
         // Square matrices start from Jonker-Volgenant's column reduction (v = column minima, each column's first
-        // minimal row taken when free): feasible duals with complementary slackness, so the searches below stay exact,
-        // and on random matrices about 63% of rows start matched (halves the time at 5000 x 5000). Not for
-        // rectangular ones: there an unmatched column must keep v = 0 for the result to be optimal.
+        // minimal row taken when free) and augmenting row reduction: feasible duals with complementary slackness, so
+        // the searches below stay exact and start with most rows matched (on the 5000 x 5000 anchor: 78 free rows
+        // left instead of 5000, and about half the search steps of plain Crouse). Not for rectangular matrices: there an
+        // unmatched column must keep v = 0 for the result to be optimal.
         if (nr == nc)
+        {
             ColumnReduction(cost, nr, nc, v, col4row, row4col);
+            AugmentingRowReduction(cost, nr, nc, u, v, col4row, row4col);
+        }
 
         for (int curRow = 0; curRow < nr; curRow++)
         {
@@ -216,6 +222,7 @@ public static class LinearAssignment
     }
 
     /// <summary>v[j] = min over rows of cost[i, j]; column j goes to its first minimal row when that row is free.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip the unoptimised first tier
     private static void ColumnReduction(ReadOnlySpan<double> cost, int nr, int nc, double[] v, int[] col4row, int[] row4col)
     {
         var argRow = new long[nc];
@@ -250,10 +257,104 @@ public static class LinearAssignment
     }
 
     /// <summary>
+    /// Jonker-Volgenant's augmenting row reduction, restricted to rows whose cheapest reduced-cost column is unique:
+    /// the row takes that column, whose dual drops until the row's second cheapest ties with it, and the row it
+    /// displaces is reduced next. Lowering a column dual only raises reduced costs, so every matched row keeps a
+    /// cheapest column: u[i] = c[i, x_i] - v[x_i] then gives feasible duals and the searches stay exact. Rows with tied
+    /// minima are left to the searches (which prefer the lowest free column, keeping ties deterministic and a constant
+    /// matrix the identity). Two passes over the free rows, each capped at 2n steps (past that it
+    /// mostly shuffles rows between columns; measured on the anchor matrices, it halves the search steps at 5000 x 5000).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip the unoptimised first tier
+    private static void AugmentingRowReduction(ReadOnlySpan<double> cost, int nr, int nc, double[] u, double[] v, int[] col4row, int[] row4col)
+    {
+        var free = new int[nr];
+        int numFree = 0;
+        for (int i = 0; i < nr; i++) if (col4row[i] < 0) free[numFree++] = i;
+        for (int pass = 0; pass < 2 && numFree > 0; pass++)
+        {
+            int k = 0, previous = numFree, steps = 0, limit = 2 * nr;
+            numFree = 0;
+            while (k < previous)
+            {
+                if (++steps > limit)
+                {
+                    while (k < previous) free[numFree++] = free[k++];
+                    break;
+                }
+                int i = free[k++];
+                var (umin, j1, usubmin) = TwoSmallest(cost.Slice(i * nc, nc), v);
+                if (!(umin < usubmin) || double.IsPositiveInfinity(usubmin))
+                {
+                    free[numFree++] = i; // tie or (nearly) fully forbidden row: leave it to the search
+                    continue;
+                }
+                v[j1] -= usubmin - umin;
+                int i0 = row4col[j1];
+                col4row[i] = j1;
+                row4col[j1] = i;
+                if (i0 >= 0)
+                {
+                    col4row[i0] = -1;
+                    free[--k] = i0; // reduce the displaced row at once
+                }
+            }
+        }
+        for (int i = 0; i < nr; i++)
+            u[i] = col4row[i] >= 0 ? cost[i * nc + col4row[i]] - v[col4row[i]] : 0;
+    }
+
+    /// <summary>Smallest and second smallest of cost[j] - v[j], with the first index of the smallest.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip the unoptimised first tier
+    private static (double Min, int ArgMin, double SecondMin) TwoSmallest(ReadOnlySpan<double> cost, double[] v)
+    {
+        double min = double.PositiveInfinity, second = double.PositiveInfinity;
+        int arg = -1, n = cost.Length, j = 0;
+        ref double c0 = ref MemoryMarshal.GetReference(cost);
+        ref double v0 = ref MemoryMarshal.GetArrayDataReference(v);
+        if (Vector256.IsHardwareAccelerated && n >= 4)
+        {
+            // Vector pass for the two smallest values per lane, then an exact scalar look at the lane winners.
+            var m1 = Vector256.Create(double.PositiveInfinity);
+            var m2 = m1;
+            for (; j <= n - 4; j += 4)
+            {
+                var h = Vector256.LoadUnsafe(ref c0, (nuint)j) - Vector256.LoadUnsafe(ref v0, (nuint)j);
+                m2 = Vector256.Min(m2, Vector256.Max(m1, h));
+                m1 = Vector256.Min(m1, h);
+            }
+            for (int l = 0; l < 4; l++)
+            {
+                double a = m1.GetElement(l), b = m2.GetElement(l);
+                if (a < min) { second = Math.Min(min, b); min = a; }
+                else second = Math.Min(second, a);
+            }
+            for (; j < n; j++)
+            {
+                double h = Unsafe.Add(ref c0, j) - Unsafe.Add(ref v0, j);
+                if (h < min) { second = min; min = h; }
+                else if (h < second) second = h;
+            }
+            if (min == second || double.IsPositiveInfinity(min)) return (min, -1, second);
+            for (j = 0; j < n; j++)
+                if (Unsafe.Add(ref c0, j) - Unsafe.Add(ref v0, j) == min) { arg = j; break; }
+            return (min, arg, second);
+        }
+        for (; j < n; j++)
+        {
+            double h = Unsafe.Add(ref c0, j) - Unsafe.Add(ref v0, j);
+            if (h < min) { second = min; min = h; arg = j; }
+            else if (h < second) second = h;
+        }
+        return (min, arg, second);
+    }
+
+    /// <summary>
     /// Relaxes every column from row <paramref name="row"/>: d[j] = min(d[j], h + cost[j] - v[j]) recording the row as
     /// predecessor where it improves; returns min over j of the new d. Scanned columns carry v = -inf, so their
     /// candidate is +inf and never improves on their d (+inf).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip the unoptimised first tier
     private static double ScanRow(ReadOnlySpan<double> cost, double h, double[] v, double[] d, long[] path, int row)
     {
         int n = cost.Length, j = 0;
@@ -306,6 +407,7 @@ public static class LinearAssignment
     /// column if any, else the first one. Preferring a free column ends the search early on ties (SciPy does the
     /// same); taking the lowest index makes the answer deterministic, and a constant matrix gives the identity.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip the unoptimised first tier
     private static int ArgLowest(double[] d, double lowest, int[] row4col)
     {
         int n = d.Length, j = 0, first = -1;
