@@ -125,7 +125,7 @@ public static class LabelRemapper
         var retired = oldSorted.Where(id => !kept.Contains(id)).ToArray();
         foreach (int id in retired) allocator.Retire(id);
 
-        return new RemappingResult(measure, o.Threshold, o.Policy, finalByLabel, matches, oldSorted,
+        return new RemappingResult(measure, o.Threshold, o.Policy, new SortedDictionary<int, int>(finalByLabel), matches, oldSorted,
             [.. kept.Order()], [.. created], retired, allocator.HighWaterMark);
     }
 }

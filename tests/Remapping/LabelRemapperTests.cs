@@ -35,6 +35,7 @@ public sealed class LabelRemapperTests
         for (int l = 0; l < k; l++) Assert.Equal(20 + l, r.FinalId(perm[l]));
         var mapped = r.Apply(newLabels);
         Assert.Equal(n - 3, mapped.Zip(oldLabels).Count(p => p.First == p.Second));
+        Assert.Equal((n - 3) / (double)n, r.MatchRate(ids, oldLabels, ids, newLabels), 15);
         Assert.All(r.Matches, m => Assert.True(m.Kept && m.Score > 0.95 && m.Distance is null));
     }
 
@@ -54,6 +55,8 @@ public sealed class LabelRemapperTests
         Assert.Equal([0, 1, 2], r.OldIds);
         Assert.Equal(4, r.HighWaterMark);
         Assert.Equal([0, 0, 0, 3, 3, -1, 4, 0, 4], r.Apply(NewLabels));
+        // Items shared and clustered yesterday: 2, 3, 4, 5, 7, 8; only 2 and 3 still carry yesterday's ID.
+        Assert.Equal(2.0 / 6.0, r.MatchRate(OldItems, OldLabels, NewItems, NewLabels), 15);
 
         // Strictly above: a Jaccard of exactly 0.5 does not clear 0.5.
         var half = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, new RemappingOptions { Threshold = 0.5 });
@@ -61,6 +64,7 @@ public sealed class LabelRemapperTests
         var low = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, new RemappingOptions { Threshold = 0.3 });
         Assert.Equal([0, 1, 2], low.KeptIds);
         Assert.Empty(low.CreatedIds);
+        Assert.Equal(4.0 / 6.0, low.MatchRate(OldItems, OldLabels, NewItems, NewLabels), 15); // 2, 3, 5, 8
     }
 
     [Fact]
