@@ -303,32 +303,73 @@ public static unsafe class KMeans
             {
                 int i0 = b * BlockRows, rows = Math.Min(BlockRows, n - i0);
                 float[] dots = ArrayPool<float>.Shared.Rent(rows * k);
+                float[] best = ArrayPool<float>.Shared.Rent(rows);
+                int[] bestJ = ArrayPool<int>.Shared.Rent(rows);
                 try
                 {
-                    Gemm.MultiplyTransposed(_x.AsSpan(i0 * d, rows * d), rows, centres, k, d, dots, k);
+                    // Centres x rows (not rows x centres): k fills the kernel's short side better than its long
+                    // one, and the argmin below then runs down contiguous rows, vectorised.
+                    Gemm.MultiplyTransposed(centres, k, _x.AsSpan(i0 * d, rows * d), rows, d, dots, rows);
+                    NearestCentre(dots, cNorms, k, rows, best, bestJ);
                     double sum = 0;
                     for (int r = 0; r < rows; r++)
                     {
-                        var row = dots.AsSpan(r * k, k);
-                        int bestJ = 0;
-                        float best = cNorms[0] - 2f * row[0];
-                        for (int j = 1; j < k; j++)
-                        {
-                            float v = cNorms[j] - 2f * row[j];
-                            if (v < best) { best = v; bestJ = j; }
-                        }
-                        float dist = Math.Max(0f, _xNorms[i0 + r] + best);
-                        labels[i0 + r] = bestJ;
+                        float dist = Math.Max(0f, _xNorms[i0 + r] + best[r]);
+                        labels[i0 + r] = bestJ[r];
                         minDist[i0 + r] = dist;
                         sum += dist;
                     }
                     blockInertia[b] = sum;
                 }
-                finally { ArrayPool<float>.Shared.Return(dots); }
+                finally
+                {
+                    ArrayPool<int>.Shared.Return(bestJ);
+                    ArrayPool<float>.Shared.Return(best);
+                    ArrayPool<float>.Shared.Return(dots);
+                }
             });
             double total = 0;
             for (int b = 0; b < _blocks; b++) total += blockInertia[b];
             return total;
+        }
+
+        /// <summary>
+        /// For each row r: best[r] = min over j of ||c_j||² - 2 dots[j * rows + r], bestJ[r] the first j reaching it.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void NearestCentre(float[] dots, float[] cNorms, int k, int rows, float[] best, int[] bestJ)
+        {
+            int r0 = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var two = Vector256.Create(2f);
+                for (; r0 + 8 <= rows; r0 += 8)
+                {
+                    var b = Vector256.Create(cNorms[0]) - two * Vector256.LoadUnsafe(ref dots[r0]);
+                    var bj = Vector256<int>.Zero;
+                    for (int j = 1; j < k; j++)
+                    {
+                        var v = Vector256.Create(cNorms[j]) - two * Vector256.LoadUnsafe(ref dots[j * rows + r0]);
+                        var less = Vector256.LessThan(v, b);
+                        b = Vector256.ConditionalSelect(less, v, b);
+                        bj = Vector256.ConditionalSelect(less.AsInt32(), Vector256.Create(j), bj);
+                    }
+                    b.StoreUnsafe(ref best[r0]);
+                    bj.StoreUnsafe(ref bestJ[r0]);
+                }
+            }
+            for (int r = r0; r < rows; r++)
+            {
+                float b = cNorms[0] - 2f * dots[r];
+                int bj = 0;
+                for (int j = 1; j < k; j++)
+                {
+                    float v = cNorms[j] - 2f * dots[j * rows + r];
+                    if (v < b) { b = v; bj = j; }
+                }
+                best[r] = b;
+                bestJ[r] = bj;
+            }
         }
 
         /// <summary>New centres: means of their items; empty clusters take the items farthest from their centre.</summary>
