@@ -70,8 +70,8 @@ public sealed class NeighborGraph
 /// </remarks>
 public static class RadiusNeighbors
 {
-    /// <summary>Default block edge (rows per block).</summary>
-    internal const int DefaultBlock = 256;
+    /// <summary>Block edge (rows per block); settable for benchmark tuning only.</summary>
+    internal static int DefaultBlock { get; set; } = 512;
 
     /// <summary>
     /// Every unordered pair {i, j}, i ≠ j, with distance(x[i], x[j]) &lt;= <paramref name="radius"/>.
