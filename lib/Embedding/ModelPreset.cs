@@ -178,6 +178,23 @@ public sealed record ModelPreset
         OutputDimension = 1408,
     }.Validate();
 
+    /// <summary>
+    /// A preset by name, for notebook parameters: "resnet18" (224), "resnet18-N" (N x N input, e.g. "resnet18-128"),
+    /// "blip2" (the export at <paramref name="blip2Path"/>).
+    /// </summary>
+    public static ModelPreset ByName(string name, string blip2Path = "models/blip2-vision.onnx")
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string n = name.Trim().ToLowerInvariant();
+        if (n is "resnet18")
+            return ResNet18();
+        if (n.StartsWith("resnet18-", StringComparison.Ordinal) && int.TryParse(n["resnet18-".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int size))
+            return ResNet18(size);
+        if (n is "blip2" or "blip2-vision")
+            return Blip2Vision(blip2Path);
+        throw new ArgumentException($"model '{name}' is unknown; expected 'resnet18', 'resnet18-SIZE' (e.g. 'resnet18-128') or 'blip2'.", nameof(name));
+    }
+
     internal IResampler ImageSharpResampler => Resampler switch
     {
         Resampler.Bicubic => KnownResamplers.Bicubic,

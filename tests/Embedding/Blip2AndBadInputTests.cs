@@ -204,6 +204,10 @@ public class Blip2AndBadInputTests(FakeBlip2Fixture f) : IClassFixture<FakeBlip2
         Assert.Contains("BatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new EmbedderOptions { BatchSize = 0 }.Validate()).Message);
         Assert.Contains("MaxImagePixels", Assert.Throws<ArgumentOutOfRangeException>(() => new EmbedderOptions { MaxImagePixels = 0 }.Validate()).Message);
         Assert.Contains("inputSize", Assert.Throws<ArgumentOutOfRangeException>(() => ModelPreset.ResNet18(100)).Message);
+        Assert.Contains("'vgg'", Assert.Throws<ArgumentException>(() => ModelPreset.ByName("vgg")).Message);
+        Assert.Equal(128, ModelPreset.ByName("ResNet18-128").InputSize);
+        Assert.Equal(224, ModelPreset.ByName("resnet18").InputSize);
+        Assert.Equal(f.ModelPath, ModelPreset.ByName("blip2", f.ModelPath).ModelPath);
         var p = ModelPreset.Blip2Vision(f.ModelPath);
         Assert.Contains("Std", Assert.Throws<ArgumentException>(() => (p with { Normalization = p.Normalization with { Std = [1, 0, 1] } }).Validate()).Message);
         Assert.Contains("OutputDimension", Assert.Throws<ArgumentOutOfRangeException>(() => (p with { OutputDimension = 0 }).Validate()).Message);

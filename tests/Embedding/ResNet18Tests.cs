@@ -112,8 +112,8 @@ public class ResNet18Tests(ResNet18Fixture f) : IClassFixture<ResNet18Fixture>
         float[] b = RunSingle(edited, ResNet18Model.InputName, ResNet18Model.OutputName, x);
         Assert.True(MaxAbsDiff(a, b) < 1e-5f * a.Max(), $"max diff {MaxAbsDiff(a, b)}");
 
-        // The same edited graph takes 112x112 (a 7x7 map before the last stage: odd) and 128x128.
-        foreach (int size in new[] { 112, 128 })
+        // The same edited graph takes 112x112 (a 7x7 map before the last stage: odd).
+        foreach (int size in new[] { 112 })
         {
             float[] y = RunSingle(edited, ResNet18Model.InputName, ResNet18Model.OutputName, new float[3 * size * size], size);
             Assert.Equal(512, y.Length);
