@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using LabelAssignment.Data;
+using LabelAssignment.Embedding;
+
+namespace LabelAssignment.Bench.Cases;
+
+/// <summary>
+/// Quality of the ResNet18 embedding: leave-one-out 10-nearest-neighbour accuracy (cosine) on the fine and coarse
+/// labels of the CIFAR-100 test images, per input size. Embeddings (L2-normalised) come from / go to the cache in
+/// --data (default data). Ignores X. Options: --cifar FOLDER, --data FOLDER, --sizes 224,128, --k 10, --images N (10000).
+/// </summary>
+public sealed class KnnCase : IBenchCase
+{
+    /// <inheritdoc />
+    public string Name => "knn";
+
+    /// <inheritdoc />
+    public string Description => "leave-one-out k-NN accuracy (cosine) of ResNet18 embeddings on CIFAR-100 test (ignores X; --cifar, --data, --sizes, --k)";
+
+    /// <inheritdoc />
+    public void Run(BenchContext context)
+    {
+        var all = Cifar100.Load(Cifar100Paths.Resolve(context), Cifar100Split.Test);
+        var data = all.Take(Cifar100Paths.Int(context, "images", all.Count));
+        int k = Cifar100Paths.Int(context, "k", 10);
+        string dataFolder = context.Option("data", "data");
+        foreach (int size in Cifar100Paths.Sizes(context))
+        {
+            using var embedder = new OnnxImageEmbedder(ModelPreset.ResNet18(size), new EmbedderOptions { L2Normalize = true, BatchSize = 32 });
+            var sw = Stopwatch.StartNew();
+            int lastPercent = -1;
+            var progress = new Progress<EmbeddingProgress>(p =>
+            {
+                int percent = (int)(p.Fraction * 100);
+                if (percent / 10 != lastPercent / 10) { lastPercent = percent; Console.Error.WriteLine($"  resnet18-{size}: {p.Done}/{p.Total}"); }
+            });
+            var cached = EmbeddingCache.GetOrCreate(dataFolder, data, embedder, progress);
+            double embedSeconds = sw.Elapsed.TotalSeconds;
+            var x = cached.Set.Embeddings;
+            var (neighbours, timing) = context.Measure(() => NeighbourAccuracy.NearestNeighbours(x, k));
+            var fine = NeighbourAccuracy.Accuracy(neighbours, k, cached.Set.Labels);
+            var coarse = NeighbourAccuracy.Accuracy(neighbours, k, cached.Set.CoarseLabels!);
+            context.Record($"knn-resnet18-{size}", Name,
+                new JsonObject { ["images"] = data.Count, ["size"] = size, ["k"] = k, ["metric"] = "cosine", ["leave_one_out"] = true },
+                timing,
+                new JsonObject
+                {
+                    ["fine_accuracy"] = Math.Round(fine.Accuracy, 4),
+                    ["coarse_accuracy"] = Math.Round(coarse.Accuracy, 4),
+                    ["fine_correct"] = fine.Correct,
+                    ["coarse_correct"] = coarse.Correct,
+                    ["embeddings"] = Path.Combine(cached.Folder, "X.npy"),
+                    ["from_cache"] = cached.FromCache,
+                    ["embed_s"] = cached.FromCache ? null : Math.Round(embedSeconds, 2),
+                });
+        }
+    }
+}
