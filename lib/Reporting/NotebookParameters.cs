@@ -70,13 +70,16 @@ public static class NotebookParameters
 
     /// <summary>
     /// Throws when an <c>--input</c> name was never read by <see cref="Get{T}"/>: a misspelt parameter would otherwise
-    /// be ignored silently and the run would use the default. Call it at the end of the parameters cell.
+    /// be ignored silently and the run would use the default. Call it at the end of the parameters cell;
+    /// <paramref name="readElsewhere"/> names inputs the notebook reads another way (<c>#!set ... @input:name</c>).
     /// </summary>
-    public static void EnsureAllInputsUsed()
+    public static void EnsureAllInputsUsed(params string[] readElsewhere)
     {
+        ArgumentNullException.ThrowIfNull(readElsewhere);
         string[] unknown;
         lock (Gate)
-            unknown = Inputs.Keys.Where(k => used.All(p => p.Name != k)).Order(StringComparer.Ordinal).ToArray();
+            unknown = Inputs.Keys.Where(k => used.All(p => p.Name != k) && !readElsewhere.Contains(k))
+                .Order(StringComparer.Ordinal).ToArray();
         if (unknown.Length > 0)
             throw new ArgumentException(
                 $"--input names no parameter of this notebook: {string.Join(", ", unknown)}; " +
