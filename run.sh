@@ -27,6 +27,7 @@ for nb in "${notebooks[@]}"; do
   out="reports/$name.ipynb"
   echo "running $nb -> $out"
   # The kernel's working folder is notebooks/ (as in VS Code), so relative paths in notebooks mean the same.
+  rm -f "$out"
   status=0
   (cd notebooks && dotnet repl --run "$(basename "$nb")" --exit-after-run --output-path "../$out" "${inputs[@]}") || status=$?
   if [ ! -f "$out" ]; then echo "dotnet repl wrote no $out (exit $status)" >&2; exit 1; fi

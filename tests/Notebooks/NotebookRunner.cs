@@ -64,7 +64,8 @@ public static class NotebookRunner
 
     /// <summary>
     /// Runs <paramref name="notebookPath"/> with the given <c>--input name=value</c> parameters and returns the
-    /// outputs and the error cells. Packs the library first (once per test run).
+    /// outputs and the error cells. Packs the library first (once per test run). The executed notebook (or trx)
+    /// goes to <paramref name="outputPath"/>, by default a new temp folder.
     /// </summary>
     public static NotebookRun Run(string notebookPath, IReadOnlyDictionary<string, string>? inputs = null,
         NotebookOutputFormat format = NotebookOutputFormat.Ipynb, string? outputPath = null, TimeSpan? timeout = null)
@@ -73,8 +74,10 @@ public static class NotebookRunner
         if (!File.Exists(notebookPath)) throw new FileNotFoundException("no such notebook", notebookPath);
         _ = PackedVersion;
         string extension = format == NotebookOutputFormat.Trx ? ".trx" : ".ipynb";
-        outputPath = Path.GetFullPath(outputPath ?? Path.Combine(Path.GetDirectoryName(notebookPath)!,
-            Path.GetFileNameWithoutExtension(notebookPath) + ".out" + extension));
+        // Default output: a temp folder, so running a product notebook leaves nothing in notebooks/.
+        outputPath = Path.GetFullPath(outputPath ?? Path.Combine(
+            Directory.CreateTempSubdirectory("la-notebook-run-").FullName,
+            Path.GetFileNameWithoutExtension(notebookPath) + extension));
         File.Delete(outputPath);
         var args = new List<string> { "repl", "--run", notebookPath, "--exit-after-run", "--output-path", outputPath };
         if (format == NotebookOutputFormat.Trx) args.AddRange(["--output-format", "trx"]);
