@@ -135,6 +135,9 @@ public static partial class NotebookReport
                     continue;
                 if (html is not null && html.Contains("<strong>Installing Packages</strong>", StringComparison.Ordinal))
                     continue;
+                // "Loading extension script from `<package cache path>`": kernel chatter with a machine's paths.
+                if (html is null && Mime(data, "text/plain") is { } plain && plain.StartsWith("Loading extension", StringComparison.Ordinal))
+                    continue;
                 AppendBundle(body, data, html);
             }
         }

@@ -50,6 +50,12 @@ public sealed class DemoNotebookFixture : IDisposable
                      title: "row sums", xTitle: "row", yTitle: "sum")
                  """),
             Code("""
+                 // A chart shown in the middle of a cell, then an image grid as the cell's value.
+                 display(Charts.HistogramWithThreshold(new double[] { 0.1, 0.2, 0.2, 0.9 }, 0.5, bins: 4, title: "scores"));
+                 var red = new RgbImage(Enumerable.Range(0, 4 * 4).SelectMany(_ => new byte[] { 255, 0, 0 }).ToArray(), 4, 4);
+                 ImageGrid.ToHtml(new[] { red, red }, new[] { "red one", "red two" }, columns: 2)
+                 """),
+            Code("""
                  using Microsoft.Data.Analysis;
                  new DataFrame(new PrimitiveDataFrameColumn<int>("row", Enumerable.Range(0, n)),
                                new PrimitiveDataFrameColumn<float>("first", Enumerable.Range(0, n).Select(i => m.Row(i)[0])))
@@ -135,6 +141,8 @@ public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixtu
         var outputs = Outputs(nb).ToList();
         Assert.Contains(outputs, o => o.Type == "text/html" && o.Text.Contains("Plotly.newPlot") && o.Text.Contains("row sums"));
         Assert.Contains(outputs, o => o.Type == "text/html" && o.Text.Contains("<table") && o.Text.Contains("first"));
+        Assert.Contains(outputs, o => o.Type == "text/html" && o.Text.Contains("Plotly.newPlot") && o.Text.Contains("scores"));
+        Assert.Contains(outputs, o => o.Type == "text/html" && o.Text.Contains("la-image-grid") && o.Text.Contains("red two"));
         Assert.Contains(outputs, o => o.Type == "text/html" && o.Text.Contains("la-progress") && o.Text.Contains("100% ") && o.Text.Contains("done"));
     }
 
@@ -156,6 +164,8 @@ public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixtu
         string dom = HeadlessChromium.DumpDom(html, TimeSpan.FromSeconds(60));
         Assert.Contains("class=\"main-svg\"", dom);   // plotly drew the chart: offline, from the inlined plotly.js
         Assert.Contains("row sums", dom);
+        Assert.Equal(2, CountOf(dom, "class=\"plot-container plotly\""));  // both charts drawn, one container each
+        Assert.Contains("red two", dom);
     }
 
     static int CountOf(string text, string what)

@@ -63,10 +63,16 @@ public class NotebookReportTests
         string html = NotebookReport.RenderHtml(Notebook(Code("x",
             Html("<div><strong>Installing Packages</strong><ul><li>LabelAssignment...</li></ul></div>"),
             Html("<div><strong>Installed Packages</strong><ul><li>LabelAssignment, 0.1.0</li></ul></div>"),
+            new JsonObject
+            {
+                ["output_type"] = "display_data",
+                ["data"] = new JsonObject { ["text/plain"] = "Loading extension script from `/home/x/.nuget/packages/labelassignment/extension.dib`" },
+            },
             Html(Bar(0)), Html(Bar(0.5)), Html(Bar(1)),
             Html(new ProgressState("other", 0.3, TimeSpan.Zero, false).ToHtml().Html))), "r");
         Assert.DoesNotContain("Installing Packages", html);
         Assert.Contains("Installed Packages", html);
+        Assert.DoesNotContain("Loading extension", html);
         Assert.Equal(2, html.Split("class=\"la-progress\"").Length - 1);
         Assert.Contains("value=\"1\"", html);
         Assert.DoesNotContain("value=\"0.5\"", html);
