@@ -1,0 +1,123 @@
+using System.Text.Json;
+using LabelAssignment.Reporting;
+using Plotly.NET;
+
+namespace LabelAssignment.Tests.Reporting;
+
+public class ChartsTests
+{
+    static JsonElement Traces(GenericChart chart) =>
+        JsonDocument.Parse(GenericChart.toJson(chart)).RootElement.GetProperty("data");
+
+    static double[] Numbers(JsonElement array) =>
+        array.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number ? x.GetDouble() : double.Parse(x.GetString()!)).ToArray();
+
+    [Fact]
+    public void Bin_follows_numpy_histogram_rules()
+    {
+        // numpy.histogram([0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.0], bins=4, range=(0, 1)) -> counts [2, 1, 1, 3]
+        // (bins [0,.25) [.25,.5) [.5,.75) [.75,1]: 0.25 opens bin 1, 0.5 opens bin 2, the last bin holds 1.0).
+        var h = Charts.Bin([0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.0], 4, 0, 1);
+        Assert.Equal([0, 0.25, 0.5, 0.75, 1.0], h.Edges);
+        Assert.Equal([2, 1, 1, 3], h.Counts);
+        // Outside the range: not counted.
+        Assert.Equal([0, 1], Charts.Bin([-1, 0.7, 2], 2, 0, 1).Counts);
+        // A constant input gets a bin around the value.
+        var c = Charts.Bin([3, 3, 3], 1, 3, 3);
+        Assert.Equal([2.5, 3.5], c.Edges);
+        Assert.Equal([3], c.Counts);
+    }
+
+    [Fact]
+    public void Bin_counts_every_value_exactly_once_for_awkward_edges()
+    {
+        // 0.1 * k edges are not exact in binary: each value must still land in the bin its edges say.
+        var values = Enumerable.Range(0, 1000).Select(i => i / 999.0 * 0.7 + 0.1).ToArray();
+        var h = Charts.Bin(values, 7, 0.1, 0.8);
+        Assert.Equal(values.Length, h.Counts.Sum());
+        var expected = new int[7];
+        foreach (double v in values)
+        {
+            int b = 6;
+            for (int i = 0; i < 7; i++)
+                if (v >= h.Edges[i] && v < h.Edges[i + 1]) { b = i; break; }
+            expected[b]++;
+        }
+        Assert.Equal(expected, h.Counts);
+    }
+
+    [Fact]
+    public void Bin_rejects_bad_input()
+    {
+        Assert.Contains("bins", Assert.Throws<ArgumentOutOfRangeException>(() => Charts.Bin([1.0], 0, 0, 1)).Message);
+        Assert.Contains("values[1]=NaN", Assert.Throws<ArgumentException>(() => Charts.Bin([0.5, double.NaN], 2, 0, 1)).Message);
+        Assert.Contains("min", Assert.Throws<ArgumentException>(() => Charts.Bin([0.5], 2, 1, 0)).Message);
+    }
+
+    [Fact]
+    public void HistogramWithThreshold_has_the_counts_and_a_vertical_line_at_the_threshold()
+    {
+        var chart = Charts.HistogramWithThreshold([0.1, 0.2, 0.2, 0.9], threshold: 0.5, bins: 4, title: "scores");
+        var traces = Traces(chart);
+        Assert.Equal(2, traces.GetArrayLength());
+        Assert.Equal("bar", traces[0].GetProperty("type").GetString());
+        // range [0.1, 0.9] in 4 bins of 0.2: [0.1,0.3) has 3, [0.7,0.9] has 1.
+        Assert.Equal([3, 0, 0, 1], Numbers(traces[0].GetProperty("y")));
+        Assert.Equal([0.5, 0.5], Numbers(traces[1].GetProperty("x")));
+        Assert.Contains("threshold", traces[1].GetProperty("name").GetString());
+        Assert.Contains("scores", GenericChart.toJson(chart));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Charts.HistogramWithThreshold([1.0], double.NaN));
+        Assert.Throws<ArgumentException>(() => Charts.HistogramWithThreshold([1.0, double.PositiveInfinity], 0.5));
+    }
+
+    [Fact]
+    public void MatchedPairs_joins_each_pair_with_a_segment()
+    {
+        (double, double)[] from = [(0, 0), (1, 1)];
+        (double, double)[] to = [(5, 5), (2, 3), (9, 9)];
+        var traces = Traces(Charts.MatchedPairs(from, to, [(0, 1), (1, 0)], "yesterday", "today"));
+        Assert.Equal(3, traces.GetArrayLength());
+        var lineX = traces[0].GetProperty("x").EnumerateArray().ToArray();
+        var lineY = traces[0].GetProperty("y").EnumerateArray().ToArray();
+        // segment (0,0)-(2,3), gap, segment (1,1)-(5,5), gap
+        Assert.Equal([0.0, 2.0], new[] { lineX[0].GetDouble(), lineX[1].GetDouble() });
+        Assert.Equal([0.0, 3.0], new[] { lineY[0].GetDouble(), lineY[1].GetDouble() });
+        Assert.Equal("NaN", lineX[2].GetString());
+        Assert.Equal([1.0, 5.0], new[] { lineX[3].GetDouble(), lineX[4].GetDouble() });
+        Assert.Equal([5.0, 2.0, 9.0], Numbers(traces[2].GetProperty("x")));
+        Assert.Equal("yesterday (2)", traces[1].GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public void MatchedPairs_rejects_pairs_outside_the_points_and_non_finite_points()
+    {
+        (double, double)[] pts = [(0, 0)];
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Charts.MatchedPairs(pts, pts, [(0, 3)]));
+        Assert.Contains("pairs[0].To=3", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Charts.MatchedPairs(pts, pts, [(-1, 0)]));
+        Assert.Contains("from[0]", Assert.Throws<ArgumentException>(() =>
+            Charts.MatchedPairs([(double.NaN, 0)], pts, [])).Message);
+    }
+
+    [Fact]
+    public void Lines_draws_one_trace_per_series_and_checks_lengths()
+    {
+        var traces = Traces(Charts.Lines([0.1, 0.2, 0.3],
+            [("kept", [10.0, 8, 5]), ("match rate", [0.9, 0.8, 0.7])], xTitle: "threshold"));
+        Assert.Equal(2, traces.GetArrayLength());
+        Assert.Equal("match rate", traces[1].GetProperty("name").GetString());
+        Assert.Equal([0.9, 0.8, 0.7], Numbers(traces[1].GetProperty("y")));
+        Assert.Contains("'kept') has 2 values but parameter has 3",
+            Assert.Throws<ArgumentException>(() => Charts.Lines([1.0, 2, 3], [("kept", [1.0, 2])])).Message);
+        Assert.Throws<ArgumentException>(() => Charts.Lines([1.0], []));
+    }
+
+    [Fact]
+    public void Notebook_html_loads_plotly_through_require_and_draws_the_data()
+    {
+        string html = Charts.ToNotebookHtml(Charts.Lines([1.0, 2], [("s", [3.0, 4])]));
+        Assert.Contains("requirejs.config", html);
+        Assert.Contains("Plotly.newPlot", html);
+        Assert.Contains("\"y\":[3.0,4.0]", html);
+    }
+}
