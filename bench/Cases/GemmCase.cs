@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Bench.Cases;
+
+/// <summary>
+/// GFLOP/s of <see cref="Gemm"/> on the shapes KMeans and DBSCAN use: all n rows of X times the first k rows
+/// (k centres, a 2048-row block, all of X), single-threaded and row-parallel, next to numpy's float32
+/// <c>X @ Y.T</c> (OpenBLAS) timed in the same run with 1 and with all threads.
+/// Options: <c>--gemm-k 100,2048,10000</c> (row counts of B), <c>--gemm-python /usr/bin/python3</c> ("none" skips numpy).
+/// </summary>
+public sealed class GemmCase : IBenchCase
+{
+    /// <inheritdoc/>
+    public string Name => "gemm";
+
+    /// <inheritdoc/>
+    public string Description => "C = X·Yᵀ GFLOP/s (ours 1 thread / parallel vs numpy OpenBLAS 1 / all threads)";
+
+    /// <inheritdoc/>
+    public void Run(BenchContext context)
+    {
+        var x = context.X;
+        int n = x.Count, d = x.Dimension;
+        var ks = context.Option("gemm-k", "100,2048,10000")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => Math.Min(n, int.Parse(s, CultureInfo.InvariantCulture))).Distinct().ToArray();
+        string python = context.Option("gemm-python", "/usr/bin/python3");
+        var numpy = python == "none" ? null : TimeNumpy(python, context.XPath, ks, context.Repeats);
+        context.Output.WriteLine($"# gemm kernel: {Gemm.KernelDescription}");
+        foreach (int k in ks)
+        {
+            var b = x.Data.AsMemory(0, k * d);
+            var c = new float[(long)n * k];
+            double flops = 2.0 * n * k * d;
+            foreach (int threads in new[] { 1, Environment.ProcessorCount }.Distinct())
+            {
+                var (_, timing) = context.Measure(() =>
+                {
+                    if (threads == 1)
+                        Gemm.MultiplyTransposed(x.Data, n, b.Span, k, d, c, k);
+                    else
+                        Gemm.MultiplyTransposedParallel(x.Data, n, b, k, d, c, k, new ParallelOptions { MaxDegreeOfParallelism = threads });
+                    return 0;
+                });
+                var summary = new JsonObject
+                {
+                    ["gflops"] = Math.Round(flops / timing.MedianSeconds / 1e9, 2),
+                    ["kernel"] = Gemm.KernelDescription,
+                    ["checksum_row0"] = Math.Round(c.AsSpan(0, k).ToArray().Sum(v => (double)v), 3),
+                };
+                if (numpy is not null && numpy.TryGetValue($"{k}/{threads}", out double npSeconds))
+                {
+                    summary["numpy_s"] = Math.Round(npSeconds, 6);
+                    summary["numpy_gflops"] = Math.Round(flops / npSeconds / 1e9, 2);
+                    summary["ratio_ours_over_numpy_time"] = Math.Round(timing.MedianSeconds / npSeconds, 3);
+                }
+                context.Record($"gemm/{n}x{d}*{k}x{d}/threads={threads}", Name,
+                    new JsonObject { ["m"] = n, ["n"] = k, ["d"] = d, ["threads"] = threads }, timing, summary);
+            }
+        }
+    }
+
+    /// <summary>Median seconds of numpy's X @ X[:k].T per "k/threads", or null when Python/numpy is missing.</summary>
+    private static Dictionary<string, double>? TimeNumpy(string python, string xPath, int[] ks, int repeats)
+    {
+        const string Script = """
+            import sys, time, json, numpy as np
+            X = np.load(sys.argv[1]).astype(np.float32, copy=False)
+            ks = [int(v) for v in sys.argv[2].split(',')]
+            reps = int(sys.argv[3])
+            out = {}
+            for k in ks:
+                Y = np.ascontiguousarray(X[:k])
+                X @ Y.T
+                ts = []
+                for _ in range(reps):
+                    t = time.perf_counter(); X @ Y.T; ts.append(time.perf_counter() - t)
+                out[str(k)] = sorted(ts)[len(ts) // 2]
+            print(json.dumps(out))
+            """;
+        var result = new Dictionary<string, double>();
+        foreach (int threads in new[] { 1, Environment.ProcessorCount }.Distinct())
+        {
+            var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "-c", Script, xPath, string.Join(',', ks), repeats.ToString(CultureInfo.InvariantCulture) })
+                psi.ArgumentList.Add(arg);
+            // OpenBLAS misdetects this CPU as Prescott; the anchors were measured with Haswell kernels.
+            psi.Environment["OPENBLAS_CORETYPE"] = "Haswell";
+            psi.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
+            try
+            {
+                using var p = Process.Start(psi)!;
+                string stdout = p.StandardOutput.ReadToEnd();
+                string stderr = p.StandardError.ReadToEnd();
+                p.WaitForExit();
+                if (p.ExitCode != 0)
+                {
+                    Console.Error.WriteLine($"gemm: numpy timing failed: {stderr.Trim()}");
+                    return null;
+                }
+                foreach (var (k, v) in JsonNode.Parse(stdout)!.AsObject())
+                    result[$"{k}/{threads}"] = v!.GetValue<double>();
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                Console.Error.WriteLine($"gemm: cannot start {python}: {e.Message}");
+                return null;
+            }
+        }
+        return result;
+    }
+}
