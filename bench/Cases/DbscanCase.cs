@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using LabelAssignment.Clustering;
+using LabelAssignment.Data;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Bench.Cases;
+
+/// <summary>
+/// DBSCAN as anchor_bench.py's "dbscan" case: cosine on X with each eps, and euclidean on the L2-normalised rows with
+/// eps_e = sqrt(2 eps) (the same neighbourhoods for unit vectors). Labels are checked against the anchor's
+/// <c>&lt;X without .npy&gt;.anchors/dbscan_{metric}_eps{eps}_labels.npy</c> when it exists.
+/// Options: <c>--dbscan-eps 0.1,0.2</c>, <c>--dbscan-min-samples 3</c>.
+/// </summary>
+public sealed class DbscanCase : IBenchCase
+{
+    /// <inheritdoc/>
+    public string Name => "dbscan";
+
+    /// <inheritdoc/>
+    public string Description => "DBSCAN cosine and euclidean (normalised rows, eps_e = sqrt(2 eps)); labels vs the anchor";
+
+    /// <inheritdoc/>
+    public void Run(BenchContext context)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var epsList = context.Option("dbscan-eps", "0.1,0.2")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => double.Parse(s, inv)).ToArray();
+        int minSamples = int.Parse(context.Option("dbscan-min-samples", "3"), inv);
+        var x = context.X;
+        var xn = Normalised(x);
+        foreach (double eps in epsList)
+        {
+            double epsE = Math.Sqrt(2.0 * eps);
+            foreach (var (name, data, metric, e) in new[]
+                     { ("cosine", x, DistanceMetric.Cosine, eps), ("euclidean", xn, DistanceMetric.Euclidean, epsE) })
+            {
+                var options = new DbscanOptions(e, minSamples, metric);
+                var (result, timing) = context.Measure(() => Dbscan.Fit(data, options));
+                var summary = new JsonObject
+                {
+                    ["clusters"] = result.ClusterCount,
+                    ["noise_frac"] = Math.Round((double)result.NoiseCount / data.Count, 6),
+                    ["core_points"] = result.CoreSampleIndices.Length,
+                };
+                string tag = eps.ToString("G", inv);
+                string anchor = Path.Combine(context.DataFolder,
+                    Path.GetFileNameWithoutExtension(context.XPath) + ".anchors", $"dbscan_{name}_eps{tag}_labels.npy");
+                if (File.Exists(anchor))
+                    Compare(Npy.ReadLabels(anchor), result, data, options, summary);
+                context.Record($"dbscan/{name}/eps={tag}", Name,
+                    new JsonObject { ["eps"] = eps, ["eps_used"] = e, ["metric"] = name, ["min_samples"] = minSamples },
+                    timing, summary);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows whose label differs from the anchor's; those that are border points within eps of core points of two
+    /// clusters (where the order of expansion legitimately decides) are counted apart from real disagreements.
+    /// </summary>
+    private static void Compare(int[] anchor, DbscanResult ours, EmbeddingMatrix data, DbscanOptions options, JsonObject summary)
+    {
+        if (anchor.Length != ours.Labels.Length)
+        {
+            summary["same_labels_as_anchor"] = false;
+            summary["anchor_length_mismatch"] = anchor.Length;
+            return;
+        }
+        var differing = Enumerable.Range(0, anchor.Length).Where(i => anchor[i] != ours.Labels[i]).ToList();
+        summary["same_labels_as_anchor"] = differing.Count == 0;
+        summary["rows_differing"] = differing.Count;
+        int border = 0;
+        if (differing.Count > 0)
+        {
+            var graph = RadiusNeighbors.Compute(data, options.Eps, options.Metric);
+            foreach (int i in differing)
+            {
+                if (ours.IsCore(i)) continue;
+                var clusters = new HashSet<int>();
+                foreach (int j in graph.Neighbors(i))
+                    if (ours.IsCore(j)) clusters.Add(ours.Labels[j]);
+                if (clusters.Count >= 2) border++;
+            }
+        }
+        summary["border_points_differing"] = border;
+    }
+
+    private static EmbeddingMatrix Normalised(EmbeddingMatrix x)
+    {
+        var y = EmbeddingMatrix.Zeros(x.Count, x.Dimension);
+        for (int i = 0; i < x.Count; i++)
+        {
+            var src = x.Row(i);
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(src);
+            System.Numerics.Tensors.TensorPrimitives.Divide(src, norm == 0 ? 1 : norm, y.Row(i));
+        }
+        return y;
+    }
+}

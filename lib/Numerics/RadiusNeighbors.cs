@@ -1,0 +1,308 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace LabelAssignment.Numerics;
+
+/// <summary>
+/// Undirected neighbour lists in compressed sparse row form: the neighbours of row i are
+/// <c>Indices[Offsets[i] .. Offsets[i + 1])</c>, in ascending order, never including i itself.
+/// Memory is linear in the number of rows plus twice the number of pairs.
+/// </summary>
+public sealed class NeighborGraph
+{
+    /// <summary>Row starts into <see cref="Indices"/>: length <see cref="Count"/> + 1.</summary>
+    public long[] Offsets { get; }
+
+    /// <summary>Neighbour indices, row after row (each pair appears twice, once per end).</summary>
+    public int[] Indices { get; }
+
+    /// <summary>Number of rows (points).</summary>
+    public int Count => Offsets.Length - 1;
+
+    /// <summary>Number of unordered pairs {i, j}, i ≠ j, within the radius.</summary>
+    public long PairCount => Indices.LongLength / 2;
+
+    /// <summary>Wraps CSR arrays (not copied).</summary>
+    public NeighborGraph(long[] offsets, int[] indices)
+    {
+        ArgumentNullException.ThrowIfNull(offsets);
+        ArgumentNullException.ThrowIfNull(indices);
+        if (offsets.Length < 1 || offsets[0] != 0 || offsets[^1] != indices.LongLength)
+            throw new ArgumentException(
+                $"offsets must start at 0 and end at indices.Length={indices.LongLength}; got length {offsets.Length}.",
+                nameof(offsets));
+        Offsets = offsets;
+        Indices = indices;
+    }
+
+    /// <summary>The neighbours of row <paramref name="i"/> (ascending, without i).</summary>
+    public ReadOnlySpan<int> Neighbors(int i)
+    {
+        if ((uint)i >= (uint)Count)
+            throw new ArgumentOutOfRangeException(nameof(i), i, $"row index must be in [0, {Count}).");
+        long start = Offsets[i];
+        return Indices.AsSpan((int)start, (int)(Offsets[i + 1] - start));
+    }
+
+    /// <summary>How many other rows lie within the radius of row <paramref name="i"/>.</summary>
+    public int Degree(int i)
+    {
+        if ((uint)i >= (uint)Count)
+            throw new ArgumentOutOfRangeException(nameof(i), i, $"row index must be in [0, {Count}).");
+        return (int)(Offsets[i + 1] - Offsets[i]);
+    }
+}
+
+/// <summary>
+/// All pairs of rows within a radius of each other (cosine or euclidean distance), computed like a matrix product:
+/// the rows are cut into blocks, each block of rows is multiplied against each block of columns on or above the
+/// diagonal with <see cref="Gemm.MultiplyTransposed"/>, and the dot products are thresholded inside the block, so
+/// the n x n distance matrix never exists. Blocks run in parallel; the output does not depend on the thread count.
+/// </summary>
+/// <remarks>
+/// <para>Precision. The block product runs in float32. Its rounding error is bounded (for any summation order) by
+/// about d·2⁻²⁴·(|x||y|); pairs whose float32 distance is farther than that bound from the radius are decided by
+/// the float32 value, and the few inside that band are recomputed in double precision from the original rows
+/// (cosine: 1 - x·y/(|x||y|); euclidean: Σ(xₖ - yₖ)²) and kept when distance &lt;= radius. The result therefore
+/// equals the exact (double precision) answer. scikit-learn decides cosine pairs in float32 (OpenBLAS order) and
+/// euclidean pairs in float64, so a pair lying within about 1e-6 of the radius may fall on the other side there;
+/// such pairs are rare (none changed a label on the anchor data).</para>
+/// </remarks>
+public static class RadiusNeighbors
+{
+    /// <summary>Default block edge (rows per block).</summary>
+    internal const int DefaultBlock = 256;
+
+    /// <summary>
+    /// Every unordered pair {i, j}, i ≠ j, with distance(x[i], x[j]) &lt;= <paramref name="radius"/>.
+    /// </summary>
+    /// <param name="x">n x d embeddings; must be finite, and without zero rows for cosine.</param>
+    /// <param name="radius">Largest distance that counts as a neighbour (&gt; 0).</param>
+    /// <param name="metric">Cosine (1 - cos, rows need not be normalised) or euclidean.</param>
+    /// <param name="progress">Receives the fraction of blocks done, in [0, 1].</param>
+    /// <param name="cancellationToken">Stops the computation between blocks.</param>
+    public static NeighborGraph Compute(EmbeddingMatrix x, double radius, DistanceMetric metric,
+        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!(radius > 0) || !double.IsFinite(radius))
+            throw new ArgumentOutOfRangeException(nameof(radius), radius, "radius must be a finite number > 0.");
+        ValidateInput(x, metric, nameof(x));
+        return ComputeCore(x, radius, metric, DefaultBlock, progress, cancellationToken);
+    }
+
+    /// <summary>Throws when <paramref name="x"/> holds NaN/infinity, or (cosine) a zero row.</summary>
+    internal static void ValidateInput(EmbeddingMatrix x, DistanceMetric metric, string parameterName)
+    {
+        if (metric is not (DistanceMetric.Cosine or DistanceMetric.Euclidean))
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "metric must be Cosine or Euclidean.");
+        x.EnsureFinite(parameterName);
+        if (metric == DistanceMetric.Cosine)
+        {
+            for (int i = 0; i < x.Count; i++)
+            {
+                if (TensorPrimitives.IndexOfMaxMagnitude(x.Row(i)) is int k && x.Row(i)[k] == 0)
+                    throw new ArgumentException(
+                        $"{parameterName} row {i} is a zero vector: cosine distance is undefined for it " +
+                        "(remove the row or use the euclidean metric).", parameterName);
+            }
+        }
+    }
+
+    internal static NeighborGraph ComputeCore(EmbeddingMatrix x, double radius, DistanceMetric metric, int block,
+        IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        int n = x.Count, d = x.Dimension;
+        if (n == 0) return new NeighborGraph([0], []);
+        var prep = new Prepared(x, radius, metric);
+
+        int nb = (n + block - 1) / block;
+        int tiles = nb * (nb + 1) / 2;
+        var tileI = new int[tiles];
+        var tileJ = new int[tiles];
+        for (int I = 0, t = 0; I < nb; I++)
+            for (int J = I; J < nb; J++, t++) { tileI[t] = I; tileJ[t] = J; }
+
+        // Pairs of each tile as (row, col) packed in one long, in row-major order within the tile.
+        var found = new long[tiles][];
+        int done = 0;
+        var options = new ParallelOptions { CancellationToken = cancellationToken };
+        Parallel.For(0, tiles, options,
+            () => new Worker(block),
+            (t, _, w) =>
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                found[t] = w.Tile(prep, tileI[t] * block, Math.Min(block, n - tileI[t] * block),
+                    tileJ[t] * block, Math.Min(block, n - tileJ[t] * block));
+                int k = Interlocked.Increment(ref done);
+                progress?.Report((double)k / tiles);
+                return w;
+            },
+            _ => { });
+
+        // CSR assembly in tile order: each row's neighbours come out ascending (see the class comment of NeighborGraph).
+        var offsets = new long[n + 1];
+        foreach (var pairs in found)
+            foreach (long p in pairs)
+            {
+                offsets[(int)(p >> 32) + 1]++;
+                offsets[(int)p + 1]++;
+            }
+        for (int i = 0; i < n; i++) offsets[i + 1] += offsets[i];
+        if (offsets[n] > Array.MaxLength)
+            throw new InvalidOperationException(
+                $"{offsets[n] / 2} pairs lie within radius={radius}: too many to store; use a smaller radius.");
+        var indices = new int[offsets[n]];
+        var fill = offsets.AsSpan(0, n).ToArray();
+        foreach (var pairs in found)
+            foreach (long p in pairs)
+            {
+                int i = (int)(p >> 32), j = (int)p;
+                indices[fill[i]++] = j;
+                indices[fill[j]++] = i;
+            }
+        return new NeighborGraph(offsets, indices);
+    }
+
+    /// <summary>The rows in the form the block product needs, plus what the thresholds and the exact check need.</summary>
+    private sealed class Prepared
+    {
+        public readonly EmbeddingMatrix Original;
+        public readonly float[] Rows;           // unit rows (cosine) or the original rows (euclidean)
+        public readonly int Dimension;
+        public readonly DistanceMetric Metric;
+        public readonly double Radius;
+        public readonly double[] Norms;         // cosine: |x_i| in double, for the exact check
+        // Candidate iff dot >= RowLo[i] + ColLo[j]; certainly within iff dot >= RowHi[i] + ColHi[j].
+        public readonly float[] RowLo, ColLo, RowHi, ColHi;
+
+        public Prepared(EmbeddingMatrix x, double radius, DistanceMetric metric)
+        {
+            Original = x;
+            Dimension = x.Dimension;
+            Metric = metric;
+            Radius = radius;
+            int n = x.Count, d = x.Dimension;
+            // Bound on the float32 error of one dot product of the prepared rows, relative to |x||y|, with room for
+            // the rounding of the normalisation and of the thresholds themselves.
+            double rel = 2.0 * (d + 8) * Math.Pow(2, -24);
+            RowLo = new float[n]; ColLo = new float[n]; RowHi = new float[n]; ColHi = new float[n];
+            if (metric == DistanceMetric.Cosine)
+            {
+                Rows = new float[x.Data.Length];
+                Norms = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    var row = x.Row(i);
+                    double s = 0;
+                    foreach (float v in row) s += (double)v * v;
+                    double norm = Math.Sqrt(s);
+                    Norms[i] = norm;
+                    var dst = Rows.AsSpan(i * d, d);
+                    for (int k = 0; k < d; k++) dst[k] = (float)(row[k] / norm);
+                }
+                // distance = 1 - dot <= radius  <=>  dot >= 1 - radius.
+                float lo = RoundDown(1 - radius - rel), hi = RoundUp(1 - radius + rel);
+                Array.Fill(RowLo, lo);
+                Array.Fill(RowHi, hi);
+            }
+            else
+            {
+                Rows = x.Data;
+                Norms = [];
+                double r2 = radius * radius;
+                for (int i = 0; i < n; i++)
+                {
+                    double s = 0;
+                    foreach (float v in x.Row(i)) s += (double)v * v;
+                    // |x-y|² = s_i + s_j - 2 dot <= r²  <=>  dot >= (s_i + s_j - r²) / 2, with a band of
+                    // rel·(s_i + s_j) / 2 >= rel·|x||y| around it for the float32 dot product.
+                    RowLo[i] = RoundDown((s * (1 - rel) - r2) / 2);
+                    ColLo[i] = RoundDown(s * (1 - rel) / 2);
+                    RowHi[i] = RoundUp((s * (1 + rel) - r2) / 2);
+                    ColHi[i] = RoundUp(s * (1 + rel) / 2);
+                }
+            }
+        }
+
+        /// <summary>The exact decision for a pair in the uncertainty band, in double precision.</summary>
+        public bool Within(int i, int j)
+        {
+            var a = Original.Row(i);
+            var b = Original.Row(j);
+            if (Metric == DistanceMetric.Cosine)
+            {
+                double dot = 0;
+                for (int k = 0; k < a.Length; k++) dot += (double)a[k] * b[k];
+                return 1 - dot / (Norms[i] * Norms[j]) <= Radius;
+            }
+            double s = 0;
+            for (int k = 0; k < a.Length; k++)
+            {
+                double t = (double)a[k] - b[k];
+                s += t * t;
+            }
+            return s <= Radius * Radius;
+        }
+
+        private static float RoundDown(double v) { float f = (float)v; return f > v ? MathF.BitDecrement(f) : f; }
+
+        private static float RoundUp(double v) { float f = (float)v; return f < v ? MathF.BitIncrement(f) : f; }
+    }
+
+    /// <summary>Per-thread scratch: the block product and the pairs found in it.</summary>
+    private sealed class Worker(int block)
+    {
+        private readonly float[] _c = new float[block * block];
+        private readonly float[] _lo = new float[block];
+        private readonly List<long> _pairs = new(1024);
+
+        public long[] Tile(Prepared p, int r0, int rows, int c0, int cols)
+        {
+            int d = p.Dimension;
+            var data = p.Rows;
+            Gemm.MultiplyTransposed(data.AsSpan(r0 * d, rows * d), rows, data.AsSpan(c0 * d, cols * d), cols, d, _c, cols);
+            _pairs.Clear();
+            var colLo = p.ColLo.AsSpan(c0, cols);
+            var colHi = p.ColHi.AsSpan(c0, cols);
+            bool diagonal = r0 == c0;
+            for (int a = 0; a < rows; a++)
+            {
+                int i = r0 + a;
+                var c = _c.AsSpan(a * cols, cols);
+                int from = diagonal ? a + 1 : 0;
+                float rowLo = p.RowLo[i], rowHi = p.RowHi[i];
+                // Candidates: c[b] >= rowLo + colLo[b]. Vectorised scan; hits are rare.
+                var lo = _lo.AsSpan(0, cols);
+                TensorPrimitives.Add(colLo, rowLo, lo);
+                int b = from;
+                if (Vector.IsHardwareAccelerated)
+                {
+                    int w = Vector<float>.Count;
+                    while (b < cols && b % w != 0) Check(p, c, colHi, rowHi, lo, i, c0, b++);
+                    for (; b + w <= cols; b += w)
+                    {
+                        var ge = Vector.GreaterThanOrEqual(new Vector<float>(c.Slice(b, w)), new Vector<float>(lo.Slice(b, w)));
+                        if (ge == Vector<int>.Zero) continue;
+                        for (int k = 0; k < w; k++)
+                            if (ge[k] != 0) Accept(p, c, colHi, rowHi, i, c0, b + k);
+                    }
+                }
+                for (; b < cols; b++) Check(p, c, colHi, rowHi, lo, i, c0, b);
+            }
+            return _pairs.ToArray();
+        }
+
+        private void Check(Prepared p, Span<float> c, ReadOnlySpan<float> colHi, float rowHi, Span<float> lo, int i, int c0, int b)
+        {
+            if (c[b] >= lo[b]) Accept(p, c, colHi, rowHi, i, c0, b);
+        }
+
+        private void Accept(Prepared p, Span<float> c, ReadOnlySpan<float> colHi, float rowHi, int i, int c0, int b)
+        {
+            int j = c0 + b;
+            if (c[b] >= rowHi + colHi[b] || p.Within(i, j))
+                _pairs.Add(((long)i << 32) | (uint)j);
+        }
+    }
+}
