@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LabelAssignment.Clustering;
 using LabelAssignment.Data;
 using LabelAssignment.Numerics;
 using LabelAssignment.Remapping;
@@ -209,6 +210,24 @@ public sealed class ClusterTables
         }
         t._coreRows = core;
         return t;
+    }
+
+    /// <summary>
+    /// Builds the tables from a DBSCAN result (the article's initialisation): clusters keep DBSCAN's labels as IDs,
+    /// noise points get fresh IDs, and the core points become the CorePoint assigner's index.
+    /// </summary>
+    /// <param name="itemIds">One distinct ID per row.</param>
+    /// <param name="embeddings">The rows DBSCAN clustered.</param>
+    /// <param name="dbscan">Its result.</param>
+    /// <param name="options">Its options (the metric is taken from here).</param>
+    /// <param name="idPolicy">How fresh IDs are chosen.</param>
+    public static ClusterTables Initialise(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, DbscanResult dbscan,
+        DbscanOptions options, IdReusePolicy idPolicy = IdReusePolicy.SmallestFree)
+    {
+        ArgumentNullException.ThrowIfNull(dbscan);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return Initialise(itemIds, embeddings, dbscan.Labels, dbscan.CoreSampleIndices, options.Metric, idPolicy);
     }
 
     // ---------------------------------------------------------------- validation (never mutates)

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using LabelAssignment.Numerics;
 
@@ -13,6 +14,7 @@ namespace LabelAssignment.Online;
 internal static class OnlineKernels
 {
     private const int ColumnBlock = 256;
+    private const int DirectRows = 2;
 
     /// <summary>
     /// Bound on |fl32(x·c) - x·c| relative to |x||c|: a float32 dot product of length d errs by at most about
@@ -149,7 +151,20 @@ internal static class OnlineKernels
             int j0 = b * ColumnBlock;
             int nb = Math.Min(ColumnBlock, n - j0);
             var c = scores.AsSpan(j0);
-            Gemm.MultiplyTransposed(itemsArray.AsSpan(0, m * d), m, index.AsSpan(j0 * d, nb * d), nb, d, c, n);
+            if (m <= DirectRows)
+            {
+                // A packed GEMM would copy the whole block of centres for one or two rows: stream it once instead.
+                for (int i = 0; i < m; i++)
+                {
+                    var xi = itemsArray.AsSpan(i * d, d);
+                    for (int j = 0; j < nb; j++)
+                        c[i * n + j] = TensorPrimitives.Dot(xi, index.AsSpan((j0 + j) * d, d));
+                }
+            }
+            else
+            {
+                Gemm.MultiplyTransposed(itemsArray.AsSpan(0, m * d), m, index.AsSpan(j0 * d, nb * d), nb, d, c, n);
+            }
             for (int i = 0; i < m; i++)
             {
                 var row = scores.AsSpan(i * n + j0, nb);
