@@ -58,6 +58,18 @@ public sealed class BadInputTests
         Assert.True(t.SameStateAs(before));
     }
 
+    [Fact]
+    public void CancelledBatchStopsBeforeChangingAnything()
+    {
+        var (t, x) = Setup();
+        var before = t.Clone();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+        Assert.ThrowsAny<OperationCanceledException>(() => a.AssignBatch(OnlineTestData.Ids(80, 20), OnlineTestData.Rows(x, 80, 20), null, cts.Token));
+        Assert.True(t.SameStateAs(before));
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(-0.1)]
