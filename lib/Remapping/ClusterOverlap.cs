@@ -1,0 +1,151 @@
+namespace LabelAssignment.Remapping;
+
+/// <summary>One old/new cluster pair that shares at least one item.</summary>
+/// <param name="OldIndex">Index into <see cref="ClusterOverlap.OldClusterIds"/>.</param>
+/// <param name="NewIndex">Index into <see cref="ClusterOverlap.NewClusterIds"/>.</param>
+/// <param name="Intersection">Items labelled with the old cluster yesterday and with the new one today.</param>
+/// <param name="Jaccard">|A ∩ B| / |A ∪ B| over the items both days share, in (0, 1].</param>
+public readonly record struct OverlapEntry(int OldIndex, int NewIndex, int Intersection, double Jaccard);
+
+/// <summary>
+/// Sample overlap between yesterday's and today's clusters (the article's first measure): for every pair of an old and
+/// a new cluster, how many items they share and their Jaccard similarity. Stored sparsely: only pairs that share an
+/// item have an entry (most pairs never overlap).
+/// </summary>
+/// <remarks>
+/// <para><b>Which items count.</b> Only items present on both days (matched by item id) enter the counts, both the
+/// intersection and the cluster sizes in the union: A = the shared items yesterday's cluster held, B = the shared items
+/// today's cluster holds, Jaccard = |A ∩ B| / (|A| + |B| - |A ∩ B|). An item that disappeared says nothing about
+/// whether today's cluster is yesterday's, and a new item could not have been in yesterday's cluster; counting either
+/// would make churn look like cluster change (a cluster that kept every surviving item would score below 1, by however
+/// much of it churned), so a fixed threshold would then mean different things on different days.</para>
+/// <para><b>Noise.</b> Label -1 is noise, not a cluster: it gets no row or column and no entry. A shared item that was in
+/// cluster A yesterday and is noise today still counts in |A| (the cluster lost it), and vice versa.</para>
+/// </remarks>
+/// <param name="OldClusterIds">Yesterday's cluster IDs (every label except -1, including clusters none of whose items
+/// survived), ascending.</param>
+/// <param name="NewClusterIds">Today's cluster labels (except -1), ascending.</param>
+/// <param name="OldSizes">Shared items per old cluster (|A|), aligned with <paramref name="OldClusterIds"/>.</param>
+/// <param name="NewSizes">Shared items per new cluster (|B|), aligned with <paramref name="NewClusterIds"/>.</param>
+/// <param name="SharedItems">Items present on both days, noise included.</param>
+/// <param name="Entries">Every pair with a non-zero intersection, sorted by old index then new index.</param>
+public sealed record ClusterOverlap(
+    int[] OldClusterIds, int[] NewClusterIds, int[] OldSizes, int[] NewSizes, int SharedItems, OverlapEntry[] Entries)
+{
+    /// <summary>Computes the overlap from each day's (item id, label) pairs, in O(items) expected time.</summary>
+    /// <param name="oldItemIds">Yesterday's item ids (distinct).</param>
+    /// <param name="oldLabels">Yesterday's label of each item (a cluster ID >= 0, or -1 for noise).</param>
+    /// <param name="newItemIds">Today's item ids (distinct); the two sets may differ.</param>
+    /// <param name="newLabels">Today's label of each item (>= 0, or -1 for noise).</param>
+    /// <exception cref="ArgumentException">Empty or mismatched arrays, a label below -1, or a duplicated item id.</exception>
+    public static ClusterOverlap Compute(
+        ReadOnlySpan<long> oldItemIds, ReadOnlySpan<int> oldLabels, ReadOnlySpan<long> newItemIds, ReadOnlySpan<int> newLabels)
+    {
+        CheckDay(oldItemIds, oldLabels, nameof(oldItemIds), nameof(oldLabels));
+        CheckDay(newItemIds, newLabels, nameof(newItemIds), nameof(newLabels));
+        var (oldIds, oldIndexOf) = DenseClusters(oldLabels);
+        var (newIds, newIndexOf) = DenseClusters(newLabels);
+
+        // Yesterday's dense cluster index per item id (-1 for noise).
+        var oldByItem = new Dictionary<long, int>(oldItemIds.Length);
+        for (int k = 0; k < oldItemIds.Length; k++)
+        {
+            if (!oldByItem.TryAdd(oldItemIds[k], oldLabels[k] < 0 ? -1 : oldIndexOf[oldLabels[k]]))
+                throw new ArgumentException($"oldItemIds holds item id {oldItemIds[k]} twice (again at index {k}): item ids must be distinct.", nameof(oldItemIds));
+        }
+
+        var oldSizes = new int[oldIds.Length];
+        var newSizes = new int[newIds.Length];
+        var pairs = new Dictionary<long, int>();
+        var seenNew = new HashSet<long>(newItemIds.Length);
+        int shared = 0;
+        for (int k = 0; k < newItemIds.Length; k++)
+        {
+            if (!seenNew.Add(newItemIds[k]))
+                throw new ArgumentException($"newItemIds holds item id {newItemIds[k]} twice (again at index {k}): item ids must be distinct.", nameof(newItemIds));
+            if (!oldByItem.TryGetValue(newItemIds[k], out int o))
+                continue; // a new item: it was in no cluster yesterday
+            shared++;
+            int n = newLabels[k] < 0 ? -1 : newIndexOf[newLabels[k]];
+            if (o >= 0) oldSizes[o]++;
+            if (n >= 0) newSizes[n]++;
+            if (o >= 0 && n >= 0)
+            {
+                long key = ((long)o << 32) | (uint)n;
+                pairs[key] = pairs.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        var keys = pairs.Keys.ToArray();
+        Array.Sort(keys);
+        var entries = new OverlapEntry[keys.Length];
+        for (int e = 0; e < keys.Length; e++)
+        {
+            int o = (int)(keys[e] >> 32), n = (int)(uint)keys[e], inter = pairs[keys[e]];
+            entries[e] = new OverlapEntry(o, n, inter, (double)inter / (oldSizes[o] + newSizes[n] - inter));
+        }
+        return new ClusterOverlap(oldIds, newIds, oldSizes, newSizes, shared, entries);
+    }
+
+    /// <summary>The same for int item ids.</summary>
+    public static ClusterOverlap Compute(int[] oldItemIds, int[] oldLabels, int[] newItemIds, int[] newLabels)
+    {
+        ArgumentNullException.ThrowIfNull(oldItemIds);
+        ArgumentNullException.ThrowIfNull(newItemIds);
+        return Compute(Array.ConvertAll(oldItemIds, x => (long)x), oldLabels, Array.ConvertAll(newItemIds, x => (long)x), newLabels);
+    }
+
+    /// <summary>Items shared by old cluster <paramref name="oldClusterId"/> and new cluster <paramref name="newClusterId"/> (0 when none).</summary>
+    public int Intersection(int oldClusterId, int newClusterId) => Find(oldClusterId, newClusterId)?.Intersection ?? 0;
+
+    /// <summary>Jaccard similarity of the two clusters over the shared items (0 when they share none).</summary>
+    public double Jaccard(int oldClusterId, int newClusterId) => Find(oldClusterId, newClusterId)?.Jaccard ?? 0.0;
+
+    /// <summary>The dense old x new Jaccard matrix, row-major (what the assignment solver takes).</summary>
+    public double[] JaccardMatrix()
+    {
+        var m = new double[OldClusterIds.Length * NewClusterIds.Length];
+        foreach (var e in Entries) m[e.OldIndex * NewClusterIds.Length + e.NewIndex] = e.Jaccard;
+        return m;
+    }
+
+    private OverlapEntry? Find(int oldClusterId, int newClusterId)
+    {
+        int o = Array.BinarySearch(OldClusterIds, oldClusterId);
+        if (o < 0) throw new ArgumentException($"oldClusterId {oldClusterId} is not one of yesterday's clusters.", nameof(oldClusterId));
+        int n = Array.BinarySearch(NewClusterIds, newClusterId);
+        if (n < 0) throw new ArgumentException($"newClusterId {newClusterId} is not one of today's clusters.", nameof(newClusterId));
+        int lo = 0, hi = Entries.Length - 1;
+        long key = ((long)o << 32) | (uint)n;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long k = ((long)Entries[mid].OldIndex << 32) | (uint)Entries[mid].NewIndex;
+            if (k == key) return Entries[mid];
+            if (k < key) lo = mid + 1; else hi = mid - 1;
+        }
+        return null;
+    }
+
+    private static void CheckDay(ReadOnlySpan<long> ids, ReadOnlySpan<int> labels, string idsName, string labelsName)
+    {
+        if (ids.IsEmpty)
+            throw new ArgumentException($"{idsName} is empty: each day needs at least one labelled item.", idsName);
+        if (ids.Length != labels.Length)
+            throw new ArgumentException($"{labelsName} has {labels.Length} labels but {idsName} has {ids.Length} items: one label per item.", labelsName);
+        for (int k = 0; k < labels.Length; k++)
+            if (labels[k] < -1)
+                throw new ArgumentOutOfRangeException(labelsName, labels[k], $"{labelsName}[{k}] = {labels[k]}: labels must be >= 0, or -1 for noise.");
+    }
+
+    private static (int[] Ids, Dictionary<int, int> IndexOf) DenseClusters(ReadOnlySpan<int> labels)
+    {
+        var set = new HashSet<int>();
+        foreach (int l in labels) if (l >= 0) set.Add(l);
+        var ids = set.ToArray();
+        Array.Sort(ids);
+        var indexOf = new Dictionary<int, int>(ids.Length);
+        for (int i = 0; i < ids.Length; i++) indexOf[ids[i]] = i;
+        return (ids, indexOf);
+    }
+}
