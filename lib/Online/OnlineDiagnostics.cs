@@ -63,15 +63,62 @@ public sealed record CentreSummary(int Clusters, int OutsideCount, int Clustered
     public double MembersBeyondEpsShare => ClusteredItems == 0 ? 0 : (double)MembersBeyondEps / ClusteredItems;
 }
 
+/// <summary>How the re-run's clusters are given old IDs when they serve as the truth.</summary>
+public enum TruthMapping
+{
+    /// <summary>
+    /// One-to-one: the Hungarian assignment (<see cref="Remapping.LinearAssignment"/>) maximising the number of
+    /// shared old items, as the remap stage would keep IDs; a re-run cluster matched to no old cluster, or only with
+    /// zero overlap, is new. When two old clusters merged, one of their IDs survives.
+    /// </summary>
+    Hungarian,
+
+    /// <summary>
+    /// Many-to-one: each re-run cluster takes the old ID most of its old items carry (ties to the smaller ID); a
+    /// merged cluster maps to its larger part. More lenient than Hungarian.
+    /// </summary>
+    Majority,
+}
+
 /// <summary>
 /// Measures the two failures the article draws but never measures. Truth is a re-run of the clustering on old and
-/// new items together; its clusters are mapped to the old clusters by <b>majority overlap</b> (each re-run cluster
-/// takes the old cluster ID that most of its old items carry; ties to the smaller ID), not by a one-to-one
-/// Hungarian matching: a re-run cluster that merged two old clusters maps to the larger one, and a re-run cluster
-/// with no old clustered item is "new". Old noise singletons are not old clusters.
+/// new items together, its clusters mapped to the old cluster IDs (<see cref="TruthMapping"/>: Hungarian by
+/// default, majority overlap on request); a re-run cluster with no old clustered item is "new", and old noise
+/// singletons are not old clusters.
 /// </summary>
 public static class OnlineDiagnostics
 {
+    /// <summary>
+    /// One-to-one map from re-run cluster labels to old cluster labels maximising shared old items (Hungarian);
+    /// pairs that share nothing are dropped, so unmatched re-run clusters are absent.
+    /// </summary>
+    /// <param name="oldLabels">Old labels of the old items (-1 noise).</param>
+    /// <param name="rerunLabelsOfOld">Re-run labels of the same old items, same order.</param>
+    public static IReadOnlyDictionary<int, int> HungarianMap(IReadOnlyList<int> oldLabels, IReadOnlyList<int> rerunLabelsOfOld)
+    {
+        ArgumentNullException.ThrowIfNull(oldLabels);
+        ArgumentNullException.ThrowIfNull(rerunLabelsOfOld);
+        if (oldLabels.Count != rerunLabelsOfOld.Count)
+            throw new ArgumentException($"rerunLabelsOfOld has {rerunLabelsOfOld.Count} entries; oldLabels has {oldLabels.Count}.", nameof(rerunLabelsOfOld));
+        var olds = oldLabels.Where(l => l >= 0).Distinct().Order().ToArray();
+        var reruns = rerunLabelsOfOld.Where(l => l >= 0).Distinct().Order().ToArray();
+        var map = new Dictionary<int, int>();
+        if (olds.Length == 0 || reruns.Length == 0) return map;
+        var oi = olds.Select((v, i) => (v, i)).ToDictionary(p => p.v, p => p.i);
+        var ri = reruns.Select((v, i) => (v, i)).ToDictionary(p => p.v, p => p.i);
+        var counts = new double[reruns.Length * olds.Length];
+        for (int i = 0; i < oldLabels.Count; i++)
+            if (oldLabels[i] >= 0 && rerunLabelsOfOld[i] >= 0)
+                counts[ri[rerunLabelsOfOld[i]] * olds.Length + oi[oldLabels[i]]]++;
+        var match = Remapping.LinearAssignment.Solve(counts, reruns.Length, olds.Length, maximize: true);
+        for (int k = 0; k < match.RowIndices.Length; k++)
+        {
+            int r = match.RowIndices[k], o = match.ColumnIndices[k];
+            if (counts[r * olds.Length + o] > 0) map[reruns[r]] = olds[o];
+        }
+        return map;
+    }
+
     /// <summary>
     /// Majority map from re-run cluster labels to old cluster labels: for each re-run cluster (label &gt;= 0), the
     /// old label (&gt;= 0) most of its old items carry. Re-run clusters without old clustered items are absent.
@@ -107,8 +154,9 @@ public static class OnlineDiagnostics
     /// <param name="oldLabels">Labels of the old items from the initial clustering (-1 noise); an old cluster's ID is its label.</param>
     /// <param name="rerunLabels">Labels of the re-run on old items followed by new items (length old + new).</param>
     /// <param name="assignedIds">Cluster IDs the assigner gave the new items, in the same order.</param>
+    /// <param name="mapping">How re-run clusters get old IDs.</param>
     public static AssignmentDiagnostics Compare(string assigner, double eps, IReadOnlyList<int> oldLabels,
-        IReadOnlyList<int> rerunLabels, IReadOnlyList<int> assignedIds)
+        IReadOnlyList<int> rerunLabels, IReadOnlyList<int> assignedIds, TruthMapping mapping = TruthMapping.Hungarian)
     {
         ArgumentNullException.ThrowIfNull(assigner);
         ArgumentNullException.ThrowIfNull(oldLabels);
@@ -118,7 +166,10 @@ public static class OnlineDiagnostics
         if (rerunLabels.Count != nOld + nNew)
             throw new ArgumentException(
                 $"rerunLabels has {rerunLabels.Count} entries; expected old ({nOld}) + new ({nNew}) = {nOld + nNew}.", nameof(rerunLabels));
-        var map = MajorityMap(oldLabels, rerunLabels.Take(nOld).ToArray());
+        if (!Enum.IsDefined(mapping))
+            throw new ArgumentOutOfRangeException(nameof(mapping), mapping, "mapping must be Hungarian or Majority.");
+        var rerunOld = rerunLabels.Take(nOld).ToArray();
+        var map = mapping == TruthMapping.Hungarian ? HungarianMap(oldLabels, rerunOld) : MajorityMap(oldLabels, rerunOld);
         var oldClusters = oldLabels.Where(l => l >= 0).ToHashSet();
         int truthOld = 0, same = 0, missed = 0, mergedOther = 0, mergedNew = 0;
         for (int i = 0; i < nNew; i++)
@@ -219,6 +270,7 @@ public sealed record AssignerRun(string Assigner, int Joined, int Created, int C
 /// and its agreement with the re-run, plus failure 2 on the initial clusters and on the re-run's clusters.
 /// </summary>
 /// <param name="Eps">DBSCAN eps (also the assigners' eps).</param>
+/// <param name="Mapping">How the re-run's clusters got old IDs.</param>
 /// <param name="MinSamples">DBSCAN minSamples.</param>
 /// <param name="Metric">The metric.</param>
 /// <param name="InitItems">Rows clustered at initialisation (the first rows of x).</param>
@@ -233,7 +285,7 @@ public sealed record AssignerRun(string Assigner, int Joined, int Created, int C
 /// <param name="InitialCentres">Failure 2 on the initial clusters (the centres the article's method uses).</param>
 /// <param name="RerunCentres">Failure 2 on the re-run's clusters.</param>
 /// <param name="InitialClusterCentres">Failure 2 per initial cluster.</param>
-public sealed record OnlineEvaluation(double Eps, int MinSamples, DistanceMetric Metric, int InitItems, int NewItems,
+public sealed record OnlineEvaluation(double Eps, TruthMapping Mapping, int MinSamples, DistanceMetric Metric, int InitItems, int NewItems,
     int InitialClusters, int InitialNoise, int CentresAtStart, int RerunClusters, int RerunNoise,
     IReadOnlyList<AssignerRun> Runs, IReadOnlyList<AssignmentDiagnostics> Assigners,
     CentreSummary InitialCentres, CentreSummary RerunCentres, IReadOnlyList<CentreDiagnostics> InitialClusterCentres);
@@ -252,10 +304,11 @@ public static class OnlineEvaluator
     /// <param name="x">n x d embeddings; rows [0, initCount) are old, the rest new.</param>
     /// <param name="initCount">Old rows, in [1, n - 1].</param>
     /// <param name="options">DBSCAN options; the assigners use the same eps and metric.</param>
+    /// <param name="mapping">How the re-run's clusters get old IDs.</param>
     /// <param name="progress">Fraction done, 0 to 1.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
     public static OnlineEvaluation Evaluate(EmbeddingMatrix x, int initCount, DbscanOptions options,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        TruthMapping mapping = TruthMapping.Hungarian, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(options);
@@ -292,19 +345,19 @@ public static class OnlineEvaluator
         }
         var rerun = Dbscan.Fit(x, options, Scale(progress, 0.6, 0.35), cancellationToken);
         var diags = Enumerable.Range(0, AssignerNames.Count)
-            .Select(k => OnlineDiagnostics.Compare(AssignerNames[k], options.Eps, first.Labels, rerun.Labels, assigned[k])).ToArray();
+            .Select(k => OnlineDiagnostics.Compare(AssignerNames[k], options.Eps, first.Labels, rerun.Labels, assigned[k], mapping)).ToArray();
         var initialCentres = OnlineDiagnostics.Centres(init, first.Labels, first.CoreSampleIndices, options.Eps, options.Metric);
         var rerunCentres = OnlineDiagnostics.Centres(x, rerun.Labels, rerun.CoreSampleIndices, options.Eps, options.Metric);
         progress?.Report(1.0);
-        return new OnlineEvaluation(options.Eps, options.MinSamples, options.Metric, initCount, nNew,
+        return new OnlineEvaluation(options.Eps, mapping, options.MinSamples, options.Metric, initCount, nNew,
             first.ClusterCount, first.NoiseCount, tables.ClusterCount, rerun.ClusterCount, rerun.NoiseCount, runs, diags,
             OnlineDiagnostics.Summarise(initialCentres, initCount), OnlineDiagnostics.Summarise(rerunCentres, n), initialCentres);
     }
 
     /// <summary><see cref="Evaluate"/> for each eps (the notebook's sweep), same minSamples and metric.</summary>
     public static IReadOnlyList<OnlineEvaluation> Sweep(EmbeddingMatrix x, int initCount, IReadOnlyList<double> epsValues,
-        int minSamples = 3, DistanceMetric metric = DistanceMetric.Cosine, IProgress<double>? progress = null,
-        CancellationToken cancellationToken = default)
+        int minSamples = 3, DistanceMetric metric = DistanceMetric.Cosine, TruthMapping mapping = TruthMapping.Hungarian,
+        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(epsValues);
         if (epsValues.Count == 0)
@@ -312,7 +365,7 @@ public static class OnlineEvaluator
         foreach (double e in epsValues) new DbscanOptions(e, minSamples, metric).Validate(); // all checked before any work
         var result = new List<OnlineEvaluation>();
         for (int i = 0; i < epsValues.Count; i++)
-            result.Add(Evaluate(x, initCount, new DbscanOptions(epsValues[i], minSamples, metric),
+            result.Add(Evaluate(x, initCount, new DbscanOptions(epsValues[i], minSamples, metric), mapping,
                 Scale(progress, (double)i / epsValues.Count, 1.0 / epsValues.Count), cancellationToken));
         return result;
     }

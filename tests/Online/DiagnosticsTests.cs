@@ -20,6 +20,24 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
+    public void HungarianMapIsOneToOneWhereMajorityIsNot()
+    {
+        // Re-run 5 holds three items of old 0; re-run 6 holds two of old 0 and one of old 1.
+        int[] old = [0, 0, 0, 0, 0, 1];
+        int[] rerun = [5, 5, 5, 6, 6, 6];
+        var majority = OnlineDiagnostics.MajorityMap(old, rerun);
+        Assert.Equal(0, majority[5]);
+        Assert.Equal(0, majority[6]);               // many-to-one
+        var hungarian = OnlineDiagnostics.HungarianMap(old, rerun);
+        Assert.Equal(0, hungarian[5]);
+        Assert.Equal(1, hungarian[6]);              // one-to-one, maximising shared items (3 + 1 > 2 + 0)
+        // A new item the re-run puts in cluster 6 and the assigner in old 0: right under majority, wrong under Hungarian.
+        int[] withNew = [.. rerun, 6];
+        Assert.Equal(1, OnlineDiagnostics.Compare("x", 0.1, old, withNew, [0], TruthMapping.Majority).Same);
+        Assert.Equal(1, OnlineDiagnostics.Compare("x", 0.1, old, withNew, [0], TruthMapping.Hungarian).MergedIntoOther);
+    }
+
+    [Fact]
     public void CompareCountsEachKindOfDisagreement()
     {
         int[] old = [0, 0, 1, 1, -1];           // old clusters 0 and 1; old noise singleton got ID 2 in the tables
