@@ -8,7 +8,20 @@ namespace LabelAssignment.Online;
 /// <param name="MinSamples">DBSCAN minSamples for which the shape is one cluster.</param>
 /// <param name="CentreX">x of the member mean (the article's cluster centre).</param>
 /// <param name="CentreY">y of the member mean.</param>
-public sealed record ToyCluster(EmbeddingMatrix Points, double Eps, int MinSamples, double CentreX, double CentreY);
+public sealed record ToyCluster(EmbeddingMatrix Points, double Eps, int MinSamples, double CentreX, double CentreY)
+{
+    /// <summary>For each point, whether it lies farther than eps from the centre (the points the nearest-centre rule misses).</summary>
+    public bool[] BeyondEpsOfCentre()
+    {
+        var result = new bool[Points.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            double dx = Points.Data[2 * i] - CentreX, dy = Points.Data[2 * i + 1] - CentreY;
+            result[i] = Math.Sqrt(dx * dx + dy * dy) > Eps;
+        }
+        return result;
+    }
+}
 
 /// <summary>
 /// Generators for the two figures of the article's section 3, as data instead of drawings: a large irregular

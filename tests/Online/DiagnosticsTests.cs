@@ -91,6 +91,7 @@ public sealed class DiagnosticsTests
         Assert.True(d0.CentreToNearestCore <= b.Eps);
         Assert.True(d0.MaxMemberDistance > 10 * b.Eps);
         Assert.True(d0.MembersBeyondEps > 0.9 * d0.Size);
+        Assert.Equal(d0.MembersBeyondEps, b.BeyondEpsOfCentre().Count(v => v));
         // A point deep in the lower-right lobe (the article's X) is in the cluster but beyond eps of the centre:
         // the nearest-centre rule opens a new cluster for it, the core-point rule puts it in the cluster.
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, b.Points.Count), b.Points, labels, core, DistanceMetric.Euclidean);
