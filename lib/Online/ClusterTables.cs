@@ -185,7 +185,8 @@ public sealed class ClusterTables
             ids[i] = labels[i] >= 0 ? labels[i] : allocator.Allocate();
 
         int distinct = ids.Distinct().Count();
-        var t = new ClusterTables(d, metric, allocator, Math.Max(2 * n, 1024), Math.Max(2 * distinct, 1024));
+        // Room for a quarter more before the first doubling: online streams are usually small next to the initial set.
+        var t = new ClusterTables(d, metric, allocator, n + n / 4 + 1024, distinct + distinct / 4 + 1024);
         for (int i = 0; i < n; i++)
             t.AppendItem(itemIds[i], embeddings.Data.AsSpan(i * d, d), ids[i]);
 
@@ -263,12 +264,12 @@ public sealed class ClusterTables
     {
         ArgumentNullException.ThrowIfNull(itemIds);
         ArgumentNullException.ThrowIfNull(embeddings);
-        if (embeddings.Count == 0 || itemIds.Count == 0)
+        if (embeddings.Count == 0 && itemIds.Count == 0)
             throw new ArgumentException("the batch is empty: pass at least one item.", nameof(embeddings));
-        if (embeddings.Dimension != Dimension)
-            throw new ArgumentException($"embeddings have dimension {embeddings.Dimension}; the tables hold dimension {Dimension}.", nameof(embeddings));
         if (itemIds.Count != embeddings.Count)
             throw new ArgumentException($"itemIds has {itemIds.Count} entries but embeddings has {embeddings.Count} rows.", nameof(itemIds));
+        if (embeddings.Dimension != Dimension)
+            throw new ArgumentException($"embeddings have dimension {embeddings.Dimension}; the tables hold dimension {Dimension}.", nameof(embeddings));
         ValidateRows(embeddings.Data, embeddings.Count, Dimension, Metric, nameof(embeddings));
         var seen = new HashSet<long>(itemIds.Count);
         for (int i = 0; i < itemIds.Count; i++)
@@ -516,7 +517,7 @@ public sealed class ClusterTables
         Check(counts.Data.Length == m.Clusters, "counts", $"holds {counts.Data.Length} counts");
         Check(allocator.Policy.ToString() == m.IdPolicy && allocator.HighWaterMark == m.HighWaterMark, "allocator", "does not match the manifest's policy or high-water mark");
 
-        var t = new ClusterTables(m.Dimension, metric, allocator, Math.Max(2 * m.Items, 1024), Math.Max(2 * m.Clusters, 1024));
+        var t = new ClusterTables(m.Dimension, metric, allocator, m.Items + m.Items / 4 + 1024, m.Clusters + m.Clusters / 4 + 1024);
         for (int i = 0; i < m.Items; i++)
         {
             if (t._rowOfItem.ContainsKey(itemIds.Data[i]))
@@ -538,9 +539,9 @@ public sealed class ClusterTables
         for (int i = 0; i < m.Items; i++)
             if (!t._rowOfCluster.ContainsKey(clusterIds[i]))
                 throw new InvalidDataException($"{F("cluster_ids")}: row {i} has cluster_id {clusterIds[i]}, which has no centre.");
-        foreach (int c in coreRows)
-            if ((uint)c >= (uint)m.Items)
-                throw new InvalidDataException($"{F("core_rows")}: row {c} is outside [0, {m.Items}).");
+        for (int k = 0; k < coreRows.Length; k++)
+            if ((uint)coreRows[k] >= (uint)m.Items || (k > 0 && coreRows[k] <= coreRows[k - 1]))
+                throw new InvalidDataException($"{F("core_rows")}: entry {k} = {coreRows[k]} is outside [0, {m.Items}) or not ascending.");
         t._coreRows = coreRows;
         return t;
     }
