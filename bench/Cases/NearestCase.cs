@@ -19,7 +19,8 @@ namespace LabelAssignment.Bench.Cases;
 /// median_s is seconds per streamed item, as the anchor reports it.
 /// Options: <c>--nearest-eps 0.1</c>, <c>--nearest-init 7000</c>, <c>--nearest-anchors FOLDER</c> (holding
 /// nearest_stream_cluster_ids.npy; default <c>&lt;X without .npy&gt;.anchors</c>), <c>--nearest-single 1000</c>
-/// (items streamed one at a time), <c>--nearest-synthetic 3000</c> (items streamed against the synthetic centres; 0 skips).
+/// (items streamed one at a time), <c>--nearest-synthetic 3000</c> (items streamed against the synthetic centres; 0 skips),
+/// <c>--nearest-sweep 0.05,0.1,0.15,0.2</c> (eps values for the failure sweep, <c>nearest/sweep/eps=...</c>; default none).
 /// </summary>
 public sealed class NearestCase : IBenchCase
 {
@@ -35,6 +36,7 @@ public sealed class NearestCase : IBenchCase
         int synthetic = int.Parse(context.Option("nearest-synthetic", "3000"), CultureInfo.InvariantCulture);
         int single = int.Parse(context.Option("nearest-single", "1000"), CultureInfo.InvariantCulture);
         RunReal(context, single);
+        RunSweep(context);
         if (synthetic > 0)
             RunSynthetic(context, synthetic, single);
     }
@@ -240,5 +242,45 @@ public sealed class NearestCase : IBenchCase
         context.Record($"nearest/diagnostics/eps={eps.ToString(CultureInfo.InvariantCulture)}", "nearest",
             new JsonObject { ["eps"] = eps, ["init_rows"] = nInit, ["stream_rows"] = nNew, ["min_samples"] = 3, ["truth"] = "DBSCAN on all rows; its clusters given old IDs by Hungarian (and by majority: *_majority)" },
             et, diag);
+    }
+
+    private static void RunSweep(BenchContext context)
+    {
+        string list = context.Option("nearest-sweep", "");
+        if (list.Length == 0) return;
+        var x = context.X;
+        int nInit = int.Parse(context.Option("nearest-init", "7000"), CultureInfo.InvariantCulture);
+        if (x.Count <= nInit) return;
+        var epsValues = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        foreach (double eps in epsValues)
+        {
+            var (ev, et) = TimeWithSetup(context, () => 0, _ => OnlineEvaluator.Evaluate(x, nInit, new DbscanOptions(eps, 3, DistanceMetric.Cosine)));
+            var summary = new JsonObject
+            {
+                ["initial_clusters"] = ev.InitialClusters,
+                ["initial_noise"] = ev.InitialNoise,
+                ["centres_at_start"] = ev.CentresAtStart,
+                ["rerun_clusters"] = ev.RerunClusters,
+                ["initial_centres_outside"] = ev.InitialCentres.OutsideCount,
+                ["initial_members_beyond_eps_share"] = Math.Round(ev.InitialCentres.MembersBeyondEpsShare, 4),
+                ["truth_in_old_cluster"] = ev.Assigners[0].TruthInOldCluster,
+            };
+            foreach (var a in ev.Assigners)
+            {
+                string key = a.Assigner switch { "NearestCentroid" => "centroid", "CorePoint" => "corepoint", _ => "centroid_first" };
+                summary[$"{key}_same"] = Math.Round(a.SameShare, 4);
+                summary[$"{key}_missed"] = Math.Round(a.MissedShare, 4);
+                summary[$"{key}_wrongly_merged"] = Math.Round(a.WronglyMergedShare, 4);
+            }
+            foreach (var r in ev.Runs)
+            {
+                string key = r.Assigner switch { "NearestCentroid" => "centroid", "CorePoint" => "corepoint", _ => "centroid_first" };
+                summary[$"{key}_new_clusters"] = r.Created;
+            }
+            context.Record($"nearest/sweep/eps={eps.ToString(CultureInfo.InvariantCulture)}", "nearest",
+                new JsonObject { ["eps"] = eps, ["init_rows"] = nInit, ["stream_rows"] = x.Count - nInit, ["min_samples"] = 3, ["truth"] = "DBSCAN on all rows, Hungarian map to old IDs" },
+                et, summary);
+        }
     }
 }
