@@ -1,0 +1,127 @@
+using LabelAssignment.Numerics;
+using LabelAssignment.Online;
+using LabelAssignment.Remapping;
+using Microsoft.Data.Analysis;
+using Microsoft.ML.Data;
+
+namespace LabelAssignment.Tests.Online;
+
+public sealed class ClusterTablesTests
+{
+    // Five 2-D items: clusters 0 = {row 0, row 3}, 1 = {row 2}; rows 1 and 4 are noise.
+    private static readonly EmbeddingMatrix Five = new([1, 0, 5, 5, 0, 1, 3, 0, -1, -2], 5, 2);
+    private static readonly long[] FiveIds = [100, 101, 102, 103, 104];
+    private static readonly int[] FiveLabels = [0, -1, 1, 0, -1];
+
+    [Fact]
+    public void NoiseGetsFreshIdsAndCentresAreMemberMeans()
+    {
+        var t = ClusterTables.Initialise(FiveIds, Five, FiveLabels, [0, 3], DistanceMetric.Euclidean);
+        // Smallest free IDs in row order, as the article's generator: 2 for row 1, 3 for row 4.
+        Assert.Equal([0, 2, 1, 0, 3], t.ItemClusterIds.ToArray());
+        Assert.Equal([0, 1, 2, 3], t.ClusterIds.ToArray()); // centre table in ID order
+        Assert.Equal([2.0, 0.0], t.Centre(0).ToArray());    // mean of (1,0) and (3,0)
+        Assert.Equal([5.0, 5.0], t.Centre(2).ToArray());
+        Assert.Equal(2, t.MemberCount(0));
+        Assert.Equal(1, t.MemberCount(3));
+        Assert.Equal(3, t.HighWaterMark);
+        Assert.Equal([0, 3], t.CoreRows.ToArray());
+    }
+
+    [Fact]
+    public void NeverReuseAllocatesAboveTheLabels()
+    {
+        var t = ClusterTables.Initialise(FiveIds, Five, [4, -1, 1, 4, -1], metric: DistanceMetric.Euclidean, idPolicy: IdReusePolicy.NeverReuse);
+        Assert.Equal([4, 5, 1, 4, 6], t.ItemClusterIds.ToArray());
+        var s = ClusterTables.Initialise(FiveIds, Five, [4, -1, 1, 4, -1], metric: DistanceMetric.Euclidean);
+        Assert.Equal([4, 0, 1, 4, 2], s.ItemClusterIds.ToArray());
+    }
+
+    [Fact]
+    public void DataFramesHaveTheArticlesColumnsAndFollowChanges()
+    {
+        var t = ClusterTables.Initialise(FiveIds, Five, FiveLabels, metric: DistanceMetric.Euclidean);
+        var labels = t.LabelTable();
+        Assert.Equal(["item_id", "embeddings", "cluster_id"], labels.Columns.Select(c => c.Name));
+        Assert.Equal(5, labels.Rows.Count);
+        Assert.Equal(104L, labels["item_id"][4]);
+        Assert.Equal(3, labels["cluster_id"][4]);
+        var e = (VBuffer<float>)labels["embeddings"][2]!;
+        Assert.Equal([0f, 1f], e.DenseValues());
+        var centres = t.CentreTable();
+        Assert.Equal(["cluster_id", "cluster_center"], centres.Columns.Select(c => c.Name));
+        Assert.Equal(4, centres.Rows.Count);
+        Assert.Equal([2.0, 0.0], ((VBuffer<double>)centres["cluster_center"][0]!).DenseValues());
+        Assert.Same(labels, t.LabelTable()); // cached while nothing changes
+
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(1.5));
+        a.Assign(105, [2.5f, 0f]); // joins cluster 0: centre (1+3+2.5)/3
+        var after = t.CentreTable();
+        Assert.NotSame(centres, after);
+        Assert.Equal(6, t.LabelTable().Rows.Count);
+        Assert.Equal(6.5 / 3, ((VBuffer<double>)after["cluster_center"][0]!).DenseValues().First(), 12);
+    }
+
+    [Fact]
+    public void SaveAndLoadGiveTheSameStateAndTheSameNextAnswers()
+    {
+        var x = OnlineTestData.Clumps(400, 12, 6, 0.15, seed: 3);
+        var (labels, core) = OnlineTestData.NaiveDbscan(OnlineTestData.Rows(x, 0, 250), 0.05, 3, DistanceMetric.Cosine);
+        var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 250), OnlineTestData.Rows(x, 0, 250), labels, core);
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+        a.AssignBatch(OnlineTestData.Ids(250, 50), OnlineTestData.Rows(x, 250, 50));
+        string folder = Path.Combine(Path.GetTempPath(), $"tables-{Guid.NewGuid():N}");
+        try
+        {
+            t.Save(folder);
+            t.Save(folder); // a second save replaces the first generation and removes its files
+            Assert.Equal(9, Directory.GetFiles(folder).Length);
+            var u = ClusterTables.Load(folder);
+            Assert.True(u.SameStateAs(t));
+
+            // Assign after reload == assign without reload, for both assigners.
+            var u2 = u.Clone();
+            var t2 = t.Clone();
+            var ids = OnlineTestData.Ids(300, 100);
+            var rows = OnlineTestData.Rows(x, 300, 100);
+            var r1 = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05)).AssignBatch(ids, rows);
+            var r2 = new NearestCentroidAssigner(u, new NearestCentroidOptions(0.05)).AssignBatch(ids, rows);
+            Assert.Equal(r1, r2);
+            Assert.True(t.SameStateAs(u));
+            var c1 = new CorePointAssigner(t2, new CorePointOptions(0.05)).AssignBatch(ids, rows);
+            var c2 = new CorePointAssigner(u2, new CorePointOptions(0.05)).AssignBatch(ids, rows);
+            Assert.Equal(c1, c2);
+            Assert.True(t2.SameStateAs(u2));
+            Assert.Contains(r1, r => r.CreatedCluster);
+            Assert.Contains(r1, r => !r.CreatedCluster);
+        }
+        finally { Directory.Delete(folder, true); }
+    }
+
+    [Fact]
+    public void CorruptSavedStateIsReportedWithTheFileName()
+    {
+        var t = ClusterTables.Initialise(FiveIds, Five, FiveLabels, metric: DistanceMetric.Euclidean);
+        string folder = Path.Combine(Path.GetTempPath(), $"tables-{Guid.NewGuid():N}");
+        try
+        {
+            t.Save(folder);
+            string counts = Directory.GetFiles(folder, "counts.*.npy").Single();
+            LabelAssignment.Data.Npy.Write(counts, new long[] { 2, 1 }); // 2 counts for 4 clusters
+            var e = Assert.Throws<InvalidDataException>(() => ClusterTables.Load(folder));
+            Assert.Contains(counts, e.Message);
+            File.WriteAllText(Path.Combine(folder, "tables.json"), "{ not json");
+            Assert.Contains("tables.json", Assert.Throws<InvalidDataException>(() => ClusterTables.Load(folder)).Message);
+        }
+        finally { Directory.Delete(folder, true); }
+    }
+
+    [Fact]
+    public void UnknownItemsAndClustersAreErrorsNotPlausibleIds()
+    {
+        var t = ClusterTables.Initialise(FiveIds, Five, FiveLabels, metric: DistanceMetric.Euclidean);
+        Assert.Throws<KeyNotFoundException>(() => t.ClusterOf(999));
+        Assert.Throws<KeyNotFoundException>(() => t.MemberCount(42));
+        Assert.Equal(2, t.ClusterOf(101));
+    }
+}
