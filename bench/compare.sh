@@ -25,7 +25,7 @@ if [ -z "$anchors" ]; then
 fi
 python=/usr/bin/python3 # Debian's Python: the pyenv python3 on PATH lacks numpy/scipy/sklearn
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-2}"; }
 [ $# -ge 1 ] || usage
 case "$1" in -h|--help) usage 0 ;; esac
 data="$1"; shift
