@@ -38,7 +38,7 @@ try
         "run" => Run(args[1..]),
         "compare" => Compare.Print(args[1..], Console.Out),
         "list" => List(),
-        _ => throw new ArgumentException($"unknown command '{args[0]}'; expected 'run' or 'compare' (see --help)."),
+        _ => throw new ArgumentException($"unknown command '{args[0]}'; expected 'run', 'compare' or 'list' (see --help)."),
     };
 }
 catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException)
