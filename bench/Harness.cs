@@ -57,6 +57,34 @@ public sealed class BenchContext
     /// <summary>Where each record is printed as it is made.</summary>
     public TextWriter Output { get; init; } = Console.Out;
 
+    /// <summary>Where this run keeps reference outputs (labels, centres) as .npy, for <c>bench compare</c> to check
+    /// against the anchor's; option <c>--artifacts</c>, default <c>&lt;report without .json&gt;.artifacts</c>.</summary>
+    public string ArtifactsFolder { get; init; } = Path.Combine(Path.GetTempPath(), "labelassignment-bench-artifacts");
+
+    /// <summary>Where anchor_bench.py kept its reference outputs for this X (option <c>--anchor-artifacts</c>,
+    /// default <c>&lt;X without .npy&gt;.anchors</c>, anchor_bench.py's own default).</summary>
+    public string AnchorArtifactsFolder => Option("anchor-artifacts", XPath.EndsWith(".npy", StringComparison.Ordinal) ? XPath[..^4] + ".anchors" : XPath + ".anchors");
+
+    /// <summary>The anchor's reference output <paramref name="name"/> (e.g. "dbscan_cosine_eps0.1_labels.npy"),
+    /// or null when the anchor has not written it.</summary>
+    public string? AnchorArtifact(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        string path = Path.Combine(AnchorArtifactsFolder, name);
+        return File.Exists(path) ? path : null;
+    }
+
+    /// <summary>Saves labels as int32 .npy under <see cref="ArtifactsFolder"/> (named as the anchor names its
+    /// own, so <c>bench compare</c> can pair them) and returns the path to pass to <see cref="Record"/>.</summary>
+    public string SaveArtifact(string name, int[] labels)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(labels);
+        string path = Path.Combine(ArtifactsFolder, name);
+        LabelAssignment.Data.Npy.Write(path, labels);
+        return path;
+    }
+
     /// <summary>Every record made so far.</summary>
     public IReadOnlyList<JsonObject> Results => _results;
 
@@ -85,8 +113,11 @@ public sealed class BenchContext
         return (result, new Timing(median, sorted[0], times.Count, [.. times], warm ? first : null));
     }
 
-    /// <summary>Records one case result and prints it as one JSON line.</summary>
-    public void Record(string id, string caseName, JsonObject parameters, Timing timing, JsonObject summary)
+    /// <summary>Records one case result and prints it as one JSON line. <paramref name="artifacts"/> maps a kind
+    /// ("labels") to a file from <see cref="SaveArtifact"/>; <c>bench compare</c> compares it with the anchor's
+    /// artifact of the same kind (labels: identical rows and ARI).</summary>
+    public void Record(string id, string caseName, JsonObject parameters, Timing timing, JsonObject summary,
+        JsonObject? artifacts = null)
     {
         var record = new JsonObject
         {
@@ -103,6 +134,8 @@ public sealed class BenchContext
             ["threads"] = Environment.ProcessorCount,
             ["machine"] = Machine.Describe(),
         };
+        if (artifacts is not null)
+            record["artifacts"] = artifacts;
         _results.Add(record);
         Output.WriteLine(record.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
         Output.Flush();

@@ -10,6 +10,8 @@ using LabelAssignment.Data;
 //       (default: <X without .npy>.dotnet.json).
 //   compare OURS.json ANCHORS.json
 //       joins our records with anchor_bench.py's by case id and prints time ratios (ours / theirs) and agreement.
+//   list
+//       prints the case names, one per line (bench/compare.sh uses it).
 // bench/compare.sh runs both sides on the same files in one go.
 
 var cases = typeof(IBenchCase).Assembly.GetTypes()
@@ -22,6 +24,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine("usage: bench run X.npy [--cases a,b] [--skip c] [--repeats N] [--out FILE] [--option value ...]");
     Console.WriteLine("       bench compare OURS.json ANCHORS.json [ANCHORS2.json ...]");
+    Console.WriteLine("       bench list");
+    Console.WriteLine("run options: --artifacts DIR (our reference outputs), --anchor-artifacts DIR (anchor_bench.py's)");
     Console.WriteLine("cases:");
     foreach (var c in cases) Console.WriteLine($"  {c.Name,-10} {c.Description}");
     return 0;
@@ -33,13 +37,20 @@ try
     {
         "run" => Run(args[1..]),
         "compare" => Compare.Print(args[1..], Console.Out),
-        _ => throw new ArgumentException($"unknown command '{args[0]}'; expected 'run' or 'compare' (see --help)."),
+        "list" => List(),
+        _ => throw new ArgumentException($"unknown command '{args[0]}'; expected 'run', 'compare' or 'list' (see --help)."),
     };
 }
 catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException)
 {
     Console.Error.WriteLine($"bench: {e.Message}");
     return 2;
+}
+
+int List()
+{
+    foreach (var c in cases) Console.WriteLine(c.Name);
+    return 0;
 }
 
 int Run(string[] rest)
@@ -63,20 +74,23 @@ int Run(string[] rest)
     var unknown = selected.Concat(skip).Where(n => cases.All(c => c.Name != n)).ToList();
     if (unknown.Count > 0)
         throw new ArgumentException($"unknown case(s) {string.Join(", ", unknown)}; choose from {string.Join(", ", cases.Select(c => c.Name))}.");
-    int repeats = int.Parse(options.GetValueOrDefault("repeats", "3"), System.Globalization.CultureInfo.InvariantCulture);
-    if (repeats < 1)
-        throw new ArgumentException($"--repeats {repeats}: must be >= 1.");
+    string repeatsText = options.GetValueOrDefault("repeats", "3");
+    if (!int.TryParse(repeatsText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int repeats) || repeats < 1)
+        throw new ArgumentException($"--repeats {repeatsText}: expected a whole number >= 1.");
+
+    string outPath = options.GetValueOrDefault("out",
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(xPath))!, Path.GetFileNameWithoutExtension(xPath) + ".dotnet.json"));
+    string artifacts = options.GetValueOrDefault("artifacts",
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFileNameWithoutExtension(outPath) + ".artifacts"));
 
     var x = Npy.ReadMatrix(xPath);
     Console.Error.WriteLine($"{xPath}: n={x.Count} d={x.Dimension}; {Machine.Describe()}");
-    var context = new BenchContext { XPath = xPath, X = x, Options = options, Repeats = repeats };
+    var context = new BenchContext { XPath = xPath, X = x, Options = options, Repeats = repeats, ArtifactsFolder = artifacts };
     foreach (var c in cases.Where(c => selected.Contains(c.Name) && !skip.Contains(c.Name)))
     {
         Console.Error.WriteLine($"[{c.Name}]");
         c.Run(context);
     }
-    string outPath = options.GetValueOrDefault("out",
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(xPath))!, Path.GetFileNameWithoutExtension(xPath) + ".dotnet.json"));
     var report = new JsonObject
     {
         ["tool"] = "LabelAssignment.Bench",

@@ -183,7 +183,7 @@ public sealed class ContingencyTable
 
     /// <summary>Writes each label's rank among the distinct labels into <paramref name="index"/>; returns the
     /// distinct labels in ascending order. O(n): a direct table when the labels span a small range (the usual
-    /// 0..k-1 or -1..k-1), else a hash map plus a radix sort of the distinct labels.</summary>
+    /// 0..k-1 or -1..k-1), else a radix sort of (label, item) pairs.</summary>
     private static int[] DenseIndex(ReadOnlySpan<int> labels, int[] index)
     {
         int min = int.MaxValue, max = int.MinValue;
@@ -207,42 +207,43 @@ public sealed class ContingencyTable
             return values;
         }
 
-        var firstSeen = new Dictionary<int, int>();
+        // Wide labels: sort (label, item) pairs by label with an LSD radix sort (O(n), no hashing), then rank.
+        var keys = new ulong[labels.Length];
         for (int i = 0; i < labels.Length; i++)
+            keys[i] = ((ulong)((uint)labels[i] ^ 0x8000_0000u) << 32) | (uint)i;
+        RadixSortByUpperHalf(keys);
+        int count = 0;
+        for (int p = 0; p < keys.Length; p++)
+            if (p == 0 || (keys[p] >> 32) != (keys[p - 1] >> 32)) count++;
+        var sorted = new int[count];
+        int rankOf = -1;
+        for (int p = 0; p < keys.Length; p++)
         {
-            if (!firstSeen.TryGetValue(labels[i], out int id))
-            {
-                id = firstSeen.Count;
-                firstSeen.Add(labels[i], id);
-            }
-            index[i] = id;
+            if (p == 0 || (keys[p] >> 32) != (keys[p - 1] >> 32))
+                sorted[++rankOf] = (int)((uint)(keys[p] >> 32) ^ 0x8000_0000u);
+            index[(int)(uint)keys[p]] = rankOf;
         }
-        var sorted = new int[firstSeen.Count];
-        firstSeen.Keys.CopyTo(sorted, 0);
-        RadixSort(sorted);
-        var remap = new int[sorted.Length];
-        for (int k = 0; k < sorted.Length; k++) remap[firstSeen[sorted[k]]] = k;
-        for (int i = 0; i < index.Length; i++) index[i] = remap[index[i]];
         return sorted;
     }
 
-    /// <summary>LSD radix sort of signed ints, 8 bits per pass (keeps the build O(n) for any labels).</summary>
-    private static void RadixSort(int[] values)
+    /// <summary>LSD radix sort of 64-bit keys by their upper 32 bits, 8 bits per pass; a pass whose digit is the
+    /// same for every key is skipped.</summary>
+    private static void RadixSortByUpperHalf(ulong[] keys)
     {
-        var buffer = new int[values.Length];
-        int[] source = values, target = buffer;
-        Span<int> counts = stackalloc int[257];
-        for (int shift = 0; shift < 32; shift += 8)
+        var buffer = new ulong[keys.Length];
+        ulong[] source = keys, target = buffer;
+        var counts = new int[257];
+        for (int shift = 32; shift < 64; shift += 8)
         {
-            counts.Clear();
-            foreach (int v in source) counts[Digit(v, shift) + 1]++;
+            Array.Clear(counts);
+            foreach (ulong k in source) counts[(int)((k >> shift) & 0xFF) + 1]++;
+            if (counts.Contains(source.Length)) continue; // one digit value only: order unchanged
             for (int d = 0; d < 256; d++) counts[d + 1] += counts[d];
-            foreach (int v in source) target[counts[Digit(v, shift)]++] = v;
+            foreach (ulong k in source) target[counts[(int)((k >> shift) & 0xFF)]++] = k;
             (source, target) = (target, source);
         }
-        // Four passes: the sorted result is back in `values`.
-
-        static int Digit(int v, int shift) => (int)((((uint)v) ^ 0x8000_0000u) >> shift) & 0xFF;
+        if (!ReferenceEquals(source, keys))
+            source.CopyTo(keys, 0);
     }
 
     private static void CheckIndex(int index, int length, string name)

@@ -81,6 +81,23 @@ public sealed class ContingencyTableTests
     }
 
     [Fact]
+    public void FullRangeLabelsSortAndCountLikeTheOracle()
+    {
+        // Labels over the whole int range exercise every byte of the radix sort, with repeats.
+        var rng = new Random(5);
+        int[] pool = Enumerable.Range(0, 3000).Select(_ => rng.Next(int.MinValue, int.MaxValue)).Append(int.MaxValue).Append(int.MinValue).ToArray();
+        int[] a = Enumerable.Range(0, 20000).Select(_ => pool[rng.Next(pool.Length)]).ToArray();
+        int[] b = Enumerable.Range(0, 20000).Select(_ => pool[rng.Next(40)]).ToArray();
+        var t = ContingencyTable.Build(a, b);
+        Assert.Equal(a.Distinct().Order(), t.RowLabels);
+        Assert.Equal(b.Distinct().Order(), t.ColumnLabels);
+        var oracle = Oracle(a, b);
+        Assert.Equal(oracle.Count, t.CellCount);
+        foreach (var cell in t.Cells)
+            Assert.Equal(oracle[(t.RowLabels[cell.Row], t.ColumnLabels[cell.Column])], cell.Count);
+    }
+
+    [Fact]
     public void SamePartitionIsRecognised()
     {
         Assert.True(ContingencyTable.Build([3, 3, 9, 1], [0, 0, -5, 2]).IsSamePartition);
