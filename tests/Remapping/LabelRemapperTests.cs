@@ -142,6 +142,13 @@ public sealed class LabelRemapperTests
         var nan = EmbeddingMatrix.FromRows([[1f, float.NaN]]);
         Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(a, [0], nan, [0])).Message);
 
+        // A hand-built distance table with NaN reaches the assignment solver, which names the entry.
+        var bad = new CentroidDistances([0, 1], [0, 1], DistanceMetric.Euclidean, [0.1, double.NaN, 0.3, 0.4], [0.9, 0.5, 0.7, 0.6]);
+        var nanCost = Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(bad));
+        Assert.Contains("NaN at row 0, column 1", nanCost.Message);
+        Assert.Contains("need 4 of each", Assert.Throws<ArgumentException>(() =>
+            LabelRemapper.ByCentroids(bad with { Similarities = [1.0] })).Message);
+
         var r = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels);
         var unknown = Assert.Throws<ArgumentException>(() => r.Apply([5, 6, 99]));
         Assert.Contains("todaysLabels[2] = 99", unknown.Message);

@@ -228,6 +228,15 @@ public sealed class LinearAssignmentTests
     }
 
     [Fact]
+    public void ACancelledSolveStops()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var c = NumpyPcg64.AnchorCostMatrix(50, 60);
+        Assert.Throws<OperationCanceledException>(() => LinearAssignment.Solve(c, 50, 60, cancellationToken: cts.Token));
+    }
+
+    [Fact]
     public void AnEmptyMatrixHasAnEmptyAssignment()
     {
         // As SciPy: a 0 x n problem is solved by the empty matching (the remapper rejects empty inputs itself).
