@@ -36,8 +36,10 @@ public static unsafe class Gemm
     private static bool UseV512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported && !ForceVector256;
     private static bool UseV256 => Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
-    /// <summary>Test hook: run the Vector256 kernel even where Vector512 is accelerated.</summary>
-    internal static bool ForceVector256 { get; set; }
+    [ThreadStatic] private static bool t_forceVector256;
+
+    /// <summary>Test hook: run the Vector256 kernel even where Vector512 is accelerated (calling thread only).</summary>
+    internal static bool ForceVector256 { get => t_forceVector256; set => t_forceVector256 = value; }
 
     /// <summary>
     /// c[i * ldc + j] = Σₖ a[i * d + k] · b[j * d + k] for i &lt; m, j &lt; n.
@@ -109,6 +111,7 @@ public static unsafe class Gemm
             throw new ArgumentException($"c has {cLength} values with ldc={ldc}; m={m} rows of n={n} need {(long)(m - 1) * ldc + n}.", "c");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Reference(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int d, Span<float> c, int ldc)
     {
         for (int i = 0; i < m; i++)
@@ -127,6 +130,7 @@ public static unsafe class Gemm
         return cache;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int d, Span<float> c, int ldc, int mr, int nr)
     {
         int ncMax = Math.Min(NC, RoundUp(n, nr));
@@ -180,6 +184,7 @@ public static unsafe class Gemm
     private static int RoundUp(int x, int step) => (x + step - 1) / step * step;
 
     /// <summary>Copies rows x kc of a row-major source into panels of <paramref name="r"/> rows, k-major, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack(float* src, int ld, int rows, int kc, int r, float* dst)
     {
         for (int p = 0; p < rows; p += r)
@@ -203,6 +208,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Scalar tail: copies (or adds) the valid part of a full tile computed into a scratch buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Merge(float* tile, int ldt, float* c, int ldc, int rows, int cols, bool accumulate)
     {
         for (int i = 0; i < rows; i++)
