@@ -71,6 +71,12 @@ public sealed class NeighborGraph
 /// equals the exact (double precision) answer. scikit-learn decides cosine pairs in float32 (OpenBLAS order) and
 /// euclidean pairs in float64, so a pair lying within about 1e-6 of the radius may fall on the other side there;
 /// such pairs are rare (none changed a label on the anchor data).</para>
+/// <para>Speed. When d &gt;= 384 and n &gt;= 2048, a first pass runs the same blocked product on 129-value rows
+/// z(x) = [Qx, |x - Πx|] (Q: a rank-128 basis of the data's dominant subspace, found by a randomised range finder on
+/// 1024 sample rows). By Cauchy-Schwarz on the residuals, z(x)·z(y) plus a bounded rounding slack is an upper bound on
+/// x·y, so the pairs it rules out cannot be neighbours; the rest (a few percent on embedding-like data) get one full
+/// dot product each and the same decision as above. A block where more than 1/16 of the pairs survive (data without
+/// low-rank structure) takes the full block product instead. Either way the pairs found are exactly the same.</para>
 /// </remarks>
 public static class RadiusNeighbors
 {
