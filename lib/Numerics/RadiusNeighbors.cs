@@ -156,7 +156,9 @@ public static class RadiusNeighbors
             },
             _ => { });
 
-        // CSR assembly in tile order: each row's neighbours come out ascending (see the class comment of NeighborGraph).
+        // CSR assembly in tile order (block row by block row, pairs row-major inside a tile): for row i the pairs (j, i)
+        // with j < i come before the pairs (i, j) with j > i, each ascending, so every list comes out sorted without a
+        // sort, and the same whatever the thread count.
         var offsets = new long[n + 1];
         foreach (var pairs in found)
             foreach (long p in pairs)
