@@ -210,7 +210,7 @@ public static class RadiusNeighbors
             RowLo = new float[n]; ColLo = new float[n]; RowHi = new float[n]; ColHi = new float[n];
             if (metric == DistanceMetric.Cosine)
             {
-                Rows = new float[x.Data.Length];
+                Rows = GC.AllocateUninitializedArray<float>(x.Data.Length);  // every value is written below
                 Norms = new double[n];
                 var rows = Rows;
                 var norms = Norms;
