@@ -14,7 +14,8 @@ namespace LabelAssignment.Numerics;
 /// GotoBLAS/BLIS layout: panels of A (MR rows) and B (NR rows) are packed k-major into per-thread buffers,
 /// blocked so a B micro-panel stays in L1 and the A block in L2, and a register-blocked FMA micro-kernel
 /// computes an MR x NR tile (6 x 16 with Vector256, 12 x 32 with Vector512 when the hardware accelerates it).
-/// Every C[i, j] is the same sequential FMA chain over k whatever the path, the shape or the row blocking,
+/// Every C[i, j] is the same sequential FMA chain over k (KC-long pieces added in order) whichever SIMD kernel
+/// runs, whatever the shape or the row blocking,
 /// so splitting rows across threads gives bitwise-identical results.
 /// </remarks>
 public static unsafe class Gemm
