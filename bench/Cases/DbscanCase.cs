@@ -31,6 +31,8 @@ public sealed class DbscanCase : IBenchCase
         int minSamples = int.Parse(context.Option("dbscan-min-samples", "3"), inv);
         if (context.Options.TryGetValue("dbscan-block", out var block))
             RadiusNeighbors.DefaultBlock = int.Parse(block, inv);
+        if (context.Options.TryGetValue("dbscan-reorder", out var reorder))
+            RadiusNeighbors.Reordering = reorder is "1" or "true";
         if (context.Options.TryGetValue("dbscan-rank", out var rank))
             RadiusNeighbors.ProjectionRank = int.Parse(rank, inv);
         var x = context.X;

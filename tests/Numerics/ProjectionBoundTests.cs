@@ -93,4 +93,21 @@ public class ProjectionBoundTests
         Assert.True(pruned.Blocks.Full > 0, $"{pruned.Blocks}");
         Assert.Equal(0, plain.Blocks.FirstPass);
     }
+
+    [Theory]
+    [InlineData(DistanceMetric.Cosine, 0.05)]
+    [InlineData(DistanceMetric.Euclidean, 0.5)]
+    public void RadiusNeighbors_ReorderedOrNot_SamePairsInRowOrder(DistanceMetric metric, double radius)
+    {
+        var x = LowRank(11, 600, 40, 6, 0.02);
+        var plain = RadiusNeighbors.ComputeCore(x, radius, metric, 64, null, default, projectionRank: 0);
+        var straight = RadiusNeighbors.ComputeCore(x, radius, metric, 64, null, default, projectionRank: 8, reorder: false);
+        var reordered = RadiusNeighbors.ComputeCore(x, radius, metric, 64, null, default, projectionRank: 8, reorder: true);
+        Assert.True(plain.PairCount > 100, $"{plain.PairCount} pairs");
+        Assert.Equal(plain.Offsets, straight.Offsets);
+        Assert.Equal(plain.Indices, straight.Indices);
+        Assert.Equal(plain.Offsets, reordered.Offsets);
+        Assert.Equal(plain.Indices, reordered.Indices);
+        Assert.True(reordered.Blocks.FirstPass > 0 && straight.Blocks.FirstPass > 0);
+    }
 }
