@@ -10,7 +10,8 @@ namespace LabelAssignment.Bench.Cases;
 /// DBSCAN as anchor_bench.py's "dbscan" case: cosine on X with each eps, and euclidean on the L2-normalised rows with
 /// eps_e = sqrt(2 eps) (the same neighbourhoods for unit vectors). Labels are checked against the anchor's
 /// <c>&lt;X without .npy&gt;.anchors/dbscan_{metric}_eps{eps}_labels.npy</c> when it exists.
-/// Options: <c>--dbscan-eps 0.1,0.2</c>, <c>--dbscan-min-samples 3</c>.
+/// Options: <c>--dbscan-eps 0.1,0.2</c>, <c>--dbscan-min-samples 3</c>; for tuning, <c>--dbscan-block 512</c> (rows per
+/// block) and <c>--dbscan-rank 128</c> (rank of the low-rank first pass; 0 runs the full blocked product only).
 /// </summary>
 public sealed class DbscanCase : IBenchCase
 {
@@ -30,6 +31,10 @@ public sealed class DbscanCase : IBenchCase
         int minSamples = int.Parse(context.Option("dbscan-min-samples", "3"), inv);
         if (context.Options.TryGetValue("dbscan-block", out var block))
             RadiusNeighbors.DefaultBlock = int.Parse(block, inv);
+        if (context.Options.TryGetValue("dbscan-reorder", out var reorder))
+            RadiusNeighbors.Reordering = reorder is "1" or "true";
+        if (context.Options.TryGetValue("dbscan-rank", out var rank))
+            RadiusNeighbors.ProjectionRank = int.Parse(rank, inv);
         var x = context.X;
         var xn = Normalised(x);
         foreach (double eps in epsList)

@@ -30,35 +30,48 @@ public sealed class GemmCase : IBenchCase
         string python = context.Option("gemm-python", "/usr/bin/python3");
         var numpy = python == "none" ? null : TimeNumpy(python, context.XPath, ks, context.Repeats);
         context.Output.WriteLine($"# gemm kernel: {Gemm.KernelDescription}");
-        foreach (int k in ks)
+        // X·Yᵀ for every k; for small k also Y·Xᵀ, the orientation KMeans's assignment step uses.
+        var shapes = ks.Select(k => (Key: k.ToString(CultureInfo.InvariantCulture), M: n, N: k, K: k))
+            .Concat(ks.Where(k => k <= 256 && k < n).Select(k => (Key: "t" + k.ToString(CultureInfo.InvariantCulture), M: k, N: n, K: k)));
+        foreach (var (key, m, cols, k) in shapes)
         {
-            var b = x.Data.AsMemory(0, k * d);
-            var c = new float[(long)n * k];
+            var y = x.Data.AsMemory(0, k * d);
+            var a = m == n ? x.Data.AsMemory() : y;
+            var b = m == n ? y : x.Data.AsMemory();
+            var c = new float[(long)m * cols];
             double flops = 2.0 * n * k * d;
             foreach (int threads in new[] { 1, Environment.ProcessorCount }.Distinct())
             {
+                var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+                int calls = 0;
                 var (_, timing) = context.Measure(() =>
                 {
+                    calls++;
                     if (threads == 1)
-                        Gemm.MultiplyTransposed(x.Data, n, b.Span, k, d, c, k);
+                        Gemm.MultiplyTransposed(a.Span, m, b.Span, cols, d, c, cols);
                     else
-                        Gemm.MultiplyTransposedParallel(x.Data, n, b, k, d, c, k, new ParallelOptions { MaxDegreeOfParallelism = threads });
+                        Gemm.MultiplyTransposedParallel(a, m, b, cols, d, c, cols, new ParallelOptions { MaxDegreeOfParallelism = threads });
                     return 0;
                 });
+                double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds / calls;
                 var summary = new JsonObject
                 {
                     ["gflops"] = Math.Round(flops / timing.MedianSeconds / 1e9, 2),
+                    // Per CPU-second of the process: what one core delivers, robust to a machine shared with others.
+                    ["gflops_per_cpu_s"] = Math.Round(flops / cpuSeconds / 1e9, 2),
                     ["kernel"] = Gemm.KernelDescription,
-                    ["checksum_row0"] = Math.Round(c.AsSpan(0, k).ToArray().Sum(v => (double)v), 3),
+                    ["checksum_row0"] = Math.Round(c.AsSpan(0, cols).ToArray().Sum(v => (double)v), 3),
                 };
-                if (numpy is not null && numpy.TryGetValue($"{k}/{threads}", out double npSeconds))
+                if (numpy is not null && numpy.TryGetValue($"{key}/{threads}", out double npSeconds))
                 {
+                    if (numpy.TryGetValue($"{key}/{threads}/cpu", out double npCpu))
+                        summary["numpy_gflops_per_cpu_s"] = Math.Round(flops / npCpu / 1e9, 2);
                     summary["numpy_s"] = Math.Round(npSeconds, 6);
                     summary["numpy_gflops"] = Math.Round(flops / npSeconds / 1e9, 2);
                     summary["ratio_ours_over_numpy_time"] = Math.Round(timing.MedianSeconds / npSeconds, 3);
                 }
-                context.Record($"gemm/{n}x{d}*{k}x{d}/threads={threads}", Name,
-                    new JsonObject { ["m"] = n, ["n"] = k, ["d"] = d, ["threads"] = threads }, timing, summary);
+                context.Record($"gemm/{m}x{d}*{cols}x{d}/threads={threads}", Name,
+                    new JsonObject { ["m"] = m, ["n"] = cols, ["d"] = d, ["threads"] = threads }, timing, summary);
             }
         }
     }
@@ -72,13 +85,17 @@ public sealed class GemmCase : IBenchCase
             ks = [int(v) for v in sys.argv[2].split(',')]
             reps = int(sys.argv[3])
             out = {}
-            for k in ks:
+            shapes = [(str(k), k, False) for k in ks] + [("t" + str(k), k, True) for k in ks if k <= 256 and k < len(X)]
+            for key, k, transposed in shapes:
                 Y = np.ascontiguousarray(X[:k])
-                X @ Y.T
+                A, B = (Y, X) if transposed else (X, Y)
+                A @ B.T
                 ts = []
+                c0 = time.process_time()
                 for _ in range(reps):
-                    t = time.perf_counter(); X @ Y.T; ts.append(time.perf_counter() - t)
-                out[str(k)] = sorted(ts)[len(ts) // 2]
+                    t = time.perf_counter(); A @ B.T; ts.append(time.perf_counter() - t)
+                out[key] = sorted(ts)[len(ts) // 2]
+                out[key + "/cpu"] = (time.process_time() - c0) / reps
             print(json.dumps(out))
             """;
         var result = new Dictionary<string, double>();
@@ -101,8 +118,11 @@ public sealed class GemmCase : IBenchCase
                     Console.Error.WriteLine($"gemm: numpy timing failed: {stderr.Trim()}");
                     return null;
                 }
-                foreach (var (k, v) in JsonNode.Parse(stdout)!.AsObject())
-                    result[$"{k}/{threads}"] = v!.GetValue<double>();
+                foreach (var (key, v) in JsonNode.Parse(stdout)!.AsObject())
+                {
+                    string[] parts = key.Split('/');
+                    result[parts.Length == 1 ? $"{parts[0]}/{threads}" : $"{parts[0]}/{threads}/{parts[1]}"] = v!.GetValue<double>();
+                }
             }
             catch (System.ComponentModel.Win32Exception e)
             {

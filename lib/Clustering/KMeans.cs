@@ -19,7 +19,8 @@ namespace LabelAssignment.Clustering;
 /// </remarks>
 public static unsafe class KMeans
 {
-    // Rows per parallel work item: two Gemm row panels, large enough that packing the centres is cheap.
+    // Rows per parallel work item: large enough that packing the centres once per block is cheap next to the
+    // product (k x 384 x d), small enough that the block and its k x 384 products stay in L2.
     private const int BlockRows = 384;
 
     /// <summary>

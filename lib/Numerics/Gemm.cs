@@ -14,7 +14,8 @@ namespace LabelAssignment.Numerics;
 /// GotoBLAS/BLIS layout: panels of A (MR rows) and B (NR rows) are packed k-major into per-thread buffers,
 /// blocked so a B micro-panel stays in L1 and the A block in L2, and a register-blocked FMA micro-kernel
 /// computes an MR x NR tile (6 x 16 with Vector256, 12 x 32 with Vector512 when the hardware accelerates it).
-/// Every C[i, j] is the same sequential FMA chain over k whatever the path, the shape or the row blocking,
+/// Every C[i, j] is the same sequential FMA chain over k (KC-long pieces added in order) whichever SIMD kernel
+/// runs, whatever the shape or the row blocking,
 /// so splitting rows across threads gives bitwise-identical results.
 /// </remarks>
 public static unsafe class Gemm
@@ -36,8 +37,10 @@ public static unsafe class Gemm
     private static bool UseV512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported && !ForceVector256;
     private static bool UseV256 => Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
-    /// <summary>Test hook: run the Vector256 kernel even where Vector512 is accelerated.</summary>
-    internal static bool ForceVector256 { get; set; }
+    [ThreadStatic] private static bool t_forceVector256;
+
+    /// <summary>Test hook: run the Vector256 kernel even where Vector512 is accelerated (calling thread only).</summary>
+    internal static bool ForceVector256 { get => t_forceVector256; set => t_forceVector256 = value; }
 
     /// <summary>
     /// c[i * ldc + j] = Σₖ a[i * d + k] · b[j * d + k] for i &lt; m, j &lt; n.
@@ -189,20 +192,65 @@ public static unsafe class Gemm
         {
             int valid = Math.Min(r, rows - p);
             float* panel = dst + (long)p * kc;
-            for (int q = 0; q < valid; q++)
+            int q = 0;
+            if (Avx.IsSupported)
+            {
+                // Eight rows at a time: 8 x 8 transposes in registers instead of strided scalar stores.
+                int k8 = kc & ~7;
+                for (; q + 8 <= valid; q += 8)
+                {
+                    float* s = src + (long)(p + q) * ld;
+                    for (int k = 0; k < k8; k += 8)
+                        Transpose8x8(s + k, ld, panel + (long)k * r + q, r);
+                    for (int k = k8; k < kc; k++)
+                        for (int t = 0; t < 8; t++)
+                            panel[(long)k * r + q + t] = s[(long)t * ld + k];
+                }
+            }
+            for (; q < valid; q++)
             {
                 float* s = src + (long)(p + q) * ld;
                 float* t = panel + q;
                 for (int k = 0; k < kc; k++)
                     t[k * r] = s[k];
             }
-            for (int q = valid; q < r; q++)
+            for (q = valid; q < r; q++)
             {
                 float* t = panel + q;
                 for (int k = 0; k < kc; k++)
                     t[k * r] = 0f;
             }
         }
+    }
+
+    /// <summary>dst[j * ldd + i] = src[i * lds + j] for an 8 x 8 block (unpack, shuffle, lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2L * lds);
+        var r3 = Avx.LoadVector256(src + 3L * lds);
+        var r4 = Avx.LoadVector256(src + 4L * lds);
+        var r5 = Avx.LoadVector256(src + 5L * lds);
+        var r6 = Avx.LoadVector256(src + 6L * lds);
+        var r7 = Avx.LoadVector256(src + 7L * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>Scalar tail: copies (or adds) the valid part of a full tile computed into a scratch buffer.</summary>
