@@ -8,7 +8,8 @@ namespace LabelAssignment.Bench.Cases;
 /// <summary>
 /// Quality of the ResNet18 embedding: leave-one-out 10-nearest-neighbour accuracy (cosine) on the fine and coarse
 /// labels of the CIFAR-100 test images, per input size. Embeddings (L2-normalised) come from / go to the cache in
-/// --data (default data). Ignores X. Options: --cifar FOLDER, --data FOLDER, --sizes 224,128, --k 10, --images N (10000).
+/// --data (default data). Ignores X. Options: --cifar FOLDER, --data FOLDER, --sizes 224,128, --k 10, --images N (10000),
+/// --resampler bicubic|bilinear|lanczos3 (bicubic; other choices get their own cache entry).
 /// </summary>
 public sealed class KnnCase : IBenchCase
 {
@@ -25,15 +26,19 @@ public sealed class KnnCase : IBenchCase
         var data = all.Take(Cifar100Paths.Int(context, "images", all.Count));
         int k = Cifar100Paths.Int(context, "k", 10);
         string dataFolder = context.Option("data", "data");
+        var resampler = Enum.Parse<Resampler>(context.Option("resampler", "bicubic"), ignoreCase: true);
         foreach (int size in Cifar100Paths.Sizes(context))
         {
-            using var embedder = new OnnxImageEmbedder(ModelPreset.ResNet18(size), new EmbedderOptions { L2Normalize = true, BatchSize = 32 });
+            var preset = ModelPreset.ResNet18(size);
+            if (resampler != preset.Resampler)
+                preset = preset with { Resampler = resampler, Name = $"{preset.Name}-{resampler.ToString().ToLowerInvariant()}" };
+            using var embedder = new OnnxImageEmbedder(preset, new EmbedderOptions { L2Normalize = true, BatchSize = 32 });
             var sw = Stopwatch.StartNew();
             int lastPercent = -1;
             var progress = new Progress<EmbeddingProgress>(p =>
             {
                 int percent = (int)(p.Fraction * 100);
-                if (percent / 10 != lastPercent / 10) { lastPercent = percent; Console.Error.WriteLine($"  resnet18-{size}: {p.Done}/{p.Total}"); }
+                if (percent / 10 != lastPercent / 10) { lastPercent = percent; Console.Error.WriteLine($"  {preset.Name}: {p.Done}/{p.Total}"); }
             });
             var cached = EmbeddingCache.GetOrCreate(dataFolder, data, embedder, progress);
             double embedSeconds = sw.Elapsed.TotalSeconds;
@@ -41,8 +46,8 @@ public sealed class KnnCase : IBenchCase
             var (neighbours, timing) = context.Measure(() => NeighbourAccuracy.NearestNeighbours(x, k));
             var fine = NeighbourAccuracy.Accuracy(neighbours, k, cached.Set.Labels);
             var coarse = NeighbourAccuracy.Accuracy(neighbours, k, cached.Set.CoarseLabels!);
-            context.Record($"knn-resnet18-{size}", Name,
-                new JsonObject { ["images"] = data.Count, ["size"] = size, ["k"] = k, ["metric"] = "cosine", ["leave_one_out"] = true },
+            context.Record($"knn-{preset.Name}", Name,
+                new JsonObject { ["images"] = data.Count, ["size"] = size, ["resampler"] = preset.Resampler.ToString(), ["k"] = k, ["metric"] = "cosine", ["leave_one_out"] = true },
                 timing,
                 new JsonObject
                 {

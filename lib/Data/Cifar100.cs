@@ -233,16 +233,15 @@ internal static class PickleFile
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such pickle file.", path);
         object result;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             using var unpickler = new Unpickler();
             result = unpickler.load(stream);
         }
         catch (Exception e) when (e is PickleException or InvalidOperationException or IOException or InvalidCastException or IndexOutOfRangeException or ArgumentException)
         {
-            long length = new FileInfo(path).Length;
-            throw new InvalidDataException($"{path}: not a readable CIFAR-100 pickle ({length} bytes; failed at or before offset {length}): {e.Message}", e);
+            throw new InvalidDataException($"{path}: not a readable CIFAR-100 pickle: failed at offset {stream.Position} of {stream.Length}: {e.Message}", e);
         }
         if (result is not Hashtable dict)
             throw new InvalidDataException($"{path}: the pickle holds a {result?.GetType().Name ?? "None"}, expected a dict.");

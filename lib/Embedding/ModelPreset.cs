@@ -134,7 +134,8 @@ public sealed record ModelPreset
     /// The pretrained ResNet18 shipped in the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (512-d, the
     /// global-average-pooled last stage). Its preprocessing graph (RGB to BGR, minus a per-pixel 224x224 mean image,
     /// no scaling) is folded into this preset; for other sizes the mean image is resized bilinearly.
-    /// 224 is the size the model was trained at; 128 is about 3x faster (see the README for accuracy).
+    /// 224 is the size the model was trained at (the default); 128 is about 2.3x faster, for about 1 point less
+    /// leave-one-out 10-NN accuracy on CIFAR-100 (fine 53.3% against 54.5%, coarse 69.6% against 70.4%).
     /// </summary>
     /// <param name="inputSize">Square input size, a multiple of 16 from 64 up (224 by default).</param>
     /// <param name="modelFolder">Folder holding ResNet18Onnx/ and ResNetPrepOnnx/; by default DnnImageModels next to this library.</param>
