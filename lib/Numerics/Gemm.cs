@@ -109,6 +109,7 @@ public static unsafe class Gemm
             throw new ArgumentException($"c has {cLength} values with ldc={ldc}; m={m} rows of n={n} need {(long)(m - 1) * ldc + n}.", "c");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Reference(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int d, Span<float> c, int ldc)
     {
         for (int i = 0; i < m; i++)
@@ -127,6 +128,7 @@ public static unsafe class Gemm
         return cache;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked(ReadOnlySpan<float> a, int m, ReadOnlySpan<float> b, int n, int d, Span<float> c, int ldc, int mr, int nr)
     {
         int ncMax = Math.Min(NC, RoundUp(n, nr));
@@ -180,6 +182,7 @@ public static unsafe class Gemm
     private static int RoundUp(int x, int step) => (x + step - 1) / step * step;
 
     /// <summary>Copies rows x kc of a row-major source into panels of <paramref name="r"/> rows, k-major, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack(float* src, int ld, int rows, int kc, int r, float* dst)
     {
         for (int p = 0; p < rows; p += r)
@@ -203,6 +206,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Scalar tail: copies (or adds) the valid part of a full tile computed into a scratch buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Merge(float* tile, int ldt, float* c, int ldc, int rows, int cols, bool accumulate)
     {
         for (int i = 0; i < rows; i++)

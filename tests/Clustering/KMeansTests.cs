@@ -1,0 +1,232 @@
+using LabelAssignment.Clustering;
+using LabelAssignment.Data;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Tests.Clustering;
+
+public class KMeansTests
+{
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "kmeans", name);
+
+    /// <summary>Synchronous progress sink (Progress&lt;T&gt; posts asynchronously).</summary>
+    private sealed class Collect : IProgress<KMeansProgress>
+    {
+        public List<KMeansProgress> Reports { get; } = [];
+        public void Report(KMeansProgress value) => Reports.Add(value);
+    }
+
+    private static EmbeddingMatrix RandomMatrix(int n, int d, int seed)
+    {
+        var rng = new Random(seed);
+        var data = new float[n * d];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)rng.NextDouble();
+        return new EmbeddingMatrix(data, n, d);
+    }
+
+    /// <summary>Adjusted Rand index by pair counting (Hubert and Arabie), the independent agreement check.</summary>
+    private static double AdjustedRand(int[] a, int[] b)
+    {
+        var table = new Dictionary<(int, int), long>();
+        var rows = new Dictionary<int, long>();
+        var cols = new Dictionary<int, long>();
+        for (int i = 0; i < a.Length; i++)
+        {
+            table[(a[i], b[i])] = table.GetValueOrDefault((a[i], b[i])) + 1;
+            rows[a[i]] = rows.GetValueOrDefault(a[i]) + 1;
+            cols[b[i]] = cols.GetValueOrDefault(b[i]) + 1;
+        }
+        static double Pairs(long x) => x * (x - 1) / 2.0;
+        double index = table.Values.Sum(Pairs), sa = rows.Values.Sum(Pairs), sb = cols.Values.Sum(Pairs);
+        double expected = sa * sb / Pairs(a.Length), max = (sa + sb) / 2;
+        return (index - expected) / (max - expected);
+    }
+
+    [Fact]
+    public void HandComputedBlobs()
+    {
+        // A: square around (1, 1), SS 4 x 2 = 8. B: (100.5, 100), SS 2 x 0.25 = 0.5. C: (-50, 82), SS 4 + 0 + 4 = 8.
+        float[][] rows =
+        [
+            [0, 0], [100, 100], [2, 0], [-50, 80], [0, 2], [101, 100], [2, 2], [-50, 84], [-50, 82],
+        ];
+        var data = EmbeddingMatrix.FromRows(rows);
+        foreach (ulong seed in new ulong[] { 0, 1, 2, 3 })
+        {
+            var result = KMeans.Fit(data, new KMeansOptions { K = 3, NInit = 1, Seed = seed });
+            Assert.Equal(16.5, result.Inertia, 4);
+            Assert.True(result.Converged);
+            int[] l = result.Labels;
+            Assert.True(l[0] == l[2] && l[0] == l[4] && l[0] == l[6]);
+            Assert.True(l[1] == l[5]);
+            Assert.True(l[3] == l[7] && l[3] == l[8]);
+            Assert.Equal(3, new[] { l[0], l[1], l[3] }.Distinct().Count());
+            var c = result.Centres;
+            // Centres go through centring and back in float32: equal to a few ulps of 100.
+            foreach (var (label, expected) in new[] { (l[0], new[] { 1f, 1f }), (l[1], new[] { 100.5f, 100f }), (l[3], new[] { -50f, 82f }) })
+                for (int t = 0; t < 2; t++)
+                    Assert.Equal(expected[t], c.Row(label)[t], 1e-4f);
+        }
+    }
+
+    [Fact]
+    public void OneClusterIsTheMeanAndKEqualToNIsExact()
+    {
+        var data = RandomMatrix(50, 7, 3);
+        var one = KMeans.Fit(data, new KMeansOptions { K = 1, NInit = 2 });
+        var mean = new double[7];
+        for (int i = 0; i < 50; i++) for (int t = 0; t < 7; t++) mean[t] += data.Data[i * 7 + t] / 50.0;
+        double ss = 0;
+        for (int i = 0; i < 50; i++) for (int t = 0; t < 7; t++) ss += Math.Pow(data.Data[i * 7 + t] - mean[t], 2);
+        Assert.Equal(ss, one.Inertia, 4);
+        for (int t = 0; t < 7; t++) Assert.Equal(mean[t], one.Centres.Data[t], 5);
+        Assert.All(one.Labels, l => Assert.Equal(0, l));
+
+        var all = KMeans.Fit(data, new KMeansOptions { K = 50, NInit = 1 });
+        Assert.Equal(0.0, all.Inertia, 6);
+        Assert.Equal(50, all.Labels.Distinct().Count());
+    }
+
+    [Fact]
+    public void InertiaNeverIncreasesAcrossIterations()
+    {
+        var data = RandomMatrix(3000, 10, 11);
+        var progress = new Collect();
+        var result = KMeans.Fit(data, new KMeansOptions { K = 40, NInit = 2, Seed = 5, Tolerance = 0 }, progress);
+        foreach (int restart in new[] { 0, 1 })
+        {
+            var inertias = progress.Reports.Where(p => p.Restart == restart).Select(p => p.Inertia).ToArray();
+            Assert.True(inertias.Length >= 3, $"restart {restart} ran {inertias.Length} iterations");
+            for (int i = 1; i < inertias.Length; i++)
+                Assert.True(inertias[i] <= inertias[i - 1] * (1 + 1e-6),
+                    $"restart {restart}: inertia rose from {inertias[i - 1]} to {inertias[i]} at iteration {i + 1}");
+            Assert.True(result.RestartInertias[restart] <= inertias[^1] * (1 + 1e-6));
+        }
+        Assert.Equal(result.RestartInertias.Min(), result.Inertia);
+        Assert.Equal(Enumerable.Range(1, progress.Reports.Count(p => p.Restart == result.BestRestart)),
+            progress.Reports.Where(p => p.Restart == result.BestRestart).Select(p => p.Iteration));
+        Assert.Equal(result.Iterations, progress.Reports.Count(p => p.Restart == result.BestRestart));
+    }
+
+    [Fact]
+    public void SameSeedGivesBitwiseTheSameResultForAnyThreadCount()
+    {
+        var data = RandomMatrix(2000, 24, 21);
+        KMeansResult Run(int threads) =>
+            KMeans.Fit(data, new KMeansOptions { K = 20, NInit = 3, Seed = 1234, MaxDegreeOfParallelism = threads });
+        var one = Run(1);
+        foreach (int threads in new[] { 2, 3, -1 })
+        {
+            var other = Run(threads);
+            Assert.Equal(one.Labels, other.Labels);
+            Assert.Equal(one.Centres.Data, other.Centres.Data);
+            Assert.Equal(one.Inertia, other.Inertia);
+            Assert.Equal(one.RestartInertias, other.RestartInertias);
+            Assert.Equal(one.Iterations, other.Iterations);
+        }
+        // And the seed matters: another seed starts from other centres.
+        var reseeded = KMeans.Fit(data, new KMeansOptions { K = 20, NInit = 3, Seed = 99 });
+        Assert.NotEqual(one.RestartInertias, reseeded.RestartInertias);
+    }
+
+    [Theory]
+    [InlineData("blobs")]
+    [InlineData("uniform")]
+    public void AgreesWithScikitLearn(string name)
+    {
+        // reference.txt and the .npy files were written by make_fixture.py with Debian's scikit-learn 1.2.1.
+        var line = File.ReadAllLines(Fixture("reference.txt")).Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ');
+        int k = int.Parse(line[1]), nInit = int.Parse(line[2]);
+        double sklearnInertia = double.Parse(line[3], System.Globalization.CultureInfo.InvariantCulture);
+        var data = Npy.ReadMatrix(Fixture($"{name}_X.npy"));
+        var sklearnLabels = Npy.ReadLabels(Fixture($"{name}_labels.npy"));
+
+        var result = KMeans.Fit(data, new KMeansOptions { K = k, NInit = nInit, Seed = 0 });
+        Assert.True(Math.Abs(result.Inertia - sklearnInertia) <= 0.01 * sklearnInertia,
+            $"inertia {result.Inertia}, scikit-learn {sklearnInertia}");
+        // Well-separated blobs have one answer, so the labels must agree too. Uniform data has many optima of
+        // near-equal inertia (ARI between them is about 0.2), so there only the inertia is compared.
+        if (name == "blobs")
+            Assert.Equal(1.0, AdjustedRand(result.Labels, sklearnLabels), 9);
+    }
+
+    [Fact]
+    public void SphericalClustersByDirection()
+    {
+        // Three directions, each at magnitudes 0.5 to 20: euclidean k-means would split by magnitude.
+        var dirs = new[] { new[] { 1f, 0f, 0f }, new[] { 0f, 1f, 0.2f }, new[] { -0.3f, 0f, 1f } };
+        var rows = new List<float[]>();
+        var truth = new List<int>();
+        var rng = new Random(4);
+        for (int i = 0; i < 90; i++)
+        {
+            int g = i % 3;
+            float scale = 0.5f + 19.5f * (float)rng.NextDouble();
+            rows.Add(dirs[g].Select(v => v * scale + 0.01f * (float)(rng.NextDouble() - 0.5)).ToArray());
+            truth.Add(g);
+        }
+        var result = KMeans.Fit(EmbeddingMatrix.FromRows(rows), new KMeansOptions { K = 3, NInit = 3, Spherical = true });
+        Assert.Equal(1.0, AdjustedRand(result.Labels, truth.ToArray()), 9);
+        for (int j = 0; j < 3; j++)
+            Assert.Equal(1f, System.Numerics.Tensors.TensorPrimitives.Norm(result.Centres.Row(j)), 5);
+        Assert.True(result.Inertia < 90 * 1e-3, $"inertia on unit vectors {result.Inertia}");
+    }
+
+    [Fact]
+    public void DotsWithFewMatchesDirectProducts()
+    {
+        foreach (var (rows, d) in new[] { (1, 1), (3, 7), (5, 16), (9, 33), (13, 70) })
+        {
+            var x = RandomMatrix(rows, d, rows);
+            var cands = RandomMatrix(4, d, rows + 100);
+            var dots = new float[4 * rows];
+            KMeans.DotsWithFew(x.Data, rows, d, cands.Data, 4, dots);
+            for (int t = 0; t < 4; t++)
+                for (int r = 0; r < rows; r++)
+                {
+                    double expected = 0;
+                    for (int q = 0; q < d; q++) expected += (double)x.Data[r * d + q] * cands.Data[t * d + q];
+                    Assert.Equal(expected, dots[t * rows + r], 1e-4 * d);
+                }
+        }
+    }
+
+    [Fact]
+    public void CancellationStopsTheFit()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            KMeans.Fit(RandomMatrix(100, 4, 1), new KMeansOptions { K = 5 }, cancellationToken: cts.Token));
+    }
+
+    [Fact]
+    public void BadInputIsRejectedWithTheParameterNamed()
+    {
+        var data = RandomMatrix(5, 3, 1);
+        Assert.Equal("K", Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Fit(data, new KMeansOptions { K = 0 })).ParamName);
+        var tooMany = Assert.Throws<ArgumentException>(() => KMeans.Fit(data, new KMeansOptions { K = 8 }));
+        Assert.Contains("n_samples=5 should be >= n_clusters=8", tooMany.Message);
+        Assert.Equal("options", tooMany.ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentException>(() => KMeans.Fit(EmbeddingMatrix.Zeros(0, 3), new KMeansOptions { K = 1 })).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentNullException>(() => KMeans.Fit(null!, new KMeansOptions())).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => KMeans.Fit(data, null!)).ParamName);
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            var copy = (float[])data.Data.Clone();
+            copy[7] = bad;
+            var e = Assert.Throws<ArgumentException>(() => KMeans.Fit(new EmbeddingMatrix(copy, 5, 3), new KMeansOptions { K = 2 }));
+            Assert.Equal("data", e.ParamName);
+            Assert.Contains("row 2, column 1", e.Message);
+        }
+        Assert.Equal("NInit", Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Fit(data, new KMeansOptions { K = 2, NInit = 0 })).ParamName);
+        Assert.Equal("MaxIterations", Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Fit(data, new KMeansOptions { K = 2, MaxIterations = 0 })).ParamName);
+        foreach (double tol in new[] { -1e-4, double.NaN, double.PositiveInfinity })
+            Assert.Equal("Tolerance", Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Fit(data, new KMeansOptions { K = 2, Tolerance = tol })).ParamName);
+        Assert.Equal("MaxDegreeOfParallelism", Assert.Throws<ArgumentOutOfRangeException>(() => KMeans.Fit(data, new KMeansOptions { K = 2, MaxDegreeOfParallelism = 0 })).ParamName);
+        var zeroRow = (float[])data.Data.Clone();
+        zeroRow.AsSpan(3, 3).Clear();
+        var z = Assert.Throws<ArgumentException>(() => KMeans.Fit(new EmbeddingMatrix(zeroRow, 5, 3), new KMeansOptions { K = 2, Spherical = true }));
+        Assert.Equal("data", z.ParamName);
+        Assert.Contains("row 1", z.Message);
+    }
+}
