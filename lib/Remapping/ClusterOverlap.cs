@@ -32,7 +32,10 @@ public readonly record struct OverlapEntry(int OldIndex, int NewIndex, int Inter
 public sealed record ClusterOverlap(
     int[] OldClusterIds, int[] NewClusterIds, int[] OldSizes, int[] NewSizes, int SharedItems, OverlapEntry[] Entries)
 {
-    /// <summary>Computes the overlap from each day's (item id, label) pairs, in O(items) expected time.</summary>
+    /// <summary>
+    /// Computes the overlap from each day's (item id, label) pairs: one hash pass over each day's items (O(items)
+    /// expected), then the non-zero pairs (at most one per shared item) are sorted.
+    /// </summary>
     /// <param name="oldItemIds">Yesterday's item ids (distinct).</param>
     /// <param name="oldLabels">Yesterday's label of each item (a cluster ID >= 0, or -1 for noise).</param>
     /// <param name="newItemIds">Today's item ids (distinct); the two sets may differ.</param>

@@ -72,6 +72,11 @@ public static class LabelRemapper
         var o = (options ?? RemappingOptions.Default).Validate();
         RequireClusters(distances.OldClusterIds, distances.NewClusterIds, "oldClusterIds", "newClusterIds");
         int cols = distances.NewClusterIds.Length;
+        long cells = (long)distances.OldClusterIds.Length * cols;
+        if (distances.Distances.Length != cells || distances.Similarities.Length != cells)
+            throw new ArgumentException(
+                $"distances holds {distances.Distances.Length} distances and {distances.Similarities.Length} similarities; " +
+                $"{distances.OldClusterIds.Length} old x {cols} new clusters need {cells} of each.", nameof(distances));
         var assignment = LinearAssignment.Solve(distances.Distances, distances.OldClusterIds.Length, cols);
         return Build(RemappingMeasure.Centroids, o, distances.OldClusterIds, distances.NewClusterIds, assignment,
             (i, j) => (distances.Similarities[i * cols + j], distances.Distances[i * cols + j]));
@@ -125,7 +130,7 @@ public static class LabelRemapper
         var retired = oldSorted.Where(id => !kept.Contains(id)).ToArray();
         foreach (int id in retired) allocator.Retire(id);
 
-        return new RemappingResult(measure, o.Threshold, o.Policy, finalByLabel, matches, oldSorted,
+        return new RemappingResult(measure, o.Threshold, o.Policy, new SortedDictionary<int, int>(finalByLabel), matches, oldSorted,
             [.. kept.Order()], [.. created], retired, allocator.HighWaterMark);
     }
 }

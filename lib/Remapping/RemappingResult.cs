@@ -101,6 +101,47 @@ public sealed record RemappingResult(
         return result;
     }
 
+    /// <summary>
+    /// Match rate at item level: of the items present on both days that were in a cluster yesterday, the fraction whose
+    /// final ID today (this result applied to <paramref name="newLabels"/>) equals yesterday's ID. This is what the
+    /// downstream model sees: the share of items whose ID feature still points at the same embedding row. Works for
+    /// either measure.
+    /// </summary>
+    /// <param name="oldItemIds">Yesterday's item ids.</param>
+    /// <param name="oldLabels">Yesterday's final IDs per item (-1 noise).</param>
+    /// <param name="newItemIds">Today's item ids.</param>
+    /// <param name="newLabels">Today's clustering labels per item (-1 noise), as passed to the remapper.</param>
+    /// <exception cref="ArgumentException">Mismatched lengths, or no item is shared and clustered yesterday.</exception>
+    public double MatchRate(ReadOnlySpan<long> oldItemIds, ReadOnlySpan<int> oldLabels, ReadOnlySpan<long> newItemIds, ReadOnlySpan<int> newLabels)
+    {
+        if (oldItemIds.Length != oldLabels.Length)
+            throw new ArgumentException($"oldLabels has {oldLabels.Length} labels but oldItemIds has {oldItemIds.Length} items.", nameof(oldLabels));
+        if (newItemIds.Length != newLabels.Length)
+            throw new ArgumentException($"newLabels has {newLabels.Length} labels but newItemIds has {newItemIds.Length} items.", nameof(newLabels));
+        var yesterday = new Dictionary<long, int>(oldItemIds.Length);
+        for (int k = 0; k < oldItemIds.Length; k++)
+            if (oldLabels[k] >= 0) yesterday[oldItemIds[k]] = oldLabels[k];
+        var final = Apply(newLabels);
+        int shared = 0, same = 0;
+        for (int k = 0; k < newItemIds.Length; k++)
+        {
+            if (!yesterday.TryGetValue(newItemIds[k], out int before)) continue;
+            shared++;
+            if (final[k] == before) same++;
+        }
+        if (shared == 0)
+            throw new ArgumentException("no item of today was in a cluster yesterday: the match rate is undefined.", nameof(newItemIds));
+        return (double)same / shared;
+    }
+
+    /// <summary>The same with int item ids.</summary>
+    public double MatchRate(int[] oldItemIds, int[] oldLabels, int[] newItemIds, int[] newLabels)
+    {
+        ArgumentNullException.ThrowIfNull(oldItemIds);
+        ArgumentNullException.ThrowIfNull(newItemIds);
+        return MatchRate(Array.ConvertAll(oldItemIds, x => (long)x), oldLabels, Array.ConvertAll(newItemIds, x => (long)x), newLabels);
+    }
+
     /// <summary>An allocator holding today's final IDs as live and this remap's high-water mark, to save for tomorrow.</summary>
     public ClusterIdAllocator ToAllocator() => new(FinalIdByLabel.Values, Policy, HighWaterMark);
 }

@@ -42,6 +42,34 @@ public sealed class CentroidMatcherTests
     }
 
     [Fact]
+    public void AgreesWithAPlainDoubleLoopOnRandomCentres()
+    {
+        var rng = new Random(8);
+        int m = 7, n = 9, d = 512;
+        var a = EmbeddingMatrix.Zeros(m, d);
+        var b = EmbeddingMatrix.Zeros(n, d);
+        for (int k = 0; k < a.Data.Length; k++) a.Data[k] = (float)(rng.NextDouble() - 0.3);
+        for (int k = 0; k < b.Data.Length; k++) b.Data[k] = (float)(rng.NextDouble() - 0.3);
+        var eu = CentroidMatcher.Compute(a, Enumerable.Range(0, m).ToArray(), b, Enumerable.Range(100, n).ToArray());
+        var co = CentroidMatcher.Compute(a, Enumerable.Range(0, m).ToArray(), b, Enumerable.Range(100, n).ToArray(), DistanceMetric.Cosine);
+        for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        {
+            double ss = 0, dot = 0, na = 0, nb = 0;
+            for (int k = 0; k < d; k++)
+            {
+                double x = a.Data[i * d + k], y = b.Data[j * d + k];
+                ss += (x - y) * (x - y); dot += x * y; na += x * x; nb += y * y;
+            }
+            Assert.Equal(Math.Sqrt(ss), eu.Distance(i, j), 1e-4 * Math.Sqrt(ss));
+            Assert.Equal(Math.Clamp(1 - Math.Sqrt(ss) / (2 * Math.Sqrt(Math.Max(na, nb))), 0, 1), eu.Similarity(i, j), 1e-5);
+            double cos = dot / Math.Sqrt(na * nb);
+            Assert.Equal(1 - cos, co.Distance(i, j), 1e-5);
+            Assert.Equal(Math.Max(0, cos), co.Similarity(i, j), 1e-5);
+        }
+    }
+
+    [Fact]
     public void BadInputGetsAClearError()
     {
         var a = M([1, 2, 3]);

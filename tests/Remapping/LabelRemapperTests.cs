@@ -35,6 +35,7 @@ public sealed class LabelRemapperTests
         for (int l = 0; l < k; l++) Assert.Equal(20 + l, r.FinalId(perm[l]));
         var mapped = r.Apply(newLabels);
         Assert.Equal(n - 3, mapped.Zip(oldLabels).Count(p => p.First == p.Second));
+        Assert.Equal((n - 3) / (double)n, r.MatchRate(ids, oldLabels, ids, newLabels), 15);
         Assert.All(r.Matches, m => Assert.True(m.Kept && m.Score > 0.95 && m.Distance is null));
     }
 
@@ -54,6 +55,8 @@ public sealed class LabelRemapperTests
         Assert.Equal([0, 1, 2], r.OldIds);
         Assert.Equal(4, r.HighWaterMark);
         Assert.Equal([0, 0, 0, 3, 3, -1, 4, 0, 4], r.Apply(NewLabels));
+        // Items shared and clustered yesterday: 2, 3, 4, 5, 7, 8; only 2 and 3 still carry yesterday's ID.
+        Assert.Equal(2.0 / 6.0, r.MatchRate(OldItems, OldLabels, NewItems, NewLabels), 15);
 
         // Strictly above: a Jaccard of exactly 0.5 does not clear 0.5.
         var half = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, new RemappingOptions { Threshold = 0.5 });
@@ -61,6 +64,7 @@ public sealed class LabelRemapperTests
         var low = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, new RemappingOptions { Threshold = 0.3 });
         Assert.Equal([0, 1, 2], low.KeptIds);
         Assert.Empty(low.CreatedIds);
+        Assert.Equal(4.0 / 6.0, low.MatchRate(OldItems, OldLabels, NewItems, NewLabels), 15); // 2, 3, 5, 8
     }
 
     [Fact]
@@ -137,6 +141,13 @@ public sealed class LabelRemapperTests
         Assert.Contains("dimension 3 but oldCentres has 2", Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(a, [0], b, [0])).Message);
         var nan = EmbeddingMatrix.FromRows([[1f, float.NaN]]);
         Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(a, [0], nan, [0])).Message);
+
+        // A hand-built distance table with NaN reaches the assignment solver, which names the entry.
+        var bad = new CentroidDistances([0, 1], [0, 1], DistanceMetric.Euclidean, [0.1, double.NaN, 0.3, 0.4], [0.9, 0.5, 0.7, 0.6]);
+        var nanCost = Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(bad));
+        Assert.Contains("NaN at row 0, column 1", nanCost.Message);
+        Assert.Contains("need 4 of each", Assert.Throws<ArgumentException>(() =>
+            LabelRemapper.ByCentroids(bad with { Similarities = [1.0] })).Message);
 
         var r = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels);
         var unknown = Assert.Throws<ArgumentException>(() => r.Apply([5, 6, 99]));

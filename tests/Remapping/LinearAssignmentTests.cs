@@ -90,6 +90,33 @@ public sealed class LinearAssignmentTests
     }
 
     [Fact]
+    public void TheReducedSquarePathAgreesWithPlainShortestPathsOnLargerTiedMatrices()
+    {
+        // Square matrices go through the Jonker-Volgenant reductions first; a square matrix padded with one column of
+        // prohibitive cost is rectangular and is solved by plain Crouse. Both must reach the same optimum, also on
+        // integer costs full of ties and with forbidden pairs.
+        var rng = new Random(99);
+        foreach (int n in new[] { 9, 16, 33, 64, 150 })
+        foreach (int range in new[] { 2, 5, 1000 })
+        {
+            var c = new double[n * n];
+            for (int k = 0; k < c.Length; k++)
+                c[k] = rng.NextDouble() < 0.1 ? double.PositiveInfinity : rng.Next(0, range);
+            var padded = new double[n * (n + 1)];
+            for (int i = 0; i < n; i++)
+            {
+                Array.Copy(c, i * n, padded, i * (n + 1), n);
+                padded[i * (n + 1) + n] = 1e9;
+            }
+            var square = LinearAssignment.Solve(c, n, n);
+            var plain = LinearAssignment.Solve(padded, n, n + 1);
+            AssertValid(square, c, n, n, false);
+            Assert.Equal(plain.TotalCost, square.TotalCost);
+            Assert.DoesNotContain(n, plain.ColumnIndices);
+        }
+    }
+
+    [Fact]
     public void TiesAreBrokenDeterministicallyAndAConstantMatrixGivesTheIdentity()
     {
         foreach (var (rows, cols) in new[] { (1, 1), (4, 4), (3, 6), (6, 3), (9, 9) })
@@ -198,6 +225,15 @@ public sealed class LinearAssignmentTests
         Assert.Throws<InfeasibleAssignmentException>(() => LinearAssignment.Solve([-inf, 1, -inf, 2], 2, 2, maximize: true));
         // ...but +inf when minimising is only a forbidden pair:
         Assert.Equal(3.0, LinearAssignment.Solve([inf, 1, 2, inf], 2, 2).TotalCost);
+    }
+
+    [Fact]
+    public void ACancelledSolveStops()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var c = NumpyPcg64.AnchorCostMatrix(50, 60);
+        Assert.Throws<OperationCanceledException>(() => LinearAssignment.Solve(c, 50, 60, cancellationToken: cts.Token));
     }
 
     [Fact]
