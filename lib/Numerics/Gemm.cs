@@ -36,8 +36,10 @@ public static unsafe class Gemm
     private static bool UseV512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported && !ForceVector256;
     private static bool UseV256 => Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
-    /// <summary>Test hook: run the Vector256 kernel even where Vector512 is accelerated.</summary>
-    internal static bool ForceVector256 { get; set; }
+    [ThreadStatic] private static bool t_forceVector256;
+
+    /// <summary>Test hook: run the Vector256 kernel even where Vector512 is accelerated (calling thread only).</summary>
+    internal static bool ForceVector256 { get => t_forceVector256; set => t_forceVector256 = value; }
 
     /// <summary>
     /// c[i * ldc + j] = Σₖ a[i * d + k] · b[j * d + k] for i &lt; m, j &lt; n.

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 namespace LabelAssignment.Numerics;
@@ -21,6 +22,9 @@ public sealed class NeighborGraph
 
     /// <summary>Number of unordered pairs {i, j}, i ≠ j, within the radius.</summary>
     public long PairCount => Indices.LongLength / 2;
+
+    /// <summary>Blocks settled by the low-rank first pass, and blocks that needed the full product (diagnostics).</summary>
+    internal (int FirstPass, int Full) Blocks { get; init; }
 
     /// <summary>Wraps CSR arrays (not copied).</summary>
     public NeighborGraph(long[] offsets, int[] indices)
@@ -70,6 +74,9 @@ public sealed class NeighborGraph
 /// </remarks>
 public static class RadiusNeighbors
 {
+    /// <summary>Rank of the low-rank first pass (0: off); settable for benchmark tuning only.</summary>
+    internal static int ProjectionRank { get; set; } = 128;
+
     /// <summary>Block edge (rows per block); settable for benchmark tuning only.</summary>
     internal static int DefaultBlock { get; set; } = 512;
 
@@ -110,11 +117,13 @@ public static class RadiusNeighbors
     }
 
     internal static NeighborGraph ComputeCore(EmbeddingMatrix x, double radius, DistanceMetric metric, int block,
-        IProgress<double>? progress, CancellationToken cancellationToken)
+        IProgress<double>? progress, CancellationToken cancellationToken, int? projectionRank = null)
     {
         int n = x.Count, d = x.Dimension;
         if (n == 0) return new NeighborGraph([0], []);
-        var prep = new Prepared(x, radius, metric);
+        // The low-rank first pass pays off when d is well above its rank and there are enough blocks to amortise it.
+        int rank = projectionRank ?? (d >= 3 * ProjectionRank && n >= 4 * block ? ProjectionRank : 0);
+        var prep = new Prepared(x, radius, metric, rank);
 
         int nb = (n + block - 1) / block;
         int tiles = nb * (nb + 1) / 2;
@@ -125,7 +134,7 @@ public static class RadiusNeighbors
 
         // Pairs of each tile as (row, col) packed in one long, in row-major order within the tile.
         var found = new long[tiles][];
-        int done = 0;
+        int done = 0, firstPass = 0;
         var options = new ParallelOptions { CancellationToken = cancellationToken };
         Parallel.For(0, tiles, options,
             () => new Worker(block),
@@ -134,6 +143,7 @@ public static class RadiusNeighbors
                 cancellationToken.ThrowIfCancellationRequested();
                 found[t] = w.Tile(prep, tileI[t] * block, Math.Min(block, n - tileI[t] * block),
                     tileJ[t] * block, Math.Min(block, n - tileJ[t] * block));
+                if (w.LastWasFirstPass) Interlocked.Increment(ref firstPass);
                 int k = Interlocked.Increment(ref done);
                 progress?.Report((double)k / tiles);
                 return w;
@@ -161,7 +171,7 @@ public static class RadiusNeighbors
                 indices[fill[i]++] = j;
                 indices[fill[j]++] = i;
             }
-        return new NeighborGraph(offsets, indices);
+        return new NeighborGraph(offsets, indices) { Blocks = (firstPass, tiles - firstPass) };
     }
 
     /// <summary>The rows in the form the block product needs, plus what the thresholds and the exact check need.</summary>
@@ -175,8 +185,11 @@ public static class RadiusNeighbors
         public readonly double[] Norms;         // cosine: |x_i| in double, for the exact check
         // Candidate iff dot >= RowLo[i] + ColLo[j]; certainly within iff dot >= RowHi[i] + ColHi[j].
         public readonly float[] RowLo, ColLo, RowHi, ColHi;
+        // Optional first pass on the low-rank bound rows: a pair can be a candidate only if z_i·z_j >= ZRowLo[i] + ZColLo[j].
+        public readonly ProjectionBound? Bound;
+        public readonly float[] ZRowLo = [], ZColLo = [];
 
-        public Prepared(EmbeddingMatrix x, double radius, DistanceMetric metric)
+        public Prepared(EmbeddingMatrix x, double radius, DistanceMetric metric, int projectionRank)
         {
             Original = x;
             Dimension = x.Dimension;
@@ -198,28 +211,37 @@ public static class RadiusNeighbors
                     for (int i = blk * 256; i < Math.Min(n, blk * 256 + 256); i++)
                     {
                         var row = x.Data.AsSpan(i * d, d);
-                        double s = 0;
-                        foreach (float v in row) s += (double)v * v;
-                        double norm = Math.Sqrt(s);
+                        double norm = Math.Sqrt(SquaredNorm(row));
                         norms[i] = norm;
-                        var dst = rows.AsSpan(i * d, d);
-                        for (int k = 0; k < d; k++) dst[k] = (float)(row[k] / norm);
+                        // Each value within 2 ulp of x/|x|, inside the "+ 8" of the error band above.
+                        TensorPrimitives.Multiply(row, (float)(1 / norm), rows.AsSpan(i * d, d));
                     }
                 });
                 // distance = 1 - dot <= radius  <=>  dot >= 1 - radius.
                 float lo = RoundDown(1 - radius - rel), hi = RoundUp(1 - radius + rel);
                 Array.Fill(RowLo, lo);
                 Array.Fill(RowHi, hi);
+                if (projectionRank > 0)
+                {
+                    var sq = new double[n];
+                    Parallel.For(0, (n + 255) / 256, blk =>
+                    {
+                        for (int i = blk * 256; i < Math.Min(n, blk * 256 + 256); i++)
+                            sq[i] = SquaredNorm(rows.AsSpan(i * d, d));
+                    });
+                    (Bound, ZRowLo, ZColLo) = BuildBound(n, d, sq, projectionRank);
+                }
             }
             else
             {
                 Rows = x.Data;
                 Norms = [];
                 double r2 = radius * radius;
+                var sq = new double[n];
                 for (int i = 0; i < n; i++)
                 {
-                    double s = 0;
-                    foreach (float v in x.Row(i)) s += (double)v * v;
+                    double s = SquaredNorm(x.Row(i));
+                    sq[i] = s;
                     // |x-y|² = s_i + s_j - 2 dot <= r²  <=>  dot >= (s_i + s_j - r²) / 2, with a band of
                     // rel·(s_i + s_j) / 2 >= rel·|x||y| around it for the float32 dot product.
                     RowLo[i] = RoundDown((s * (1 - rel) - r2) / 2);
@@ -227,7 +249,30 @@ public static class RadiusNeighbors
                     RowHi[i] = RoundUp((s * (1 + rel) - r2) / 2);
                     ColHi[i] = RoundUp(s * (1 + rel) / 2);
                 }
+                if (projectionRank > 0)
+                    (Bound, ZRowLo, ZColLo) = BuildBound(n, d, sq, projectionRank);
             }
+        }
+
+        /// <summary>
+        /// The first-pass thresholds: the full float32 product can reach RowLo[i] + ColLo[j] only if
+        /// fl(z_i·z_j) &gt;= that - (Slack + γ_d)|x||y|, and |x||y| &lt;= (s_i + s_j) / 2. Doubled, plus a few ulps of each
+        /// threshold, to cover the rounding of the thresholds and of their sum.
+        /// </summary>
+        private (ProjectionBound?, float[], float[]) BuildBound(int n, int d, double[] sq, int rank)
+        {
+            var bound = ProjectionBound.Build(Rows, n, d, sq, rank);
+            if (bound is null) return (null, [], []);
+            double u = Math.Pow(2, -24);
+            double delta = 2 * (bound.Slack + d * u / (1 - d * u)) + 1e-7;
+            var zr = new float[n];
+            var zc = new float[n];
+            for (int i = 0; i < n; i++)
+            {
+                zr[i] = RoundDown(RowLo[i] - delta * sq[i] / 2 - 4 * u * Math.Abs(RowLo[i]));
+                zc[i] = RoundDown(ColLo[i] - delta * sq[i] / 2 - 4 * u * Math.Abs(ColLo[i]));
+            }
+            return (bound, zr, zc);
         }
 
         /// <summary>The exact decision for a pair in the uncertainty band, in double precision.</summary>
@@ -250,6 +295,27 @@ public static class RadiusNeighbors
             return s <= Radius * Radius;
         }
 
+        /// <summary>Σ v², accumulated in double.</summary>
+        private static double SquaredNorm(ReadOnlySpan<float> v)
+        {
+            double s = 0;
+            int k = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var acc0 = Vector256<double>.Zero;
+                var acc1 = Vector256<double>.Zero;
+                for (; k + 8 <= v.Length; k += 8)
+                {
+                    var (lo, hi) = Vector256.Widen(Vector256.Create(v.Slice(k, 8)));
+                    acc0 += lo * lo;
+                    acc1 += hi * hi;
+                }
+                s = Vector256.Sum(acc0 + acc1);
+            }
+            for (; k < v.Length; k++) s += (double)v[k] * v[k];
+            return s;
+        }
+
         private static float RoundDown(double v) { float f = (float)v; return f > v ? MathF.BitDecrement(f) : f; }
 
         private static float RoundUp(double v) { float f = (float)v; return f < v ? MathF.BitIncrement(f) : f; }
@@ -260,63 +326,95 @@ public static class RadiusNeighbors
     {
         private readonly float[] _c = new float[block * block];
         private readonly float[] _lo = new float[block];
+        private readonly List<int> _hits = new(1024);
         private readonly List<long> _pairs = new(1024);
+
+        public bool LastWasFirstPass { get; private set; }
 
         public long[] Tile(Prepared p, int r0, int rows, int c0, int cols)
         {
-            int d = p.Dimension;
-            var data = p.Rows;
-            bool diagonal = r0 == c0;
-            if (!diagonal)
-                Gemm.MultiplyTransposed(data.AsSpan(r0 * d, rows * d), rows, data.AsSpan(c0 * d, cols * d), cols, d, _c, cols);
-            else
-            {
-                // Only the upper triangle is read: the lower half of the rows needs only the right half of the columns,
-                // which saves a quarter of the block's work.
-                int h = rows / 2;
-                Gemm.MultiplyTransposed(data.AsSpan(r0 * d, h * d), h, data.AsSpan(c0 * d, cols * d), cols, d, _c, cols);
-                Gemm.MultiplyTransposed(data.AsSpan((r0 + h) * d, (rows - h) * d), rows - h,
-                    data.AsSpan((c0 + h) * d, (cols - h) * d), cols - h, d, _c.AsSpan(h * cols + h), cols);
-            }
             _pairs.Clear();
-            var colLo = p.ColLo.AsSpan(c0, cols);
-            var colHi = p.ColHi.AsSpan(c0, cols);
+            LastWasFirstPass = false;
+            int d = p.Dimension;
+            if (p.Bound is { } bound)
+            {
+                // First pass on the (k + 1)-dimensional bound rows; only the pairs it cannot rule out get the full
+                // product, one dot product each. When too many survive (no low-rank structure here), the block
+                // falls back to the full block product, which gives the same pairs.
+                Product(bound.Z, bound.Dimension, r0, rows, c0, cols);
+                if (Scan(p.ZRowLo, p.ZColLo, r0, rows, c0, cols, limit: rows * cols / 16))
+                {
+                    foreach (int h in _hits)
+                    {
+                        int i = r0 + h / cols, j = c0 + h % cols;
+                        float dot = TensorPrimitives.Dot(p.Rows.AsSpan(i * d, d), p.Rows.AsSpan(j * d, d));
+                        if (dot >= p.RowLo[i] + p.ColLo[j]) Decide(p, dot, i, j);
+                    }
+                    LastWasFirstPass = true;
+                    return _pairs.ToArray();
+                }
+            }
+            Product(p.Rows, d, r0, rows, c0, cols);
+            Scan(p.RowLo, p.ColLo, r0, rows, c0, cols, int.MaxValue);
+            foreach (int h in _hits)
+                Decide(p, _c[h], r0 + h / cols, c0 + h % cols);
+            return _pairs.ToArray();
+        }
+
+        /// <summary>_c[a * cols + b] = row (r0 + a) · row (c0 + b), at least where the scan reads it.</summary>
+        private void Product(float[] data, int d, int r0, int rows, int c0, int cols)
+        {
+            if (r0 != c0)
+            {
+                Gemm.MultiplyTransposed(data.AsSpan(r0 * d, rows * d), rows, data.AsSpan(c0 * d, cols * d), cols, d, _c, cols);
+                return;
+            }
+            // Diagonal block: only the upper triangle is read, so the lower half of the rows needs only the right half
+            // of the columns, which saves a quarter of the block's work.
+            int half = rows / 2;
+            Gemm.MultiplyTransposed(data.AsSpan(r0 * d, half * d), half, data.AsSpan(c0 * d, cols * d), cols, d, _c, cols);
+            Gemm.MultiplyTransposed(data.AsSpan((r0 + half) * d, (rows - half) * d), rows - half,
+                data.AsSpan((c0 + half) * d, (cols - half) * d), cols - half, d, _c.AsSpan(half * cols + half), cols);
+        }
+
+        /// <summary>
+        /// Collects in _hits, in row-major order, the positions a * cols + b (b &gt; a on the diagonal block) where
+        /// _c &gt;= rowLo[r0 + a] + colLo[c0 + b]; false as soon as there are more than <paramref name="limit"/>.
+        /// </summary>
+        private bool Scan(float[] rowLo, float[] colLo, int r0, int rows, int c0, int cols, int limit)
+        {
+            _hits.Clear();
+            var cLo = colLo.AsSpan(c0, cols);
+            var lo = _lo.AsSpan(0, cols);
+            int w = Vector<float>.Count;
             for (int a = 0; a < rows; a++)
             {
-                int i = r0 + a;
                 var c = _c.AsSpan(a * cols, cols);
-                int from = diagonal ? a + 1 : 0;
-                float rowLo = p.RowLo[i], rowHi = p.RowHi[i];
-                // Candidates: c[b] >= rowLo + colLo[b]. Vectorised scan; hits are rare.
-                var lo = _lo.AsSpan(0, cols);
-                TensorPrimitives.Add(colLo, rowLo, lo);
-                int b = from;
+                TensorPrimitives.Add(cLo, rowLo[r0 + a], lo);
+                int b = r0 == c0 ? a + 1 : 0;
                 if (Vector.IsHardwareAccelerated)
                 {
-                    int w = Vector<float>.Count;
-                    while (b < cols && b % w != 0) Check(p, c, colHi, rowHi, lo, i, c0, b++);
+                    for (; b < cols && b % w != 0; b++)
+                        if (c[b] >= lo[b]) _hits.Add(a * cols + b);
                     for (; b + w <= cols; b += w)
                     {
                         var ge = Vector.GreaterThanOrEqual(new Vector<float>(c.Slice(b, w)), new Vector<float>(lo.Slice(b, w)));
                         if (ge == Vector<int>.Zero) continue;
                         for (int k = 0; k < w; k++)
-                            if (ge[k] != 0) Accept(p, c, colHi, rowHi, i, c0, b + k);
+                            if (ge[k] != 0) _hits.Add(a * cols + b + k);
                     }
                 }
-                for (; b < cols; b++) Check(p, c, colHi, rowHi, lo, i, c0, b);
+                for (; b < cols; b++)
+                    if (c[b] >= lo[b]) _hits.Add(a * cols + b);
+                if (_hits.Count > limit) return false;
             }
-            return _pairs.ToArray();
+            return true;
         }
 
-        private void Check(Prepared p, Span<float> c, ReadOnlySpan<float> colHi, float rowHi, Span<float> lo, int i, int c0, int b)
+        /// <summary>Keeps the candidate pair (i, j) whose float32 dot product is <paramref name="dot"/>.</summary>
+        private void Decide(Prepared p, float dot, int i, int j)
         {
-            if (c[b] >= lo[b]) Accept(p, c, colHi, rowHi, i, c0, b);
-        }
-
-        private void Accept(Prepared p, Span<float> c, ReadOnlySpan<float> colHi, float rowHi, int i, int c0, int b)
-        {
-            int j = c0 + b;
-            if (c[b] >= rowHi + colHi[b] || p.Within(i, j))
+            if (dot >= p.RowHi[i] + p.ColHi[j] || p.Within(i, j))
                 _pairs.Add(((long)i << 32) | (uint)j);
         }
     }

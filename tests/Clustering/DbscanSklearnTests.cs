@@ -42,4 +42,18 @@ public class DbscanSklearnTests
         // followed exactly there are none, so the labels must be identical.
         Assert.Equal(expected, r.Labels);
     }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Labels_SameAsScikitLearn_WithLowRankFirstPass(string metricName, double eps, int minSamples)
+    {
+        // The first pass is on by default only for d >= 384; force it here (rank 24 of 32) on the same fixtures.
+        var x = Npy.ReadMatrix(Path.Combine(Folder, "X.npy"));
+        string tag = $"{metricName}_eps{eps.ToString(CultureInfo.InvariantCulture)}_min{minSamples}";
+        var expected = Npy.ReadLabels(Path.Combine(Folder, $"labels_{tag}.npy"));
+        var metric = metricName == "cosine" ? DistanceMetric.Cosine : DistanceMetric.Euclidean;
+        var graph = RadiusNeighbors.ComputeCore(x, eps, metric, 256, null, default, projectionRank: 24);
+        Assert.Equal(expected, Dbscan.Label(graph, minSamples).Labels);
+        Assert.True(graph.Blocks.FirstPass > 0, $"{graph.Blocks}");
+    }
 }

@@ -197,6 +197,35 @@ public class KMeansTests
         cts.Cancel();
         Assert.ThrowsAny<OperationCanceledException>(() =>
             KMeans.Fit(RandomMatrix(100, 4, 1), new KMeansOptions { K = 5 }, cancellationToken: cts.Token));
+
+        // Cancelled from the first progress report: the fit stops before a second iteration.
+        using var midway = new CancellationTokenSource();
+        var reports = new Collect();
+        var cancelling = new CancelOnReport(reports, midway);
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            KMeans.Fit(RandomMatrix(500, 4, 1), new KMeansOptions { K = 5, Tolerance = 0 }, cancelling, midway.Token));
+        Assert.Single(reports.Reports);
+    }
+
+    private sealed class CancelOnReport(Collect inner, CancellationTokenSource cts) : IProgress<KMeansProgress>
+    {
+        public void Report(KMeansProgress value)
+        {
+            inner.Report(value);
+            cts.Cancel();
+        }
+    }
+
+    [Fact]
+    public void FewerDistinctPointsThanClustersStillGivesAValidResult()
+    {
+        // 12 rows but only 3 distinct points, K = 5: scikit-learn warns and returns duplicate centres; so do we.
+        var rows = Enumerable.Range(0, 12).Select(i => new float[] { i % 3, 2 * (i % 3) }).ToArray();
+        var result = KMeans.Fit(EmbeddingMatrix.FromRows(rows), new KMeansOptions { K = 5, NInit = 2 });
+        Assert.Equal(0.0, result.Inertia, 9);
+        Assert.All(result.Labels, l => Assert.InRange(l, 0, 4));
+        for (int i = 0; i < 12; i++)
+            Assert.Equal(rows[i], result.Centres.Row(result.Labels[i]).ToArray());
     }
 
     [Fact]

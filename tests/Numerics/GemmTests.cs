@@ -26,62 +26,55 @@ public class GemmTests
         return c;
     }
 
-    private static void Check(int m, int n, int d, int ldc, int seed)
+    private static void Check(int m, int n, int d, int ldc, int seed, params bool[] forceVector256)
     {
         var a = Random(m * d, seed);
         var b = Random(n * d, seed + 1);
         var expected = Naive(a, m, b, n, d);
-        const float Sentinel = 12345f;
-        var c = new float[Math.Max(0, (m - 1) * ldc + n) + 3];
-        Array.Fill(c, Sentinel);
-        Gemm.MultiplyTransposed(a, m, b, n, d, c, ldc);
-        // float32 sums of d products of values in [-1, 1]: error grows at most ~d * eps.
-        double tol = 1e-6 * d + 1e-6;
-        for (int i = 0; i < m; i++)
-        {
-            for (int j = 0; j < n; j++)
-                if (!(Math.Abs(c[i * ldc + j] - expected[i * n + j]) <= tol))
-                    Assert.Fail($"m={m} n={n} d={d} ldc={ldc}: c[{i},{j}]={c[i * ldc + j]} expected {expected[i * n + j]}");
-            // Padding between rows and after the last row is never written.
-            for (int j = n; j < ldc && i < m - 1; j++)
-                Assert.Equal(Sentinel, c[i * ldc + j]);
-        }
-        for (int t = Math.Max(0, (m - 1) * ldc + n); t < c.Length; t++)
-            Assert.Equal(Sentinel, c[t]);
-    }
-
-    public static TheoryData<bool> Paths => new() { false, true };
-
-    [Theory]
-    [MemberData(nameof(Paths))]
-    public void OddShapesMatchDoublePrecisionProduct(bool forceVector256)
-    {
         bool saved = Gemm.ForceVector256;
-        Gemm.ForceVector256 = forceVector256;
         try
         {
-            int seed = 1;
-            int[] sizes = [1, 2, 3, 5, 6, 7, 11, 12, 13, 16, 17, 31, 33, 47, 64, 70];
-            foreach (int m in sizes)
-                foreach (int n in sizes)
-                    foreach (int d in new[] { 1, 3, 8, 17, 70 })
-                        Check(m, n, d, n + (seed % 3), seed++);
+            foreach (bool narrow in forceVector256)
+            {
+                Gemm.ForceVector256 = narrow;
+                const float Sentinel = 12345f;
+                var c = new float[Math.Max(0, (m - 1) * ldc + n) + 3];
+                Array.Fill(c, Sentinel);
+                Gemm.MultiplyTransposed(a, m, b, n, d, c, ldc);
+                // float32 sums of d products of values in [-1, 1]: error grows at most ~d * eps.
+                double tol = 1e-6 * d + 1e-6;
+                for (int i = 0; i < m; i++)
+                {
+                    for (int j = 0; j < n; j++)
+                        if (!(Math.Abs(c[i * ldc + j] - expected[i * n + j]) <= tol))
+                            Assert.Fail($"m={m} n={n} d={d} ldc={ldc} vector256={narrow}: c[{i},{j}]={c[i * ldc + j]} expected {expected[i * n + j]}");
+                    // Padding between rows and after the last row is never written.
+                    for (int j = n; j < ldc && i < m - 1; j++)
+                        Assert.Equal(Sentinel, c[i * ldc + j]);
+                }
+                for (int t = Math.Max(0, (m - 1) * ldc + n); t < c.Length; t++)
+                    Assert.Equal(Sentinel, c[t]);
+            }
         }
         finally { Gemm.ForceVector256 = saved; }
     }
 
-    [Theory]
-    [MemberData(nameof(Paths))]
-    public void LargeShapeCrossesEveryBlockBoundary(bool forceVector256)
+    [Fact]
+    public void OddShapesMatchDoublePrecisionProduct()
     {
-        bool saved = Gemm.ForceVector256;
-        Gemm.ForceVector256 = forceVector256;
-        try
-        {
-            // m > MC (192), n > NC (2048), d > KC (256), none a multiple of the tile sizes.
-            Check(203, 2081, 300, 2085, 99);
-        }
-        finally { Gemm.ForceVector256 = saved; }
+        int seed = 1;
+        int[] sizes = [1, 2, 3, 5, 6, 7, 11, 12, 13, 16, 17, 31, 33, 47, 64, 70];
+        foreach (int m in sizes)
+            foreach (int n in sizes)
+                foreach (int d in new[] { 1, 3, 8, 17, 70 })
+                    Check(m, n, d, n + (seed % 3), seed++, false, true);
+    }
+
+    [Fact]
+    public void LargeShapeCrossesEveryBlockBoundary()
+    {
+        // m > MC (192), n > NC (2048), d > KC (256), none a multiple of the tile sizes.
+        Check(203, 2081, 300, 2085, 99, false, true);
     }
 
     [Fact]
