@@ -237,6 +237,8 @@ public sealed class NearestCase : IBenchCase
                 diag[$"{key}_same{suffix}"] = Math.Round(a.SameShare, 4);
                 diag[$"{key}_missed{suffix}"] = Math.Round(a.MissedShare, 4);
                 diag[$"{key}_wrongly_merged{suffix}"] = Math.Round(a.WronglyMergedShare, 4);
+                diag[$"{key}_merged_into_other{suffix}"] = a.MergedIntoOther;
+                diag[$"{key}_merged_when_new{suffix}"] = a.MergedWhenNew;
             }
         }
         context.Record($"nearest/diagnostics/eps={eps.ToString(CultureInfo.InvariantCulture)}", "nearest",

@@ -32,6 +32,7 @@ public sealed class ClusterTables
     private double[] _centres;       // _centreCount x Dimension, the truth
     private float[] _centresF;       // float32 copy for screening with Gemm
     private double[] _centreNorms;
+    private QuantizedRows _quant;    // int8 copy for screening one item at a time
     private long[] _counts;
     private int _centreCount;
     private readonly Dictionary<int, int> _rowOfCluster;
@@ -56,6 +57,7 @@ public sealed class ClusterTables
         _centres = new double[(long)centreCapacity * dimension];
         _centresF = new float[(long)centreCapacity * dimension];
         _centreNorms = new double[centreCapacity];
+        _quant = new QuantizedRows(dimension, centreCapacity);
         _counts = new long[centreCapacity];
         _rowOfCluster = new Dictionary<int, int>(centreCapacity);
         _coreRows = [];
@@ -286,6 +288,7 @@ public sealed class ClusterTables
 
     internal float[] CentresF => _centresF;
     internal double[] CentreNorms => _centreNorms;
+    internal QuantizedRows Quantized => _quant;
 
     internal double CentreNorm(int row) => _centreNorms[row];
 
@@ -322,6 +325,7 @@ public sealed class ClusterTables
             Array.Resize(ref _counts, cap);
             Array.Resize(ref _centres, checked(cap * Dimension));
             Array.Resize(ref _centresF, checked(cap * Dimension));
+            _quant.Resize(cap);
         }
         int row = _centreCount++;
         _centreIds[row] = clusterId;
@@ -337,6 +341,7 @@ public sealed class ClusterTables
         var f = _centresF.AsSpan(row * Dimension, Dimension);
         for (int k = 0; k < c.Length; k++) f[k] = (float)c[k];
         _centreNorms[row] = OnlineKernels.Norm(c);
+        _quant.Set(row, c);
     }
 
     /// <summary>Adds the item to the label table and moves the centre of the cluster at <paramref name="row"/> (running mean).</summary>
@@ -413,6 +418,7 @@ public sealed class ClusterTables
         _centres.AsSpan(0, _centreCount * Dimension).CopyTo(t._centres);
         _centresF.AsSpan(0, _centreCount * Dimension).CopyTo(t._centresF);
         _centreNorms.AsSpan(0, _centreCount).CopyTo(t._centreNorms);
+        t._quant = _quant.Clone(_centreCount);
         _counts.AsSpan(0, _centreCount).CopyTo(t._counts);
         foreach (var kv in _rowOfCluster) t._rowOfCluster.Add(kv.Key, kv.Value);
         t._centreCount = _centreCount;

@@ -30,6 +30,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
     private readonly float[] _core;      // core points, row-major
     private readonly double[] _coreNorms;
     private readonly int[] _coreClusters;
+    private readonly QuantizedRows _quant; // int8 copy for screening one item at a time
 
     /// <summary>Uses <paramref name="tables"/> (updated in place); the index is <see cref="ClusterTables.CoreRows"/>.</summary>
     public CorePointAssigner(ClusterTables tables, CorePointOptions options)
@@ -44,6 +45,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
         _core = new float[rows.Length * d];
         _coreNorms = new double[rows.Length];
         _coreClusters = new int[rows.Length];
+        _quant = new QuantizedRows(d, rows.Length);
         var ids = tables.ItemClusterIds;
         for (int k = 0; k < rows.Length; k++)
         {
@@ -51,6 +53,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
             x.CopyTo(_core.AsSpan(k * d, d));
             _coreNorms[k] = OnlineKernels.Norm(x);
             _coreClusters[k] = ids[rows[k]];
+            _quant.Set(k, x);
         }
     }
 
@@ -86,7 +89,8 @@ public sealed class CorePointAssigner : IOnlineAssigner
             int m = Math.Min(AssignerChecks.ChunkRows(nc), total - start);
             var scores = new float[(long)m * nc];
             OnlineKernels.Scores(metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
-                _core, nc, _coreNorms, d, scores);
+                _core, nc, _coreNorms, d, scores, m == 1 ? _quant : null);
+            double[]? quantErr = m == 1 ? _quant.Errors : null;
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
@@ -94,7 +98,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
                 double xn = norms[item];
                 float[] xa = embeddings.Data;
                 double Exact(int j) => OnlineKernels.Distance(metric, xa.AsSpan(off, d), xn, _core.AsSpan(j * d, d), _coreNorms[j]);
-                var (nearest, nearD) = Screening.Nearest(metric, scores.AsSpan(i * nc, nc), nc, factor, xn, _coreNorms, Exact);
+                var (nearest, nearD) = Screening.Nearest(metric, scores.AsSpan(i * nc, nc), nc, factor, xn, _coreNorms, Exact, quantErr);
                 long id = itemIds[item];
                 var x = xa.AsSpan(off, d);
                 if (nearest >= 0 && nearD <= eps)
