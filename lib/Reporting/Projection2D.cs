@@ -9,6 +9,9 @@ namespace LabelAssignment.Reporting;
 /// </summary>
 public static class Projection2D
 {
+    // Enough for a picture: a slowly converging axis (two nearly equal eigenvalues) is a fine view either way.
+    const int MaxIterations = 500;
+
     /// <summary>
     /// The 2-D coordinates of every row of every set (result[s][i] is row i of set s). Axes are the top two
     /// eigenvectors of the pooled covariance (power iteration in double precision), each signed so that its largest
@@ -68,7 +71,7 @@ public static class Projection2D
         if (!Orthonormalise(v, except)) return new double[d];
         var next = new double[d];
         double scale = 0;
-        for (int iteration = 0; iteration < 2000; iteration++)
+        for (int iteration = 0; iteration < MaxIterations; iteration++)
         {
             Array.Clear(next);
             foreach (var m in sets)
@@ -86,7 +89,7 @@ public static class Projection2D
             double change = 0;
             for (int j = 0; j < d; j++) change = Math.Max(change, Math.Abs(next[j] - v[j]));
             (v, next) = (next, v);
-            if (change < 1e-12) break;
+            if (change < 1e-10) break;
         }
         int largest = 0;
         for (int j = 1; j < d; j++) if (Math.Abs(v[j]) > Math.Abs(v[largest])) largest = j;
