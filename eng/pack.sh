@@ -8,10 +8,12 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 feed="$root/feed"
 mkdir -p "$feed"
-# One pack per second at most: wait for the clock if the previous pack took this second's version.
+# A version must never be reused: not in this feed, and not in the machine's package cache either (another clone
+# may have packed the same second, and NuGet would serve that clone's cached copy). Wait for the clock if taken.
+cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}/labelassignment"
 while :; do
   version="0.1.0-dev.$(date -u +%Y%m%d%H%M%S)"
-  [ -e "$feed/LabelAssignment.$version.nupkg" ] || break
+  [ -e "$feed/LabelAssignment.$version.nupkg" ] || [ -e "$cache/$version" ] || break
   sleep 1
 done
 config=Release

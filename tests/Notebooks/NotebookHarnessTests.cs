@@ -114,9 +114,12 @@ public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixtu
         demo.Run.AssertNoErrors();
         using var nb = demo.Run.ReadNotebook();
         Assert.Contains(Outputs(nb), o => o.Cell == 2 && o.Text.Contains($"LabelAssignment, {NotebookRunner.PackedVersion}"));
-        // Without package source mapping, prove the package did not come from any other source.
-        Assert.Equal(Path.GetFullPath(NotebookRunner.FeedFolder).TrimEnd('/'),
-            Path.GetFullPath(NotebookRunner.RestoredFrom(NotebookRunner.PackedVersion)).TrimEnd('/'));
+        // Without package source mapping, prove the package came from the local feed and is the very file packed
+        // (not another clone's package of the same version, not a package of that name on another source).
+        var (source, hash) = NotebookRunner.RestoredFrom(NotebookRunner.PackedVersion);
+        Assert.Equal(Path.GetFullPath(NotebookRunner.FeedFolder).TrimEnd('/'), Path.GetFullPath(source).TrimEnd('/'));
+        string nupkg = Path.Combine(NotebookRunner.FeedFolder, $"LabelAssignment.{NotebookRunner.PackedVersion}.nupkg");
+        Assert.Equal(Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(File.ReadAllBytes(nupkg))), hash);
     }
 
     [Fact]

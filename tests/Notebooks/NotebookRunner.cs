@@ -130,14 +130,17 @@ public static class NotebookRunner
         return errors;
     }
 
-    /// <summary>The source NuGet restored <paramref name="version"/> of the library from (its .nupkg.metadata).</summary>
-    public static string RestoredFrom(string version)
+    /// <summary>
+    /// Where NuGet restored <paramref name="version"/> of the library from, and the SHA-512 (base64) of the package it
+    /// cached (both from the cache's .nupkg.metadata).
+    /// </summary>
+    public static (string Source, string ContentHash) RestoredFrom(string version)
     {
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
             ? p : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         string metadata = Path.Combine(packages, "labelassignment", version.ToLowerInvariant(), ".nupkg.metadata");
         using var doc = JsonDocument.Parse(File.ReadAllText(metadata));
-        return doc.RootElement.GetProperty("source").GetString() ?? "";
+        return (doc.RootElement.GetProperty("source").GetString() ?? "", doc.RootElement.GetProperty("contentHash").GetString() ?? "");
     }
 
     static string Pack()
