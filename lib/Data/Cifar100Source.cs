@@ -79,11 +79,38 @@ public static class Cifar100Source
     }
 
     /// <summary>
-    /// A folder holding <paramref name="split"/>, in this order: <see cref="Cifar100Options.LocalFolder"/>; the
+    /// A local folder holding <paramref name="split"/>, in this order: <see cref="Cifar100Options.LocalFolder"/>; the
     /// environment variable <see cref="Cifar100.FolderEnvironmentVariable"/>; an earlier download under
     /// <see cref="Cifar100Options.DataFolder"/>; the nearest <c>shared/cifar-100</c> at or above
-    /// <paramref name="startFolder"/> (default: the working folder); the official download into the data folder.
+    /// <paramref name="startFolder"/> (default: the working folder). Null when there is none (then
+    /// <see cref="LocateAsync(Cifar100Split, Cifar100Options?, string?, IProgress{DownloadProgress}?, CancellationToken)"/> downloads).
     /// A folder named explicitly (option or variable) must hold the split: it is never silently replaced by another.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The named folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The named folder does not hold the split.</exception>
+    public static Cifar100Location? FindLocal(Cifar100Split split, Cifar100Options? options = null, string? startFolder = null) =>
+        FindLocal(split, options, startFolder, Environment.GetEnvironmentVariable(Cifar100.FolderEnvironmentVariable));
+
+    /// <summary>The same with the environment variable's value passed in (tests; the process environment is shared).</summary>
+    internal static Cifar100Location? FindLocal(Cifar100Split split, Cifar100Options? options, string? startFolder, string? environmentFolder)
+    {
+        options = (options ?? new Cifar100Options()).Validate();
+        if (options.LocalFolder is not null)
+            return new Cifar100Location(Named(options.LocalFolder, nameof(Cifar100Options.LocalFolder), split), Cifar100SourceKind.LocalFolder);
+        if (!string.IsNullOrWhiteSpace(environmentFolder))
+            return new Cifar100Location(Named(environmentFolder, Cifar100.FolderEnvironmentVariable, split), Cifar100SourceKind.EnvironmentVariable);
+        string dataFolder = Path.GetFullPath(options.DataFolder);
+        foreach (string downloaded in new[] { Path.Combine(dataFolder, Cifar100.BinaryFolderName), Path.Combine(dataFolder, Cifar100.PythonFolderName) })
+            if (HoldsSplit(downloaded, split))
+                return new Cifar100Location(downloaded, Cifar100SourceKind.DataFolder);
+        return FindShared(startFolder ?? Directory.GetCurrentDirectory(), split) is { } shared
+            ? new Cifar100Location(shared, Cifar100SourceKind.SharedFolder)
+            : null;
+    }
+
+    /// <summary>
+    /// The local folder of <see cref="FindLocal(Cifar100Split, Cifar100Options?, string?)"/>, or else the official
+    /// archive downloaded (resumable, MD5-verified) and extracted into <see cref="Cifar100Options.DataFolder"/>.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The named folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">The named folder does not hold the split.</exception>
@@ -97,16 +124,9 @@ public static class Cifar100Source
         string? environmentFolder, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
         options = (options ?? new Cifar100Options()).Validate();
-        if (options.LocalFolder is not null)
-            return new Cifar100Location(Named(options.LocalFolder, nameof(Cifar100Options.LocalFolder), split), Cifar100SourceKind.LocalFolder);
-        if (!string.IsNullOrWhiteSpace(environmentFolder))
-            return new Cifar100Location(Named(environmentFolder, Cifar100.FolderEnvironmentVariable, split), Cifar100SourceKind.EnvironmentVariable);
+        if (FindLocal(split, options, startFolder, environmentFolder) is { } local)
+            return local;
         string dataFolder = Path.GetFullPath(options.DataFolder);
-        foreach (string downloaded in new[] { Path.Combine(dataFolder, Cifar100.BinaryFolderName), Path.Combine(dataFolder, Cifar100.PythonFolderName) })
-            if (HoldsSplit(downloaded, split))
-                return new Cifar100Location(downloaded, Cifar100SourceKind.DataFolder);
-        if (FindShared(startFolder ?? Directory.GetCurrentDirectory(), split) is { } shared)
-            return new Cifar100Location(shared, Cifar100SourceKind.SharedFolder);
         try
         {
             string folder = await Cifar100.DownloadAsync(options, progress, cancellationToken).ConfigureAwait(false);

@@ -82,6 +82,7 @@ public sealed class Cifar100SourceTests : IDisposable
         string start = Path.Combine(_root, "repo", "notebooks");
         Directory.CreateDirectory(start);
         string shared = CopyBinaryTo(Path.Combine(_root, "shared", "cifar-100"));
+        File.Delete(Path.Combine(shared, "train.bin"));
         string python = Fixture("cifar-100-python");
 
         var found = await Locate(Cifar100Split.Test, options, start);
@@ -101,6 +102,8 @@ public sealed class Cifar100SourceTests : IDisposable
         Assert.Equal((named, Cifar100SourceKind.LocalFolder), (found.Folder, found.Kind));
         Assert.Equal(5, Cifar100.Load(found.Folder, Cifar100Split.Test).Count);
         Assert.Equal(0, offline.Requests); // something local was always there
+        Assert.Equal(found, Cifar100Source.FindLocal(Cifar100Split.Test, options with { LocalFolder = named }, start, python));
+        Assert.Null(Cifar100Source.FindLocal(Cifar100Split.Train, options with { DataFolder = Path.Combine(_root, "empty") }, start, null)); // the shared copy has no train.bin
     }
 
     [Fact]
