@@ -42,7 +42,7 @@ public sealed class PrepareNotebookTests
             // The result table: its columns and the first row (item 0 of the official test file is a mountain).
             Assert.Contains(html, h => h.Contains("<table") && h.Contains("item_id") && h.Contains("label_name")
                 && h.Contains("superclass") && h.Contains("x[0]") && h.Contains("mountain"));
-            Assert.Contains(html, h => h.Contains("la-image-grid") && h.Contains("mountain (large_natural_outdoor_scenes)"));
+            Assert.Contains(html, h => h.Contains("la-image-grid") && h.Contains("#0 mountain") && h.Contains("#29 rose"));
             Assert.Contains(html, h => h.Contains("shape <strong>(1, 512)</strong>"));
             Assert.Contains(html, h => h.Contains("la-progress") && h.Contains("done"));
             Assert.Contains(html, h => h.Contains("superclass (20)") && h.Contains("chance"));
