@@ -100,6 +100,12 @@ public static class Cifar100
                     $"CIFAR-100 folder '{local}' (from {(options.LocalFolder is null ? FolderEnvironmentVariable : nameof(options.LocalFolder))}) does not exist.");
             return local;
         }
+        return await DownloadAsync(options, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><c>DataFolder/cifar-100-binary</c>, downloading and extracting the archive first if it is not there.</summary>
+    internal static async Task<string> DownloadAsync(Cifar100Options options, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
         string dataFolder = Path.GetFullPath(options.DataFolder);
         string extracted = Path.Combine(dataFolder, BinaryFolderName);
         if (File.Exists(Path.Combine(extracted, "test.bin")))
