@@ -111,6 +111,7 @@ public static class EmbeddingSources
             if (!File.Exists(npyPath))
                 throw new FileNotFoundException($"npy='{npyPath}' does not exist (give a float32 (n, d) .npy, or leave it empty to use CIFAR-100).", npyPath);
             var all = Npy.ReadMatrix(npyPath);
+            progress?.Report(1);
             if (all.Count < count)
                 throw new ArgumentOutOfRangeException(nameof(count), count, $"count={count} rows are needed but {npyPath} has {all.Count}.");
             return new LoadedEmbeddings(Head(all, count), Enumerable.Range(0, count).Select(i => (long)i).ToArray(), null,
@@ -123,9 +124,12 @@ public static class EmbeddingSources
         {
             var set = EmbeddingCache.TryLoad(dataFolder, entry.Key);
             if (set is not null)
+            {
+                progress?.Report(1);
                 return new LoadedEmbeddings(Head(set.Embeddings, count), set.ItemIds.Take(count).Select(i => (long)i).ToArray(),
                     set.Labels.Take(count).ToArray(), EmbeddingSourceKind.Cache,
                     $"the first {count} of {entry.Key.SampleCount} cached CIFAR-100 test embeddings ({entry.Key.Model}, {set.Embeddings.Dimension}-d) in {entry.Folder}.");
+            }
         }
         ArgumentNullException.ThrowIfNull(cifarFolder);
         if (string.IsNullOrWhiteSpace(cifarFolder))

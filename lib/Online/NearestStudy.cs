@@ -6,7 +6,8 @@ namespace LabelAssignment.Online;
 
 /// <summary>One assigner's failure shares across an eps sweep, one value per eps (the notebook's charts).</summary>
 /// <param name="Assigner">Assigner name.</param>
-/// <param name="Missed">Of the new items the re-run puts into an old cluster, the share sent to a new cluster (failure 1).</param>
+/// <param name="Missed">Of the new items the re-run puts into an old cluster, the share sent to a new cluster (failure 1);
+/// NaN (a gap in a chart) at an eps where no new item belongs to an old cluster, since there is nothing to miss.</param>
 /// <param name="WronglyNew">Of all new items, the share wrongly given a new cluster (failure 1 over everything streamed).</param>
 /// <param name="WronglyMerged">Of all new items, the share wrongly merged into an old cluster.</param>
 /// <param name="Same">Of all new items, the share given the re-run's answer.</param>
@@ -211,7 +212,7 @@ public static class NearestStudy
             if (!sweep[i].Assigners.Select(a => a.Assigner).SequenceEqual(names))
                 throw new ArgumentException($"sweep[{i}] has other assigners than sweep[0].", nameof(sweep));
         var series = names.Select((n, k) => new AssignerSweepSeries(n,
-            sweep.Select(e => e.Assigners[k].MissedShareOfTruthInOld).ToArray(),
+            sweep.Select(e => e.Assigners[k].TruthInOldCluster == 0 ? double.NaN : e.Assigners[k].MissedShareOfTruthInOld).ToArray(),
             sweep.Select(e => e.Assigners[k].MissedShare).ToArray(),
             sweep.Select(e => e.Assigners[k].WronglyMergedShare).ToArray(),
             sweep.Select(e => e.Assigners[k].SameShare).ToArray())).ToArray();
@@ -304,9 +305,11 @@ public static class NearestStudy
                     int cpNoWorse = withTruth.Count(i => cpS.Missed[i] <= ncS.Missed[i]);
                     int cpBetter = withTruth.Count(i => cpS.Missed[i] < ncS.Missed[i]);
                     int worst = withTruth.MaxBy(i => ncS.Missed[i]);
+                    var cpWorse = withTruth.Where(i => cpS.Missed[i] > ncS.Missed[i]).Select(i => F(s.Eps[i])).ToArray();
                     lines.Add($"Across eps {range} ({withTruth.Length} value(s) where some streamed item belongs to an old cluster), " +
-                        $"{corePoint} missed no more than {nearest} at {cpNoWorse} and strictly fewer at {cpBetter}; " +
-                        $"{nearest} missed most at eps = {F(s.Eps[worst])} ({P(ncS.Missed[worst])} against {P(cpS.Missed[worst])}).");
+                        $"{corePoint} missed no more than {nearest} at {cpNoWorse} and strictly fewer at {cpBetter}" +
+                        (cpWorse.Length > 0 ? $"; it missed more at eps = {string.Join(", ", cpWorse)}" : "") +
+                        $"; {nearest} missed most at eps = {F(s.Eps[worst])} ({P(ncS.Missed[worst])} against {P(cpS.Missed[worst])}).");
                 }
             }
             int outsideAt = s.InitialOutside.Count(v => v > 0);

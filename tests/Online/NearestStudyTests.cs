@@ -128,11 +128,17 @@ public class NearestStudyTests
         };
         var text = string.Join("\n", NearestStudy.Conclusions(sweep[0], sweep));
         Assert.Contains("Across eps 0.2 to 0.3 (3 value(s)", text);
-        Assert.Contains("CorePoint missed no more than NearestCentroid at 2 and strictly fewer at 1", text);
+        Assert.Contains("CorePoint missed no more than NearestCentroid at 2 and strictly fewer at 1; it missed more at eps = 0.3;", text);
         Assert.Contains("NearestCentroid missed most at eps = 0.25 (60% against 60%)", text);
         Assert.Contains("appeared at 1 of 3 eps values", text);
         var clean = new[] { sweep[0], sweep[1] };
-        Assert.Contains("No initial cluster had its centre outside at any eps", string.Join("\n", NearestStudy.Conclusions(sweep[0], clean)));
+        text = string.Join("\n", NearestStudy.Conclusions(sweep[0], clean));
+        Assert.Contains("No initial cluster had its centre outside at any eps", text);
+        Assert.DoesNotContain("missed more at", text);
+        // An eps with nothing to miss is a gap, not a zero.
+        var gap = NearestStudy.Series([Evaluation(0.1, 0, 0, 0, 100, 100), sweep[0]]);
+        Assert.True(double.IsNaN(gap.Assigners[0].Missed[0]));
+        Assert.Equal(0.2, gap.Assigners[0].Missed[1], 12);
         Assert.Throws<ArgumentException>(() => NearestStudy.Conclusions(sweep[0], [], nearest: "Nope"));
     }
 
@@ -153,7 +159,7 @@ public class NearestStudyTests
         }
         var s = NearestStudy.Series(sweep);
         Assert.Equal([0.05, 0.1], s.Eps);
-        Assert.Equal(sweep.Select(e => e.Assigners[2].MissedShareOfTruthInOld), s.Assigners[2].Missed);
+        Assert.Equal(sweep.Select(e => e.Assigners[2].TruthInOldCluster == 0 ? double.NaN : e.Assigners[2].MissedShareOfTruthInOld), s.Assigners[2].Missed);
         Assert.Equal(sweep.Select(e => e.Assigners[0].MissedShare), s.Assigners[0].WronglyNew);
         Assert.Equal(sweep.Select(e => (double)e.InitialCentres.OutsideCount), s.InitialOutside);
         Assert.Equal(6, NearestStudy.SweepTable(sweep).Rows.Count);

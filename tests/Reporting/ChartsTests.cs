@@ -171,3 +171,16 @@ public class EpsCircleChartTests
         Assert.Equal("points", Assert.Throws<ArgumentException>(() => Charts.EpsCircle([(0, double.PositiveInfinity)], [true], (0, 0), 1)).ParamName);
     }
 }
+
+public class HtmlFragmentMarkdownTests
+{
+    [Fact]
+    public void FromMarkdown_renders_emphasis_and_lists()
+    {
+        var html = HtmlFragment.FromMarkdown("Some **bold** text\n\n- one\n- two").Html;
+        Assert.Contains("<strong>bold</strong>", html);
+        Assert.Contains("<li>one</li>", html);
+        Assert.StartsWith("<div class=\"md\">", html);
+        Assert.Throws<ArgumentNullException>(() => HtmlFragment.FromMarkdown(null!));
+    }
+}
