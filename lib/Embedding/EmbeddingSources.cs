@@ -128,7 +128,7 @@ public static class EmbeddingSources
                 progress?.Report(1);
                 return new LoadedEmbeddings(Head(set.Embeddings, count), set.ItemIds.Take(count).Select(i => (long)i).ToArray(),
                     set.Labels.Take(count).ToArray(), EmbeddingSourceKind.Cache,
-                    $"the first {count} of {entry.Key.SampleCount} cached CIFAR-100 test embeddings ({entry.Key.Model}, {set.Embeddings.Dimension}-d) in {entry.Folder}.");
+                    $"the first {count} of {entry.Key.SampleCount} cached CIFAR-100 test embeddings ({entry.Key.Model}, {set.Embeddings.Dimension}-d) in {Shown(entry.Folder)}.");
             }
         }
         ArgumentNullException.ThrowIfNull(cifarFolder);
@@ -144,7 +144,7 @@ public static class EmbeddingSources
         string how = cached.FromCache ? "read from the cache" : "embedded now and cached";
         return new LoadedEmbeddings(cached.Set.Embeddings, cached.Set.ItemIds.Select(i => (long)i).ToArray(), cached.Set.Labels,
             cached.FromCache ? EmbeddingSourceKind.Cache : EmbeddingSourceKind.Embedded,
-            $"the first {count} CIFAR-100 test images, {how} with {preset.Name} ({embedder.Dimension}-d, L2-normalised) in {cached.Folder}.");
+            $"the first {count} CIFAR-100 test images, {how} with {preset.Name} ({embedder.Dimension}-d, L2-normalised) in {Shown(cached.Folder)}.");
     }
 
     // Synchronous, unlike Progress<T>, so the bar is complete when the call returns.
@@ -152,6 +152,9 @@ public static class EmbeddingSources
     {
         public void Report(EmbeddingProgress value) => inner.Report(value.Fraction);
     }
+
+    // Relative to the working folder (a notebook's), so outputs do not carry this machine's absolute paths.
+    static string Shown(string folder) => Path.GetRelativePath(Directory.GetCurrentDirectory(), folder);
 
     static EmbeddingMatrix Head(EmbeddingMatrix x, int count) =>
         count == x.Count ? x : x.SelectRows(Enumerable.Range(0, count).ToArray());
