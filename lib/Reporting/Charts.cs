@@ -162,6 +162,70 @@ public static class Charts
     }
 
     /// <summary>
+    /// A 2-D cluster with its centre and the eps circle around it (the article's section 3 figures, from data):
+    /// points inside the circle, points outside it (<paramref name="outside"/>[i] true: what a nearest-centre rule
+    /// with this eps cannot reach) in another colour, the centre as a cross, the circle as a closed line. Both axes
+    /// span the same length on a square chart, so the circle looks round.
+    /// </summary>
+    /// <param name="points">The cluster's points.</param>
+    /// <param name="outside">One flag per point: true draws it as "outside".</param>
+    /// <param name="centre">The cluster centre (e.g. the member mean).</param>
+    /// <param name="eps">Radius of the circle, &gt; 0.</param>
+    /// <param name="insideName">Legend name of the points inside (their count is appended).</param>
+    /// <param name="outsideName">Legend name of the points outside (their count is appended).</param>
+    /// <param name="title">Chart title.</param>
+    public static GenericChart EpsCircle(
+        IReadOnlyList<(double X, double Y)> points, IReadOnlyList<bool> outside, (double X, double Y) centre, double eps,
+        string insideName = "within eps of the centre", string outsideName = "beyond eps of the centre", string? title = null)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(outside);
+        RequireFinite(points, nameof(points));
+        if (outside.Count != points.Count)
+            throw new ArgumentException($"outside has {outside.Count} flags but points has {points.Count} points.", nameof(outside));
+        if (!double.IsFinite(centre.X) || !double.IsFinite(centre.Y))
+            throw new ArgumentException($"centre=({centre.X}, {centre.Y}) is not a finite point.", nameof(centre));
+        if (!double.IsFinite(eps) || eps <= 0)
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps must be a finite number > 0.");
+        var inPts = points.Where((_, i) => !outside[i]).ToArray();
+        var outPts = points.Where((_, i) => outside[i]).ToArray();
+        const int segments = 96;
+        var cx = new double[segments + 1];
+        var cy = new double[segments + 1];
+        for (int k = 0; k <= segments; k++)
+        {
+            double a = 2 * Math.PI * k / segments;
+            cx[k] = centre.X + eps * Math.Cos(a);
+            cy[k] = centre.Y + eps * Math.Sin(a);
+        }
+        var chart = CSharpChart.Combine(
+        [
+            CSharpChart.Point<double, double, string>(inPts.Select(p => p.X), inPts.Select(p => p.Y),
+                Name: $"{insideName} ({inPts.Length})", MarkerColor: Color.fromString("steelblue")),
+            CSharpChart.Point<double, double, string>(outPts.Select(p => p.X), outPts.Select(p => p.Y),
+                Name: $"{outsideName} ({outPts.Length})", MarkerColor: Color.fromString("darkorange")),
+            CSharpChart.Line<double, double, string>(cx, cy, Name: $"eps = {eps:G3} around the centre",
+                LineColor: Color.fromString("crimson"), LineWidth: 2.5),
+            CSharpChart.Point<double, double, string>([centre.X], [centre.Y], Name: "centre (member mean)",
+                MarkerColor: Color.fromString("crimson"), MarkerSymbol: StyleParam.MarkerSymbol.X),
+        ]);
+        // Equal spans on a square plot keep the circle round.
+        double x0 = Math.Min(centre.X - eps, points.Select(p => p.X).DefaultIfEmpty(centre.X).Min());
+        double x1 = Math.Max(centre.X + eps, points.Select(p => p.X).DefaultIfEmpty(centre.X).Max());
+        double y0 = Math.Min(centre.Y - eps, points.Select(p => p.Y).DefaultIfEmpty(centre.Y).Min());
+        double y1 = Math.Max(centre.Y + eps, points.Select(p => p.Y).DefaultIfEmpty(centre.Y).Max());
+        double half = Math.Max(x1 - x0, y1 - y0) / 2 * 1.05, mx = (x0 + x1) / 2, my = (y0 + y1) / 2;
+        chart = chart.WithSize(DefaultWidth, DefaultHeight + 80)
+            .WithXAxisStyle<double, double, string>(TitleText: "x", MinMax: new Tuple<double, double>(mx - half, mx + half))
+            .WithYAxisStyle<double, double, string>(TitleText: "y", MinMax: new Tuple<double, double>(my - half, my + half));
+        // One unit on y is drawn as long as one unit on x (plotly's scaleanchor), whatever room the legend takes.
+        var yAxis = new Plotly.NET.LayoutObjects.LinearAxis();
+        yAxis.SetProperty("scaleanchor", "x");
+        chart = Plotly.NET.Chart.withYAxis(yAxis, null).Invoke(chart);
+        return string.IsNullOrEmpty(title) ? chart : Plotly.NET.Chart.withTitle(title, null).Invoke(chart);
+    }
+
+    /// <summary>
     /// The chart as notebook HTML: the same markup Plotly.NET's own notebook extension writes (plotly.js loaded
     /// through require.js from Plotly.NET's CDN address). <see cref="NotebookReport"/> swaps the loader for an
     /// inlined plotly.js, so rendered reports work offline.

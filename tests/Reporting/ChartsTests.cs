@@ -121,3 +121,66 @@ public class ChartsTests
         Assert.Contains("\"y\":[3.0,4.0]", html);
     }
 }
+
+public class EpsCircleChartTests
+{
+    static JsonElement Json(GenericChart chart) => JsonDocument.Parse(GenericChart.toJson(chart)).RootElement;
+
+    static double[] Numbers(JsonElement array) =>
+        array.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number ? x.GetDouble() : double.NaN).ToArray();
+
+    [Fact]
+    public void EpsCircle_splits_the_points_draws_the_circle_and_keeps_the_axes_equal()
+    {
+        (double, double)[] points = [(0, 0), (3, 0), (0.5, 0.5), (-2, 1)];
+        bool[] outside = [false, true, false, true];
+        var root = Json(Charts.EpsCircle(points, outside, (1, 0), 1.0, "in", "out", title: "blob"));
+        var data = root.GetProperty("data");
+        Assert.Equal(4, data.GetArrayLength());
+        Assert.Equal([0, 0.5], Numbers(data[0].GetProperty("x")));
+        Assert.Equal("in (2)", data[0].GetProperty("name").GetString());
+        Assert.Equal([3, -2], Numbers(data[1].GetProperty("x")));
+        Assert.Equal([0, 1], Numbers(data[1].GetProperty("y")));
+        Assert.Equal("out (2)", data[1].GetProperty("name").GetString());
+        // The circle: every vertex at distance eps from the centre, closed.
+        var cx = Numbers(data[2].GetProperty("x"));
+        var cy = Numbers(data[2].GetProperty("y"));
+        for (int k = 0; k < cx.Length; k++)
+            Assert.Equal(1.0, Math.Sqrt((cx[k] - 1) * (cx[k] - 1) + cy[k] * cy[k]), 12);
+        Assert.Equal(cx[0], cx[^1], 12);
+        Assert.Equal([1], Numbers(data[3].GetProperty("x")));
+        var layout = root.GetProperty("layout");
+        Assert.Equal("x", layout.GetProperty("yaxis").GetProperty("scaleanchor").GetString());
+        // Equal spans: x covers [-2, 3], y must be as long (5 * 1.05) around its middle.
+        var xr = Numbers(layout.GetProperty("xaxis").GetProperty("range"));
+        var yr = Numbers(layout.GetProperty("yaxis").GetProperty("range"));
+        Assert.Equal(xr[1] - xr[0], yr[1] - yr[0], 9);
+        Assert.Equal(5 * 1.05, xr[1] - xr[0], 9);
+        Assert.True(xr[0] <= -2 && xr[1] >= 3 && yr[0] <= -1 && yr[1] >= 1);
+        Assert.Contains("blob", GenericChart.toJson(Charts.EpsCircle(points, outside, (1, 0), 1.0, title: "blob")));
+    }
+
+    [Fact]
+    public void EpsCircle_rejects_bad_input()
+    {
+        (double, double)[] points = [(0, 0), (1, 1)];
+        Assert.Contains("outside has 1", Assert.Throws<ArgumentException>(() => Charts.EpsCircle(points, [true], (0, 0), 1)).Message);
+        Assert.Equal("eps", Assert.Throws<ArgumentOutOfRangeException>(() => Charts.EpsCircle(points, [true, false], (0, 0), 0)).ParamName);
+        Assert.Equal("eps", Assert.Throws<ArgumentOutOfRangeException>(() => Charts.EpsCircle(points, [true, false], (0, 0), double.NaN)).ParamName);
+        Assert.Equal("centre", Assert.Throws<ArgumentException>(() => Charts.EpsCircle(points, [true, false], (double.NaN, 0), 1)).ParamName);
+        Assert.Equal("points", Assert.Throws<ArgumentException>(() => Charts.EpsCircle([(0, double.PositiveInfinity)], [true], (0, 0), 1)).ParamName);
+    }
+}
+
+public class HtmlFragmentMarkdownTests
+{
+    [Fact]
+    public void FromMarkdown_renders_emphasis_and_lists()
+    {
+        var html = HtmlFragment.FromMarkdown("Some **bold** text\n\n- one\n- two").Html;
+        Assert.Contains("<strong>bold</strong>", html);
+        Assert.Contains("<li>one</li>", html);
+        Assert.StartsWith("<div class=\"md\">", html);
+        Assert.Throws<ArgumentNullException>(() => HtmlFragment.FromMarkdown(null!));
+    }
+}

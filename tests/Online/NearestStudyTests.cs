@@ -1,0 +1,172 @@
+using LabelAssignment.Clustering;
+using LabelAssignment.Numerics;
+using LabelAssignment.Online;
+using Microsoft.Data.Analysis;
+
+namespace LabelAssignment.Tests.Online;
+
+public class NearestStudyTests
+{
+    [Theory]
+    [InlineData(DistanceMetric.Cosine)]
+    [InlineData(DistanceMetric.Euclidean)]
+    public void CoreDistances_mark_exactly_the_DBSCAN_core_points(DistanceMetric metric)
+    {
+        var x = OnlineTestData.Clumps(160, 6, 4, 0.3, seed: 5);
+        foreach (int minSamples in new[] { 2, 3, 6 })
+        {
+            var core = NearestStudy.CoreDistances(x, minSamples, metric);
+            // Brute force: sorted distances to the other rows, the (minSamples-1)-th.
+            for (int i = 0; i < x.Count; i += 17)
+            {
+                var others = Enumerable.Range(0, x.Count).Where(j => j != i)
+                    .Select(j => Reference(metric, x.Row(i).ToArray(), x.Row(j).ToArray())).Order().ToArray();
+                Assert.Equal(others[minSamples - 2], core[i], 9);
+            }
+            // Independent check: at an eps between two core distances, DBSCAN's core points are those at or below it.
+            double eps = NearestStudy.Quantile(core, 0.5) * 1.0001;
+            var dbscan = Dbscan.Fit(x, new DbscanOptions(eps, minSamples, metric));
+            var mine = Enumerable.Range(0, x.Count).Where(i => core[i] <= eps).ToArray();
+            Assert.Equal(dbscan.CoreSampleIndices, mine);
+            Assert.Equal((double)mine.Length / x.Count, NearestStudy.ShareAtMost(core, eps), 12);
+        }
+        Assert.All(NearestStudy.CoreDistances(x, 1, metric), v => Assert.Equal(0, v));
+    }
+
+    static double Reference(DistanceMetric metric, float[] a, float[] b)
+    {
+        double dot = 0, aa = 0, bb = 0, sq = 0;
+        for (int k = 0; k < a.Length; k++) { dot += a[k] * (double)b[k]; aa += a[k] * (double)a[k]; bb += b[k] * (double)b[k]; sq += (a[k] - (double)b[k]) * (a[k] - (double)b[k]); }
+        return metric == DistanceMetric.Cosine ? 1 - dot / Math.Sqrt(aa * bb) : Math.Sqrt(sq);
+    }
+
+    [Fact]
+    public void CoreDistances_reject_bad_input()
+    {
+        var x = OnlineTestData.Clumps(5, 3, 1, 0.1, 1);
+        Assert.Equal("minSamples", Assert.Throws<ArgumentOutOfRangeException>(() => NearestStudy.CoreDistances(x, 0)).ParamName);
+        Assert.Contains("minSamples=6", Assert.Throws<ArgumentException>(() => NearestStudy.CoreDistances(x, 6)).Message);
+        var zero = EmbeddingMatrix.Zeros(3, 2);
+        Assert.Contains("zero vector", Assert.Throws<ArgumentException>(() => NearestStudy.CoreDistances(zero, 2)).Message);
+        x.Data[4] = float.NaN;
+        Assert.Contains("finite", Assert.Throws<ArgumentException>(() => NearestStudy.CoreDistances(x, 2)).Message);
+    }
+
+    [Fact]
+    public void Quantile_and_grid_follow_numpy()
+    {
+        // numpy.quantile([4, 1, 3, 2], [0, 0.25, 0.5, 0.9, 1]) -> [1, 1.75, 2.5, 3.7, 4]
+        double[] v = [4, 1, 3, 2];
+        Assert.Equal(1, NearestStudy.Quantile(v, 0), 12);
+        Assert.Equal(1.75, NearestStudy.Quantile(v, 0.25), 12);
+        Assert.Equal(2.5, NearestStudy.Quantile(v, 0.5), 12);
+        Assert.Equal(3.7, NearestStudy.Quantile(v, 0.9), 12);
+        Assert.Equal(4, NearestStudy.Quantile(v, 1), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => NearestStudy.Quantile(v, 1.5));
+        Assert.Throws<ArgumentException>(() => NearestStudy.Quantile([], 0.5));
+        Assert.Equal([0.18, 0.2, 0.22, 0.24], NearestStudy.EpsGrid(0.18, 0.24, 0.02));
+        Assert.Equal([0.3], NearestStudy.EpsGrid(0.3, 0.3, 0.05));
+        Assert.Equal("to", Assert.Throws<ArgumentOutOfRangeException>(() => NearestStudy.EpsGrid(0.3, 0.2, 0.05)).ParamName);
+        Assert.Equal("step", Assert.Throws<ArgumentOutOfRangeException>(() => NearestStudy.EpsGrid(0.1, 0.2, 0)).ParamName);
+        Assert.Equal("from", Assert.Throws<ArgumentOutOfRangeException>(() => NearestStudy.EpsGrid(0, 0.2, 0.1)).ParamName);
+        Assert.Equal("step", Assert.Throws<ArgumentOutOfRangeException>(() => NearestStudy.EpsGrid(0.1, 2, 0.001)).ParamName);
+    }
+
+    static OnlineEvaluation Evaluation(double eps, int truthOld, int ncMissed, int cpMissed, int ncSame, int cpSame,
+        int outside = 0, int clusters = 4, int beyond = 10, int firstSame = -1)
+    {
+        const int nNew = 100;
+        AssignmentDiagnostics D(string name, int same, int missed) =>
+            new(name, eps, nNew, truthOld, nNew - truthOld, same, missed, Math.Max(0, nNew - same - missed) / 2, nNew - same - missed - Math.Max(0, nNew - same - missed) / 2);
+        var nc = D("NearestCentroid", ncSame, ncMissed);
+        var first = D("NearestCentroid (first within eps)", firstSame < 0 ? ncSame : firstSame, ncMissed);
+        var cp = D("CorePoint", cpSame, cpMissed);
+        var run = new AssignerRun("x", 60, 40, 50, 0.01);
+        var centres = new CentreSummary(clusters, outside, 200, outside * 20, 300, beyond);
+        return new OnlineEvaluation(eps, TruthMapping.Hungarian, 5, DistanceMetric.Cosine, 300, nNew, clusters, 100, 104, clusters, 120,
+            [run with { Assigner = nc.Assigner }, run with { Assigner = first.Assigner }, run with { Assigner = cp.Assigner }],
+            [nc, first, cp], centres, centres, []);
+    }
+
+    [Fact]
+    public void Conclusions_follow_the_numbers()
+    {
+        var main = Evaluation(0.24, truthOld: 80, ncMissed: 20, cpMissed: 8, ncSame: 70, cpSame: 88);
+        var text = string.Join("\n", NearestStudy.Conclusions(main, []));
+        Assert.Contains("of the 80 streamed items that belong to an old cluster, NearestCentroid sent 20 (25%) to a new cluster and CorePoint 8 (10%): CorePoint missed fewer.", text);
+        Assert.Contains("CorePoint agrees more often", text);
+        Assert.Contains("Failure 2 (centre outside) did not occur at eps = 0.24", text);
+        Assert.Contains("5% of the clustered initial items lie farther than eps", text);
+        Assert.DoesNotContain("rough", text);
+        Assert.DoesNotContain("first centre within eps", text);
+
+        // The other way round, few truth items, centres outside, nobody beyond eps, the article's order differing.
+        var other = Evaluation(0.3, truthOld: 12, ncMissed: 1, cpMissed: 3, ncSame: 90, cpSame: 85, outside: 2, beyond: 0, firstSame: 80);
+        text = string.Join("\n", NearestStudy.Conclusions(other, []));
+        Assert.Contains("NearestCentroid missed fewer", text);
+        Assert.Contains("NearestCentroid agrees more often", text);
+        Assert.Contains("rough", text);
+        Assert.Contains("Failure 2 (centre outside): 2 of 4 initial clusters", text);
+        Assert.Contains("Every clustered initial item lies within eps", text);
+        Assert.Contains("agrees on 80% against 90%", text);
+
+        var none = Evaluation(0.1, truthOld: 0, ncMissed: 0, cpMissed: 0, ncSame: 95, cpSame: 95);
+        text = string.Join("\n", NearestStudy.Conclusions(none, []));
+        Assert.Contains("cannot show at this eps", text);
+        Assert.Contains("(equal)", text);
+        Assert.DoesNotContain("missed fewer", text);
+    }
+
+    [Fact]
+    public void Conclusions_summarise_the_sweep()
+    {
+        var sweep = new[]
+        {
+            Evaluation(0.2, 50, 10, 5, 80, 90),
+            Evaluation(0.25, 50, 30, 30, 60, 70),
+            Evaluation(0.3, 50, 20, 25, 70, 70, outside: 1),
+        };
+        var text = string.Join("\n", NearestStudy.Conclusions(sweep[0], sweep));
+        Assert.Contains("Across eps 0.2 to 0.3 (3 value(s)", text);
+        Assert.Contains("CorePoint missed no more than NearestCentroid at 2 and strictly fewer at 1; it missed more at eps = 0.3;", text);
+        Assert.Contains("NearestCentroid missed most at eps = 0.25 (60% against 60%)", text);
+        Assert.Contains("appeared at 1 of 3 eps values", text);
+        var clean = new[] { sweep[0], sweep[1] };
+        text = string.Join("\n", NearestStudy.Conclusions(sweep[0], clean));
+        Assert.Contains("No initial cluster had its centre outside at any eps", text);
+        Assert.DoesNotContain("missed more at", text);
+        // An eps with nothing to miss is a gap, not a zero.
+        var gap = NearestStudy.Series([Evaluation(0.1, 0, 0, 0, 100, 100), sweep[0]]);
+        Assert.True(double.IsNaN(gap.Assigners[0].Missed[0]));
+        Assert.Equal(0.2, gap.Assigners[0].Missed[1], 12);
+        Assert.Throws<ArgumentException>(() => NearestStudy.Conclusions(sweep[0], [], nearest: "Nope"));
+    }
+
+    [Fact]
+    public void Tables_and_series_carry_the_evaluation()
+    {
+        var x = OnlineTestData.Clumps(300, 8, 5, 0.25, seed: 3);
+        var sweep = OnlineEvaluator.Sweep(x, 200, [0.05, 0.1], minSamples: 4);
+        var table = NearestStudy.DiagnosticsTable(sweep[1]);
+        Assert.Equal(3, table.Rows.Count);
+        for (int i = 0; i < 3; i++)
+        {
+            var a = sweep[1].Assigners[i];
+            Assert.Equal(a.Assigner, table["assigner"][i]);
+            Assert.Equal(a.Missed, table["missed"][i]);
+            Assert.Equal(Math.Round(100 * a.SameShare, 2), (double)table["same as re-run %"][i]!, 9);
+            Assert.Equal(sweep[1].Runs[i].Joined + sweep[1].Runs[i].Created, (int)table["joined a cluster"][i]! + (int)table["opened a new ID"][i]!);
+        }
+        var s = NearestStudy.Series(sweep);
+        Assert.Equal([0.05, 0.1], s.Eps);
+        Assert.Equal(sweep.Select(e => e.Assigners[2].TruthInOldCluster == 0 ? double.NaN : e.Assigners[2].MissedShareOfTruthInOld), s.Assigners[2].Missed);
+        Assert.Equal(sweep.Select(e => e.Assigners[0].MissedShare), s.Assigners[0].WronglyNew);
+        Assert.Equal(sweep.Select(e => (double)e.InitialCentres.OutsideCount), s.InitialOutside);
+        Assert.Equal(6, NearestStudy.SweepTable(sweep).Rows.Count);
+        var centres = NearestStudy.CentreTable(sweep[1], maxRows: 2);
+        Assert.True(centres.Rows.Count <= 2);
+        if (centres.Rows.Count > 0)
+            Assert.Equal(sweep[1].InitialClusterCentres.Max(c => c.Size), (int)centres["size"][0]!);
+        Assert.Throws<ArgumentException>(() => NearestStudy.Series([]));
+    }
+}
