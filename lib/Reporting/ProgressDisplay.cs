@@ -110,6 +110,21 @@ public sealed class ProgressBar : IProgress<double>, IDisposable
         }
     }
 
+    /// <summary>
+    /// The same bar as an <see cref="IProgress{T}"/> of another report type (e.g. an embedder's progress record),
+    /// with <paramref name="fraction"/> saying how far each report is.
+    /// </summary>
+    public IProgress<T> Of<T>(Func<T, double> fraction)
+    {
+        ArgumentNullException.ThrowIfNull(fraction);
+        return new Adapter<T>(this, fraction);
+    }
+
+    sealed class Adapter<T>(ProgressBar bar, Func<T, double> fraction) : IProgress<T>
+    {
+        public void Report(T value) => bar.Report(fraction(value));
+    }
+
     /// <summary>Shows the final state as completed.</summary>
     public void Dispose()
     {
