@@ -169,14 +169,17 @@ public static class Projection2D
         for (int c = 0; c < q.Length; c++)
         {
             if (c >= k) { Array.Clear(q[c]); continue; }
-            for (int p = 0; p < c; p++)
-            {
-                double dot = TensorPrimitives.Dot(q[c], q[p]);
-                for (int i = 0; i < q[c].Length; i++) q[c][i] -= dot * q[p][i];
-            }
+            double before = TensorPrimitives.Norm(q[c]);
+            // Gram-Schmidt twice: one pass leaves a tiny remainder that is not orthogonal when most of q[c] cancels.
+            for (int pass = 0; pass < 2; pass++)
+                for (int p = 0; p < c; p++)
+                {
+                    double dot = TensorPrimitives.Dot(q[c], q[p]);
+                    for (int i = 0; i < q[c].Length; i++) q[c][i] -= dot * q[p][i];
+                }
             double norm = TensorPrimitives.Norm(q[c]);
-            // A direction with no variance left: the data have rank below c + 1.
-            if (norm < 1e-300) { Array.Clear(q[c]); continue; }
+            // Nothing (or only rounding noise) left outside the earlier directions: the data have rank below c + 1.
+            if (!(norm > 1e-10 * before)) { Array.Clear(q[c]); continue; }
             for (int i = 0; i < q[c].Length; i++) q[c][i] /= norm;
         }
     }
