@@ -32,8 +32,10 @@ public static class RemapConclusion
             var rows = reports.Where(r => r.Experiment == e).ToArray();
             var first = rows[0];
             text.Append(Inv($"- **{e}** ({first.SharedItems} items on both days): the two clusterings agree {Agreement(first.AdjustedRandIndex)} "))
-                .Append(Inv($"(ARI {first.AdjustedRandIndex:0.000}, AMI {first.AdjustedMutualInformation:0.000}; remapping renames clusters, so it changes neither). "))
-                .Append(Inv($"Today's raw KMeans labels equal yesterday's ID for {Pct(first.MatchRateBefore)} of the items; after remapping, "))
+                .Append(Inv($"(ARI {first.AdjustedRandIndex:0.000}, AMI {first.AdjustedMutualInformation:0.000}; remapping renames clusters, so it changes neither).\n"));
+
+            // Match rate: before, after, and the comparisons the values decide.
+            text.Append(Inv($"  - Match rate: today's raw KMeans labels equal yesterday's ID for {Pct(first.MatchRateBefore)} of the items; after remapping, "))
                 .Append(string.Join(" and ", rows.Select(r => Inv($"{Pct(r.MatchRateAfter)} by {Name(r.Measure)}"))))
                 .Append(". ");
             var notRaised = rows.Where(r => !(r.MatchRateAfter > r.MatchRateBefore + Tie)).ToArray();
@@ -41,7 +43,9 @@ public static class RemapConclusion
                 text.Append(rows.Length == 1 ? "Remapping raised the match rate. " : "Both remappings raised the match rate. ");
             else
                 foreach (var r in notRaised)
-                    text.Append(Inv($"Remapping by {Name(r.Measure)} did not raise the match rate. "));
+                    text.Append(r.MatchRateAfter < r.MatchRateBefore - Tie
+                        ? Inv($"Remapping by {Name(r.Measure)} lowered it: raw labels equal old IDs by chance, while remapping gives an old ID only to a cluster whose match clears the threshold. ")
+                        : Inv($"Remapping by {Name(r.Measure)} did not raise the match rate. "));
             if (rows.Length >= 2)
             {
                 var (a, b) = (rows[0], rows[1]);
@@ -50,7 +54,13 @@ public static class RemapConclusion
                     ? "The two measures kept about the same share of items. "
                     : Inv($"{Capital(Name(diff > 0 ? a.Measure : b.Measure))} kept {Math.Abs(diff) * 100:0.0} percentage points more items on their ID. "));
             }
-            text.Append(Capital(string.Join("; ", rows.Select(r =>
+            var best = rows.MaxBy(r => r.MatchRateAfter)!;
+            if (best.MatchRateAfter < 1)
+                text.Append(Inv($"The other {Pct(1 - best.MatchRateAfter)} of the items (at best) either moved to a cluster not matched to theirs or are in a cluster that got a fresh ID. "));
+            text.Append('\n');
+
+            // IDs kept, created, retired, and what the threshold cost.
+            text.Append("  - IDs: ").Append(Capital(string.Join("; ", rows.Select(r =>
                     Inv($"{Name(r.Measure)} kept {r.Kept} of {r.TodayClusters} IDs, created {r.Created} and retired {r.Retired}")))))
                 .Append(". ");
             var costly = rows.Where(r => r.MatchRateAllKept > r.MatchRateAfter + Tie).ToArray();
@@ -58,10 +68,9 @@ public static class RemapConclusion
                 text.Append("Had every matched pair kept its ID (threshold 0), the match rate would have been ")
                     .Append(string.Join(" and ", costly.Select(r => Inv($"{Pct(r.MatchRateAllKept)} by {Name(r.Measure)}"))))
                     .Append(": the threshold traded that much match rate for fresh IDs on weakly matched clusters. ");
-            var best = rows.MaxBy(r => r.MatchRateAfter)!;
-            if (best.MatchRateAfter < 1)
-                text.Append(Inv($"The other {Pct(1 - best.MatchRateAfter)} of the items (at best) either moved to a cluster not matched to theirs or are in a cluster that got a fresh ID. "));
-            text.Append(Capital(string.Join("; ", rows.Select(r =>
+            text.Append('\n');
+
+            text.Append("  - Scores: ").Append(Capital(string.Join("; ", rows.Select(r =>
                     Inv($"matched pairs scored {r.ScoreMin:0.000} to {r.ScoreMax:0.000} (median {r.ScoreMedian:0.000}) by {Score(r.Measure)} against the threshold {r.Threshold:0.###}")))))
                 .Append(".\n");
         }

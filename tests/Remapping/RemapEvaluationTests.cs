@@ -208,6 +208,8 @@ public sealed class RemapConclusionTests
         Assert.Contains("agree only in part (ARI 0.400", text);
         Assert.Contains("Remapping by sample overlap did not raise the match rate.", text);
         Assert.Contains("Remapping by centroid distance did not raise the match rate.", text);
+        Assert.Contains("  - Match rate: today's raw KMeans labels equal yesterday's ID for 5.0% of the items;", text);
+        Assert.Contains("  - Scores: Matched pairs scored 0.200 to 0.900 (median 0.600) by Jaccard overlap against the threshold 0.5;", text);
         Assert.Contains("The two measures kept about the same share of items.", text);
         Assert.Contains("Had every matched pair kept its ID (threshold 0), the match rate would have been 30.0% by sample overlap:", text);
         Assert.Contains("**B** against **A**: the match rate after remapping was by sample overlap 10.0%, lower than 90.0%; by centroid distance 10.2%, lower than 80.0%.", text);
@@ -225,5 +227,9 @@ public sealed class RemapConclusionTests
         Assert.Contains("Remapping raised the match rate.", one);
         Assert.DoesNotContain("The other", one);   // every item kept its ID
         Assert.Throws<ArgumentException>(() => RemapConclusion.Write([]));
+        // After below before: says it was lowered, and why, never that it was raised.
+        var lower = RemapConclusion.Write([Report("x", RemappingMeasure.Overlap, 0.2, 0.08, 0.07, kept: 2)]);
+        Assert.Contains("Remapping by sample overlap lowered it: raw labels equal old IDs by chance", lower);
+        Assert.DoesNotContain("raised the match rate", lower);
     }
 }
