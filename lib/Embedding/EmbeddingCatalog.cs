@@ -30,13 +30,16 @@ public static class EmbeddingCatalog
             if (!File.Exists(manifestPath)) continue; // incomplete: being written, or abandoned
             try
             {
-                var m = JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
-                var key = new EmbeddingCacheKey((string)m["dataset"]!, (string)m["split"]!, (int)m["count"]!, (string)m["model"]!).Validate();
+                if (JsonNode.Parse(File.ReadAllText(manifestPath)) is not JsonObject m
+                    || (string?)m["dataset"] is not { } dataset || (string?)m["split"] is not { } split
+                    || (int?)m["count"] is not { } count || (string?)m["model"] is not { } model || (int?)m["dimension"] is not { } dimension)
+                    continue;
+                var key = new EmbeddingCacheKey(dataset, split, count, model).Validate();
                 if (key.FolderName != Path.GetFileName(folder)) continue;
                 DateTime? created = DateTime.TryParse((string?)m["created_utc"], null, System.Globalization.DateTimeStyles.RoundtripKind, out var t) ? t : null;
-                entries.Add(new EmbeddingCacheEntry(folder, key, (int)m["dimension"]!, created));
+                entries.Add(new EmbeddingCacheEntry(folder, key, dimension, created));
             }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException or NullReferenceException or IOException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException or IOException)
             {
                 // A damaged manifest is not an entry (EmbeddingCache recomputes it).
             }

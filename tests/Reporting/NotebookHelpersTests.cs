@@ -121,6 +121,8 @@ public sealed class SmallHelpersTests
             Directory.CreateDirectory(Path.Combine(root, "embeddings", "cifar100-test-n7-resnet18-224"));
             string broken = Directory.CreateDirectory(Path.Combine(root, "embeddings", "cifar100-test-n8-resnet18-224")).FullName;
             File.WriteAllText(Path.Combine(broken, "manifest.json"), "{ not json");
+            string partial = Directory.CreateDirectory(Path.Combine(root, "embeddings", "cifar100-test-n9-resnet18-224")).FullName;
+            File.WriteAllText(Path.Combine(partial, "manifest.json"), """{ "dataset": "cifar100", "split": "test", "model": "resnet18-224" }""");
             var all = EmbeddingCatalog.List(root);
             Assert.Equal(3, all.Count);
             var best = EmbeddingCatalog.Largest(root, "cifar100", "test", "resnet18");
