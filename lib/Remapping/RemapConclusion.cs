@@ -42,10 +42,16 @@ public static class RemapConclusion
             if (notRaised.Length == 0)
                 text.Append(rows.Length == 1 ? "Remapping raised the match rate. " : "Both remappings raised the match rate. ");
             else
-                foreach (var r in notRaised)
-                    text.Append(r.MatchRateAfter < r.MatchRateBefore - Tie
-                        ? Inv($"Remapping by {Name(r.Measure)} lowered it: raw labels equal old IDs by chance, while remapping gives an old ID only to a cluster whose match clears the threshold. ")
-                        : Inv($"Remapping by {Name(r.Measure)} did not raise the match rate. "));
+            {
+                var lowered = notRaised.Where(r => r.MatchRateAfter < r.MatchRateBefore - Tie).ToArray();
+                var flat = notRaised.Except(lowered).ToArray();
+                if (lowered.Length > 0)
+                    text.Append("Remapping by ").Append(string.Join(" and by ", lowered.Select(r => Name(r.Measure))))
+                        .Append(" lowered it: raw labels equal old IDs by chance, while remapping gives an old ID only to a cluster whose match clears the threshold. ");
+                if (flat.Length > 0)
+                    text.Append("Remapping by ").Append(string.Join(" and by ", flat.Select(r => Name(r.Measure))))
+                        .Append(" did not raise the match rate. ");
+            }
             if (rows.Length >= 2)
             {
                 var (a, b) = (rows[0], rows[1]);
