@@ -33,7 +33,9 @@ public static class Charts
         IReadOnlyList<(int From, int To)> pairs,
         string fromName = "before",
         string toName = "after",
-        string? title = null)
+        string? title = null,
+        string xTitle = "x",
+        string yTitle = "y")
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
@@ -65,7 +67,7 @@ public static class Charts
             CSharpChart.Point<double, double, string>(to.Select(p => p.X), to.Select(p => p.Y),
                 Name: $"{toName} ({to.Count})", MarkerSymbol: StyleParam.MarkerSymbol.Cross),
         ]);
-        return Style(chart, title, "x", "y");
+        return Style(chart, title, xTitle, yTitle);
     }
 
     /// <summary>
@@ -136,10 +138,17 @@ public static class Charts
     /// Several series against one parameter (e.g. kept IDs and match rate as the threshold moves), one line with
     /// markers each. Every series must have one value per parameter value; NaN leaves a gap.
     /// </summary>
+    /// <param name="parameter">The x values.</param>
+    /// <param name="series">Named y values, one per x value each; series i is drawn in <see cref="Palette"/>[i mod 10].</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="xTitle">X axis title.</param>
+    /// <param name="yTitle">Y axis title.</param>
+    /// <param name="marker">Optional vertical dashed line at an x value (e.g. the threshold in use) with its legend name.</param>
     public static GenericChart Lines(
         IReadOnlyList<double> parameter,
         IReadOnlyList<(string Name, IReadOnlyList<double> Values)> series,
-        string? title = null, string xTitle = "parameter", string yTitle = "value")
+        string? title = null, string xTitle = "parameter", string yTitle = "value",
+        (double X, string Name)? marker = null)
     {
         ArgumentNullException.ThrowIfNull(parameter);
         ArgumentNullException.ThrowIfNull(series);
@@ -156,9 +165,57 @@ public static class Charts
             if (values.Count != parameter.Count)
                 throw new ArgumentException(
                     $"series[{s}] ('{name}') has {values.Count} values but parameter has {parameter.Count}.", nameof(series));
-            traces.Add(CSharpChart.Line<double, double, string>(parameter, values, ShowMarkers: true, Name: name));
+            // Explicit colours (Plotly's default sequence) so that panels side by side colour a series alike.
+            traces.Add(CSharpChart.Line<double, double, string>(parameter, values, ShowMarkers: true, Name: name,
+                LineColor: Color.fromString(Palette[s % Palette.Length]), MarkerColor: Color.fromString(Palette[s % Palette.Length])));
+        }
+        if (marker is { } m)
+        {
+            if (!double.IsFinite(m.X))
+                throw new ArgumentOutOfRangeException(nameof(marker), m.X, "marker.X must be a finite number.");
+            double lo = 0, hi = 0;
+            foreach (var (_, values) in series)
+                foreach (double v in values)
+                    if (double.IsFinite(v)) { lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
+            traces.Add(CSharpChart.Line<double, double, string>([m.X, m.X], [lo, hi == lo ? lo + 1 : hi], Name: m.Name,
+                LineColor: Color.fromString("crimson"), LineWidth: 2.0, LineDash: StyleParam.DrawingStyle.Dash));
         }
         return Style(CSharpChart.Combine(traces), title, xTitle, yTitle);
+    }
+
+    /// <summary>Plotly's default trace colours, in order (what <see cref="Lines"/> uses per series).</summary>
+    public static readonly string[] Palette =
+        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+    /// <summary>
+    /// Charts in one row, each in its own panel with its own axes and a title above it (e.g. the same sweep for two
+    /// measures). The legend lists the first panel's traces only: give panels the same series names and colours
+    /// (as <see cref="Lines"/> does) so one legend explains them all.
+    /// </summary>
+    /// <param name="charts">The panels, left to right (at least one).</param>
+    /// <param name="panelTitles">One title per panel.</param>
+    /// <param name="title">Title of the whole figure.</param>
+    /// <param name="height">Height in pixels.</param>
+    public static GenericChart SideBySide(IReadOnlyList<GenericChart> charts, IReadOnlyList<string> panelTitles,
+        string? title = null, int height = 460)
+    {
+        ArgumentNullException.ThrowIfNull(charts);
+        ArgumentNullException.ThrowIfNull(panelTitles);
+        if (charts.Count == 0)
+            throw new ArgumentException("charts is empty: give at least one panel.", nameof(charts));
+        if (panelTitles.Count != charts.Count)
+            throw new ArgumentException($"panelTitles has {panelTitles.Count} titles but there are {charts.Count} charts.", nameof(panelTitles));
+        if (height < 100)
+            throw new ArgumentOutOfRangeException(nameof(height), height, "height must be >= 100 pixels.");
+        var panels = charts.Select((c, i) =>
+        {
+            ArgumentNullException.ThrowIfNull(c, $"charts[{i}]");
+            return i == 0 ? c : c.WithTraceInfo(ShowLegend: false);
+        }).ToArray();
+        var grid = CSharpChart.Grid(panels, 1, panels.Length, SubPlotTitles: panelTitles.ToArray())
+            .WithSize(DefaultWidth + 120, height)
+            .WithLegendStyle(Orientation: StyleParam.Orientation.Horizontal, Y: -0.2);
+        return string.IsNullOrEmpty(title) ? grid : Plotly.NET.Chart.withTitle(title, null).Invoke(grid);
     }
 
     /// <summary>

@@ -3,72 +3,74 @@ using LabelAssignment.Reporting;
 
 namespace LabelAssignment.Tests.Reporting;
 
-public class Projection2DTests
+public sealed class Projection2DTests
 {
-    // Points mean + 10 t (0.6, 0.8, 0) + s (0, 0, 1) for t in -2..2, s in -1..1: the principal axes are
-    // (0.6, 0.8, 0) (variance 200) and (0, 0, 1) (variance 2/3), so each point projects to (10 t, s).
-    static (EmbeddingMatrix Points, (double X, double Y)[] Expected) Plane()
-    {
-        var rows = new List<float[]>();
-        var expected = new List<(double, double)>();
-        for (int t = -2; t <= 2; t++)
-            for (int s = -1; s <= 1; s++)
-            {
-                rows.Add([5 + 6f * t, 5 + 8f * t, 5 + s]);
-                expected.Add((10.0 * t, s));
-            }
-        return (EmbeddingMatrix.FromRows(rows), expected.ToArray());
-    }
+    static EmbeddingMatrix Data(int n, int d, int offset = 0) =>
+        new(Enumerable.Range(offset, n).SelectMany(i => Enumerable.Range(0, d).Select(j => (float)Math.Sin(1.3 * i + 0.7 * j * j))).ToArray(), n, d);
 
     [Fact]
-    public void Recovers_the_two_principal_axes_of_a_known_plane()
+    public void Recovers_uncorrelated_coordinates_in_a_plane()
     {
-        var (points, expected) = Plane();
-        var projected = Projection2D.Pca(points)[0];
-        for (int i = 0; i < expected.Length; i++)
+        // Points a*u + b*v with u, v orthonormal in 3-D; a = (3, -3, 0, 0) and b = (0, 0, 1, -1) are centred and
+        // uncorrelated with var(a) > var(b), so the principal coordinates are exactly a and b (signs: largest |.| positive).
+        double s = Math.Sqrt(0.5);
+        double[] u = [s, s, 0], v = [0, 0, 1];
+        double[] a = [3, -3, 0, 0], b = [0, 0, 1, -1];
+        var rows = Enumerable.Range(0, 4).Select(i => Enumerable.Range(0, 3).Select(j => (float)(a[i] * u[j] + b[i] * v[j] + 5)).ToArray()).ToArray();
+        var m = EmbeddingMatrix.FromRows(rows);
+        var p = Projection2D.Pca(m.SelectRows([0, 1]), m.SelectRows([2, 3]));
+        Assert.Equal(2, p.Length);
+        var all = p[0].Concat(p[1]).ToArray();
+        for (int i = 0; i < 4; i++)
         {
-            Assert.Equal(expected[i].X, projected[i].X, 1e-6);
-            Assert.Equal(expected[i].Y, projected[i].Y, 1e-6);
+            Assert.Equal(a[i], all[i].X, 5);
+            Assert.Equal(b[i], all[i].Y, 5);
         }
     }
 
-    [Fact]
-    public void Sets_are_fitted_together_and_keep_their_rows()
+    [Theory]
+    [InlineData(12, 5, "0.212680704851, -1.108071140059, -1.606403872744, -0.237685230466, -0.786624667849, 1.143437244538, 1.471039892843, 1.011948629948, 1.859105916773, -0.439519986307, -0.190944218351, -1.084563647343, -1.675782258065, 0.021808087355, -0.420116995374, 1.258758040679, 1.736498983941, 0.814151679144, 1.634618238901, -0.660661682117, -0.576503693823, -1.005076976023, -1.657568031104, 0.285474980652")]
+    [InlineData(3, 8, "1.858428811498, -0.297116604261, -0.445952462402, 1.005500482247, -1.412476349096, -0.708383877986")]
+    public void Matches_numpy_svd(int n, int d, string expected)
     {
-        var (points, expected) = Plane();
-        int half = points.Count / 2;
-        var a = points.SelectRows(Enumerable.Range(0, half).ToArray());
-        var b = points.SelectRows(Enumerable.Range(half, points.Count - half).ToArray());
-        var projected = Projection2D.Pca(a, b);
-        Assert.Equal(half, projected[0].Length);
-        Assert.Equal(points.Count - half, projected[1].Length);
-        var all = projected[0].Concat(projected[1]).ToArray();
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.Equal(expected[i].X, all[i].X, 1e-6);
-            Assert.Equal(expected[i].Y, all[i].Y, 1e-6);
-        }
+        // tests/Fixtures/Reporting/make_pca_reference.py: x[i, j] = float32(sin(1.3 i + 0.7 j^2)); numpy SVD of the
+        // centred rows, first two components, each sign flipped so the largest |coordinate| is positive.
+        // (12, 5) takes the covariance route (more rows than dimensions); (3, 8) the Gram route. Split 2 sets to check the order.
+        var x = Data(n, d);
+        int first = n / 2;
+        var p = Projection2D.Pca(x.SelectRows(Enumerable.Range(0, first).ToArray()), x.SelectRows(Enumerable.Range(first, n - first).ToArray()));
+        var flat = p[0].Concat(p[1]).SelectMany(q => new[] { q.X, q.Y }).ToArray();
+        var want = expected.Split(',').Select(t => double.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(want.Length, flat.Length);
+        for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], flat[i], 5);
     }
 
     [Fact]
-    public void Rank_one_data_gets_a_zero_second_axis_and_a_single_point_projects_to_the_origin()
+    public void Rank_one_and_single_points_give_zero_second_axis()
     {
         var line = EmbeddingMatrix.FromRows([[0f, 0f], [1f, 1f], [2f, 2f]]);
         var p = Projection2D.Pca(line)[0];
-        Assert.Equal(-Math.Sqrt(2), p[0].X, 1e-9);
-        Assert.Equal(Math.Sqrt(2), p[2].X, 1e-9);
-        Assert.All(p, q => Assert.Equal(0, q.Y, 1e-9));
-        Assert.Equal((0.0, 0.0), Projection2D.Pca(EmbeddingMatrix.FromRows([[3f, 4f]]))[0][0]);
+        // |-√2| = |√2|: the first of the tied largest coordinates is made positive.
+        Assert.Equal([Math.Sqrt(2), 0, -Math.Sqrt(2)], p.Select(q => Math.Round(q.X, 6)).Select(v => v == 0 ? 0 : v).ToArray(), new ToleranceComparer(1e-5));
+        Assert.All(p, q => Assert.Equal(0, q.Y, 6));
+        var one = Projection2D.Pca(EmbeddingMatrix.FromRows([[3f, 4f]]))[0];
+        Assert.Equal((0.0, 0.0), one[0]);
     }
 
     [Fact]
-    public void Rejects_mismatched_dimensions_and_non_finite_values()
+    public void Bad_input_is_named()
     {
-        var a = EmbeddingMatrix.FromRows([[1f, 2f]]);
-        var b = EmbeddingMatrix.FromRows([[1f, 2f, 3f]]);
-        Assert.Contains("sets[1] has dimension 3", Assert.Throws<ArgumentException>(() => Projection2D.Pca(a, b)).Message);
         Assert.Throws<ArgumentException>(() => Projection2D.Pca());
-        var nan = EmbeddingMatrix.FromRows([[1f, float.NaN]]);
-        Assert.Contains("sets[0]", Assert.Throws<ArgumentException>(() => Projection2D.Pca(nan)).Message);
+        Assert.Contains("dimension", Assert.Throws<ArgumentException>(() => Projection2D.Pca(Data(3, 2), Data(3, 4))).Message);
+        Assert.Contains("no rows", Assert.Throws<ArgumentException>(() => Projection2D.Pca(EmbeddingMatrix.Zeros(0, 3))).Message);
+        var bad = Data(3, 2);
+        bad.Data[1] = float.NaN;
+        Assert.Throws<ArgumentException>(() => Projection2D.Pca(bad));
+    }
+
+    sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(double obj) => 0;
     }
 }

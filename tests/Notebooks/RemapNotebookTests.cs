@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Json;
+using LabelAssignment.Data;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Tests.Notebooks;
+
+/// <summary>Runs notebooks/2.remap.ipynb headless once, on well-separated blobs written to a .npy file.</summary>
+public sealed class RemapNotebookFixture : IDisposable
+{
+    /// <summary>Folder of the input and the executed notebook.</summary>
+    public string Folder { get; } = Directory.CreateTempSubdirectory("la-remap-notebook-").FullName;
+
+    /// <summary>The run.</summary>
+    public NotebookRun Run { get; }
+
+    /// <summary>Clusters in the blobs (and k).</summary>
+    public const int K = 6;
+
+    public RemapNotebookFixture()
+    {
+        // K blobs, 40 items each, in 16-D: centres 10 apart on average, spread 0.05. Any sane clustering finds the
+        // blobs, so both days' partitions agree on every shared item and every measure must keep every ID.
+        var rng = new Random(2024);
+        double Gauss() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        const int d = 16, perBlob = 40;
+        var centres = Enumerable.Range(0, K).Select(_ => Enumerable.Range(0, d).Select(_ => 10 * Gauss()).ToArray()).ToArray();
+        var data = new float[K * perBlob * d];
+        for (int i = 0; i < K * perBlob; i++)
+            for (int j = 0; j < d; j++)
+                data[i * d + j] = (float)(centres[i % K][j] + 0.05 * Gauss());
+        string npy = Path.Combine(Folder, "blobs.npy");
+        Npy.Write(npy, new EmbeddingMatrix(data, K * perBlob, d));
+        Run = NotebookRunner.Run(Path.Combine(NotebookRunner.RepoRoot, "notebooks", "2.remap.ipynb"),
+            new Dictionary<string, string>
+            {
+                ["embeddings"] = npy,
+                ["k"] = K.ToString(CultureInfo.InvariantCulture),
+                ["samples"] = "0",
+                ["nInit"] = "2",
+            },
+            outputPath: Path.Combine(Folder, "2.remap.ipynb"));
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+[Collection(NotebookCollection.Name)]
+public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFixture<RemapNotebookFixture>
+{
+    static List<(string Type, string Text)> Outputs(NotebookRun run)
+    {
+        using var nb = run.ReadNotebook();
+        var list = new List<(string, string)>();
+        foreach (var cell in nb.RootElement.GetProperty("cells").EnumerateArray())
+        {
+            if (!cell.TryGetProperty("outputs", out var outputs)) continue;
+            foreach (var o in outputs.EnumerateArray())
+            {
+                if (o.TryGetProperty("text", out var text))
+                    list.Add(("stream", string.Concat(text.EnumerateArray().Select(x => x.GetString()))));
+                if (o.TryGetProperty("data", out var data))
+                    foreach (var mime in data.EnumerateObject())
+                        list.Add((mime.Name, mime.Value.ValueKind == JsonValueKind.Array
+                            ? string.Concat(mime.Value.EnumerateArray().Select(x => x.GetString())) : mime.Value.GetString() ?? ""));
+            }
+        }
+        return list;
+    }
+
+    [Fact]
+    public void Runs_headless_on_a_small_input_without_error_cells()
+    {
+        fixture.Run.AssertNoErrors();
+        Assert.True(fixture.Run.Elapsed < TimeSpan.FromSeconds(150), $"took {fixture.Run.Elapsed}");
+    }
+
+    [Fact]
+    public void Shows_the_source_the_metrics_table_and_the_charts()
+    {
+        fixture.Run.AssertNoErrors();
+        var html = Outputs(fixture.Run).Where(o => o.Type == "text/html").Select(o => o.Text).ToList();
+        Assert.Contains(html, h => h.Contains("Embeddings used:") && h.Contains("blobs.npy") && h.Contains("240 items"));
+        Assert.Contains(html, h => h.Contains("<table") && h.Contains("matchRateAfter") && h.Contains("centroid distance") && h.Contains("retired"));
+        int charts = html.Count(h => h.Contains("Plotly.newPlot"));
+        Assert.Equal(5, charts);   // two pair plots, two histograms, one side-by-side sweep
+        Assert.Contains(html, h => h.Contains("Plotly.newPlot") && h.Contains("Kept IDs and match rate as the threshold moves"));
+        Assert.Contains(html, h => h.Contains("Plotly.newPlot") && h.Contains("kept their ID (lines)"));
+    }
+
+    [Fact]
+    public void The_conclusion_states_what_the_blobs_must_give()
+    {
+        fixture.Run.AssertNoErrors();
+        string conclusion = Outputs(fixture.Run).Where(o => o.Type == "text/html").Select(o => o.Text)
+            .Single(h => h.Contains("items on both days"));
+        // Same partition on both days: ARI 1, every ID kept by both measures, every shared item keeps its ID.
+        Assert.Contains("agree almost completely (ARI 1.000, AMI 1.000", conclusion);
+        Assert.Equal(2, conclusion.Split("after remapping, 100.0% by sample overlap and 100.0% by centroid distance").Length - 1);
+        Assert.Contains($"sample overlap kept {RemapNotebookFixture.K} of {RemapNotebookFixture.K} IDs, created 0 and retired 0", conclusion, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"centroid distance kept {RemapNotebookFixture.K} of {RemapNotebookFixture.K} IDs, created 0 and retired 0", conclusion);
+        Assert.DoesNotContain("did not raise", conclusion);
+        Assert.Contains("The two measures kept about the same share of items.", conclusion);
+    }
+}
