@@ -89,6 +89,7 @@ public static unsafe class KMeans
         private readonly KMeansOptions _options;
         private readonly ParallelOptions _parallel;
         private readonly double _tolerance; // absolute: options.Tolerance x mean feature variance
+        private readonly bool _small;       // too little work per pass to pay for waking threads
 
         public double[]? Mean { get; }
 
@@ -98,6 +99,7 @@ public static unsafe class KMeans
             _n = data.Count; _d = data.Dimension; _k = options.K;
             _options = options; _parallel = parallel;
             _blocks = (_n + BlockRows - 1) / BlockRows;
+            _small = (long)_n * _d * _k < 1 << 22;
             _x = (float[])data.Data.Clone();
             int n = _n, d = _d;
             if (options.Spherical)
@@ -219,7 +221,7 @@ public static unsafe class KMeans
                 _x.AsSpan(candidates[Math.Min(t, trials - 1)] * d, d).CopyTo(cand.AsSpan(t * d, d));
             for (int t = 0; t < trials; t++) cNorms[t] = _xNorms[candidates[t]];
             int[] ids = candidates.ToArray();
-            Parallel.For(0, _blocks, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, rows = Math.Min(BlockRows, n - i0);
                 float[] dots = ArrayPool<float>.Shared.Rent(padded * rows);
@@ -316,7 +318,7 @@ public static unsafe class KMeans
             var cNorms = new float[k];
             for (int j = 0; j < k; j++) cNorms[j] = TensorPrimitives.SumOfSquares(centres.AsSpan(j * d, d));
             float cMax = TensorPrimitives.Max(cNorms);
-            Parallel.For(0, _blocks, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, rows = Math.Min(BlockRows, n - i0);
                 int[] pending = ArrayPool<int>.Shared.Rent(rows);
@@ -449,7 +451,7 @@ public static unsafe class KMeans
             var order = new int[n];
             var fill = start.AsSpan(0, k).ToArray();
             for (int i = 0; i < n; i++) order[fill[labels[i]]++] = i;
-            Parallel.For(0, k, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (j) =>
+            For(k, (long)n * d < 1 << 18, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (j) =>
             {
                 var sum = next.AsSpan(j * d, d);
                 sum.Clear();
@@ -495,7 +497,7 @@ public static unsafe class KMeans
         {
             int n = _n, d = _d;
             var partial = new double[_blocks];
-            Parallel.For(0, _blocks, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, i1 = Math.Min(n, i0 + BlockRows);
                 double sum = 0;
@@ -510,6 +512,21 @@ public static unsafe class KMeans
             foreach (double p in partial) total += p;
             return total;
         }
+    }
+
+    /// <summary>
+    /// body(0) .. body(count - 1), in parallel, or inline when there is one item or too little work to pay for
+    /// waking threads. Every body writes only its own slots, so the result is the same either way.
+    /// </summary>
+    private static void For(int count, bool inline, ParallelOptions options, Action<int> body)
+    {
+        if (inline || count == 1 || options.MaxDegreeOfParallelism == 1)
+        {
+            options.CancellationToken.ThrowIfCancellationRequested();
+            for (int i = 0; i < count; i++) body(i);
+        }
+        else
+            Parallel.For(0, count, options, body);
     }
 
     /// <summary>

@@ -134,9 +134,10 @@ public class KMeansTests
     [Fact]
     public void SameSeedGivesBitwiseTheSameResultForAnyThreadCount()
     {
-        var data = RandomMatrix(2000, 24, 21);
+        // Large enough (n x d x k above 4M, n x d above 256K) that every pass really runs in parallel.
+        var data = RandomMatrix(7000, 40, 21);
         KMeansResult Run(int threads) =>
-            KMeans.Fit(data, new KMeansOptions { K = 20, NInit = 3, Seed = 1234, MaxDegreeOfParallelism = threads });
+            KMeans.Fit(data, new KMeansOptions { K = 16, NInit = 2, Seed = 1234, MaxDegreeOfParallelism = threads });
         var one = Run(1);
         foreach (int threads in new[] { 2, 3, -1 })
         {
@@ -148,7 +149,7 @@ public class KMeansTests
             Assert.Equal(one.Iterations, other.Iterations);
         }
         // And the seed matters: another seed starts from other centres.
-        var reseeded = KMeans.Fit(data, new KMeansOptions { K = 20, NInit = 3, Seed = 99 });
+        var reseeded = KMeans.Fit(data, new KMeansOptions { K = 16, NInit = 2, Seed = 99 });
         Assert.NotEqual(one.RestartInertias, reseeded.RestartInertias);
     }
 
