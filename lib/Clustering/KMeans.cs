@@ -16,6 +16,8 @@ namespace LabelAssignment.Clustering;
 /// parallel; every reduction adds the blocks' partial results in block order, and each restart draws from its own
 /// random stream derived from the seed, so a seed gives bitwise the same result whatever the thread count.
 /// As in scikit-learn the data are centred (a copy) before clustering, which keeps the float32 expansion accurate.
+/// Lloyd's assignment step skips the all-centres product for items that Hamerly's bound proves keep their centre
+/// (the bound is checked with a margin above float32 rounding, so labels are those of the full product).
 /// </remarks>
 public static unsafe class KMeans
 {
@@ -87,6 +89,7 @@ public static unsafe class KMeans
         private readonly KMeansOptions _options;
         private readonly ParallelOptions _parallel;
         private readonly double _tolerance; // absolute: options.Tolerance x mean feature variance
+        private readonly bool _small;       // too little work per pass to pay for waking threads
 
         public double[]? Mean { get; }
 
@@ -96,6 +99,7 @@ public static unsafe class KMeans
             _n = data.Count; _d = data.Dimension; _k = options.K;
             _options = options; _parallel = parallel;
             _blocks = (_n + BlockRows - 1) / BlockRows;
+            _small = (long)_n * _d * _k < 1 << 22;
             _x = (float[])data.Data.Clone();
             int n = _n, d = _d;
             if (options.Spherical)
@@ -217,7 +221,7 @@ public static unsafe class KMeans
                 _x.AsSpan(candidates[Math.Min(t, trials - 1)] * d, d).CopyTo(cand.AsSpan(t * d, d));
             for (int t = 0; t < trials; t++) cNorms[t] = _xNorms[candidates[t]];
             int[] ids = candidates.ToArray();
-            Parallel.For(0, _blocks, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, rows = Math.Min(BlockRows, n - i0);
                 float[] dots = ArrayPool<float>.Shared.Rent(padded * rows);
@@ -256,6 +260,9 @@ public static unsafe class KMeans
             var labelsOld = new int[n];
             Array.Fill(labelsOld, -1);
             var minDist = new float[n];
+            // Hamerly's lower bound on each item's distance to its second-nearest centre (NaN: unknown yet).
+            var lower = new float[n];
+            Array.Fill(lower, float.NaN);
             var next = new float[k * d];
             var blockInertia = new double[_blocks];
             bool strict = false, converged = false;
@@ -264,14 +271,18 @@ public static unsafe class KMeans
             {
                 _parallel.CancellationToken.ThrowIfCancellationRequested();
                 iteration++;
-                double inertia = Assign(centres, labels, minDist, blockInertia);
+                double inertia = Assign(centres, labels, minDist, blockInertia, lower);
                 Update(labels, minDist, next);
                 double shift = 0;
+                float maxMove = 0;
                 for (int j = 0; j < k; j++)
                 {
                     float s = TensorPrimitives.Distance(centres.AsSpan(j * d, d), next.AsSpan(j * d, d));
                     shift += (double)s * s;
+                    maxMove = Math.Max(maxMove, s);
                 }
+                // No centre came closer to any item than it moved: the bounds stay valid after subtracting that.
+                TensorPrimitives.Subtract(lower, maxMove, lower);
                 (centres, next) = (next, centres);
                 progress?.Report(new KMeansProgress(restart, _options.NInit, iteration, inertia, shift));
                 if (labels.AsSpan().SequenceEqual(labelsOld))
@@ -289,44 +300,91 @@ public static unsafe class KMeans
             }
             // The last update moved the centres: label the items once more so labels and centres agree.
             if (!strict)
-                Assign(centres, labels, minDist, blockInertia);
+                Assign(centres, labels, minDist, blockInertia, lower);
             return new KMeansRun(labels, centres, ExactInertia(centres, labels), iteration, converged, restart);
         }
 
-        /// <summary>Nearest centre of every item (ties: lowest index); returns the inertia of that assignment.</summary>
+        /// <summary>
+        /// Nearest centre of every item (ties: lowest index); returns the inertia of that assignment.
+        /// Hamerly's test skips the all-centres product for an item whose exact distance to its current centre is
+        /// below its lower bound to every other centre (<paramref name="lower"/>, NaN when unknown); the other items
+        /// of a block are gathered and go through <see cref="Gemm"/> together, which also refreshes their bounds.
+        /// Each item's outcome depends only on its own data, so the result does not depend on the thread count.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private double Assign(float[] centres, int[] labels, float[] minDist, double[] blockInertia)
+        private double Assign(float[] centres, int[] labels, float[] minDist, double[] blockInertia, float[] lower)
         {
             int n = _n, d = _d, k = _k;
             var cNorms = new float[k];
             for (int j = 0; j < k; j++) cNorms[j] = TensorPrimitives.SumOfSquares(centres.AsSpan(j * d, d));
-            Parallel.For(0, _blocks, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            float cMax = TensorPrimitives.Max(cNorms);
+            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, rows = Math.Min(BlockRows, n - i0);
+                int[] pending = ArrayPool<int>.Shared.Rent(rows);
+                float[]? gathered = null;
                 float[] dots = ArrayPool<float>.Shared.Rent(rows * k);
                 float[] best = ArrayPool<float>.Shared.Rent(rows);
+                float[] second = ArrayPool<float>.Shared.Rent(rows);
                 int[] bestJ = ArrayPool<int>.Shared.Rent(rows);
                 try
                 {
-                    // Centres x rows (not rows x centres): k fills the kernel's short side better than its long
-                    // one, and the argmin below then runs down contiguous rows, vectorised.
-                    Gemm.MultiplyTransposed(centres, k, _x.AsSpan(i0 * d, rows * d), rows, d, dots, rows);
-                    NearestCentre(dots, cNorms, k, rows, best, bestJ);
-                    double sum = 0;
+                    var x = _x.AsSpan();
+                    int count = 0;
                     for (int r = 0; r < rows; r++)
                     {
-                        float dist = Math.Max(0f, _xNorms[i0 + r] + best[r]);
-                        labels[i0 + r] = bestJ[r];
-                        minDist[i0 + r] = dist;
-                        sum += dist;
+                        int i = i0 + r;
+                        float l = lower[i];
+                        if (!float.IsNaN(l) && l > 0f)
+                        {
+                            int a = labels[i];
+                            float dist = Math.Max(0f, _xNorms[i] + cNorms[a] - 2f * TensorPrimitives.Dot(x.Slice(i * d, d), centres.AsSpan(a * d, d)));
+                            // Slack well above float32 rounding of the expansion (about 1e-7 of the norms).
+                            if (dist + 1e-5f * (_xNorms[i] + cMax) < l * l)
+                            {
+                                minDist[i] = dist;
+                                continue;
+                            }
+                        }
+                        pending[count++] = r;
                     }
+                    ReadOnlySpan<float> block;
+                    if (count == rows)
+                        block = x.Slice(i0 * d, rows * d);
+                    else
+                    {
+                        gathered = ArrayPool<float>.Shared.Rent(Math.Max(1, count * d));
+                        for (int p = 0; p < count; p++)
+                            x.Slice((i0 + pending[p]) * d, d).CopyTo(gathered.AsSpan(p * d, d));
+                        block = gathered.AsSpan(0, count * d);
+                    }
+                    if (count > 0)
+                    {
+                        // Centres x items (not items x centres): k fills the kernel's short side better than its
+                        // long one, and the argmin below then runs down contiguous items, vectorised.
+                        Gemm.MultiplyTransposed(centres, k, block, count, d, dots, count);
+                        NearestCentre(dots, cNorms, k, count, best, second, bestJ);
+                    }
+                    for (int p = 0; p < count; p++)
+                    {
+                        int i = i0 + pending[p];
+                        float xn = _xNorms[i];
+                        labels[i] = bestJ[p];
+                        minDist[i] = Math.Max(0f, xn + best[p]);
+                        lower[i] = MathF.Sqrt(Math.Max(0f, xn + second[p]));
+                    }
+                    double sum = 0;
+                    for (int r = 0; r < rows; r++) sum += minDist[i0 + r];
                     blockInertia[b] = sum;
                 }
                 finally
                 {
                     ArrayPool<int>.Shared.Return(bestJ);
+                    ArrayPool<float>.Shared.Return(second);
                     ArrayPool<float>.Shared.Return(best);
                     ArrayPool<float>.Shared.Return(dots);
+                    if (gathered is not null) ArrayPool<float>.Shared.Return(gathered);
+                    ArrayPool<int>.Shared.Return(pending);
                 }
             });
             double total = 0;
@@ -335,10 +393,11 @@ public static unsafe class KMeans
         }
 
         /// <summary>
-        /// For each row r: best[r] = min over j of ||c_j||² - 2 dots[j * rows + r], bestJ[r] the first j reaching it.
+        /// For each row r: best[r] = min over j of ||c_j||² - 2 dots[j * rows + r], bestJ[r] the first j reaching it,
+        /// second[r] the next smallest value (+infinity when k = 1).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NearestCentre(float[] dots, float[] cNorms, int k, int rows, float[] best, int[] bestJ)
+        private static void NearestCentre(float[] dots, float[] cNorms, int k, int rows, float[] best, float[] second, int[] bestJ)
         {
             int r0 = 0;
             if (Vector256.IsHardwareAccelerated)
@@ -347,28 +406,33 @@ public static unsafe class KMeans
                 for (; r0 + 8 <= rows; r0 += 8)
                 {
                     var b = Vector256.Create(cNorms[0]) - two * Vector256.LoadUnsafe(ref dots[r0]);
+                    var s2 = Vector256.Create(float.PositiveInfinity);
                     var bj = Vector256<int>.Zero;
                     for (int j = 1; j < k; j++)
                     {
                         var v = Vector256.Create(cNorms[j]) - two * Vector256.LoadUnsafe(ref dots[j * rows + r0]);
                         var less = Vector256.LessThan(v, b);
+                        s2 = Vector256.ConditionalSelect(less, b, Vector256.Min(s2, v));
                         b = Vector256.ConditionalSelect(less, v, b);
                         bj = Vector256.ConditionalSelect(less.AsInt32(), Vector256.Create(j), bj);
                     }
                     b.StoreUnsafe(ref best[r0]);
+                    s2.StoreUnsafe(ref second[r0]);
                     bj.StoreUnsafe(ref bestJ[r0]);
                 }
             }
             for (int r = r0; r < rows; r++)
             {
-                float b = cNorms[0] - 2f * dots[r];
+                float b = cNorms[0] - 2f * dots[r], s2 = float.PositiveInfinity;
                 int bj = 0;
                 for (int j = 1; j < k; j++)
                 {
                     float v = cNorms[j] - 2f * dots[j * rows + r];
-                    if (v < b) { b = v; bj = j; }
+                    if (v < b) { s2 = b; b = v; bj = j; }
+                    else if (v < s2) s2 = v;
                 }
                 best[r] = b;
+                second[r] = s2;
                 bestJ[r] = bj;
             }
         }
@@ -387,7 +451,7 @@ public static unsafe class KMeans
             var order = new int[n];
             var fill = start.AsSpan(0, k).ToArray();
             for (int i = 0; i < n; i++) order[fill[labels[i]]++] = i;
-            Parallel.For(0, k, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (j) =>
+            For(k, (long)n * d < 1 << 18, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (j) =>
             {
                 var sum = next.AsSpan(j * d, d);
                 sum.Clear();
@@ -433,7 +497,7 @@ public static unsafe class KMeans
         {
             int n = _n, d = _d;
             var partial = new double[_blocks];
-            Parallel.For(0, _blocks, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, i1 = Math.Min(n, i0 + BlockRows);
                 double sum = 0;
@@ -448,6 +512,21 @@ public static unsafe class KMeans
             foreach (double p in partial) total += p;
             return total;
         }
+    }
+
+    /// <summary>
+    /// body(0) .. body(count - 1), in parallel, or inline when there is one item or too little work to pay for
+    /// waking threads. Every body writes only its own slots, so the result is the same either way.
+    /// </summary>
+    private static void For(int count, bool inline, ParallelOptions options, Action<int> body)
+    {
+        if (inline || count == 1 || options.MaxDegreeOfParallelism == 1)
+        {
+            options.CancellationToken.ThrowIfCancellationRequested();
+            for (int i = 0; i < count; i++) body(i);
+        }
+        else
+            Parallel.For(0, count, options, body);
     }
 
     /// <summary>

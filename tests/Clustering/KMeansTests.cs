@@ -108,11 +108,36 @@ public class KMeansTests
     }
 
     [Fact]
+    public void EveryLabelIsTheNearestCentre()
+    {
+        // Brute force in double over the returned centres: the bounded assignment must not keep a stale label.
+        var data = RandomMatrix(1500, 16, 8);
+        var result = KMeans.Fit(data, new KMeansOptions { K = 30, NInit = 1, Seed = 3 });
+        int d = 16;
+        double inertia = 0;
+        for (int i = 0; i < 1500; i++)
+        {
+            double Dist(int j)
+            {
+                double s = 0;
+                for (int t = 0; t < d; t++) s += Math.Pow(data.Data[i * d + t] - result.Centres.Data[j * d + t], 2);
+                return s;
+            }
+            double mine = Dist(result.Labels[i]);
+            double best = Enumerable.Range(0, 30).Min(Dist);
+            Assert.True(mine <= best + 1e-5, $"item {i}: label {result.Labels[i]} at {mine}, nearest at {best}");
+            inertia += mine;
+        }
+        Assert.Equal(inertia, result.Inertia, 1e-3 * inertia);
+    }
+
+    [Fact]
     public void SameSeedGivesBitwiseTheSameResultForAnyThreadCount()
     {
-        var data = RandomMatrix(2000, 24, 21);
+        // Large enough (n x d x k above 4M, n x d above 256K) that every pass really runs in parallel.
+        var data = RandomMatrix(7000, 40, 21);
         KMeansResult Run(int threads) =>
-            KMeans.Fit(data, new KMeansOptions { K = 20, NInit = 3, Seed = 1234, MaxDegreeOfParallelism = threads });
+            KMeans.Fit(data, new KMeansOptions { K = 16, NInit = 2, Seed = 1234, MaxDegreeOfParallelism = threads });
         var one = Run(1);
         foreach (int threads in new[] { 2, 3, -1 })
         {
@@ -124,7 +149,7 @@ public class KMeansTests
             Assert.Equal(one.Iterations, other.Iterations);
         }
         // And the seed matters: another seed starts from other centres.
-        var reseeded = KMeans.Fit(data, new KMeansOptions { K = 20, NInit = 3, Seed = 99 });
+        var reseeded = KMeans.Fit(data, new KMeansOptions { K = 16, NInit = 2, Seed = 99 });
         Assert.NotEqual(one.RestartInertias, reseeded.RestartInertias);
     }
 
