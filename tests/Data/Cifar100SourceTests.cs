@@ -62,6 +62,7 @@ public sealed class Cifar100SourceTests : IDisposable
         File.Delete(Path.Combine(nearer, "test.bin"));
         File.Delete(Path.Combine(shared, "train.bin"));
         Assert.Null(Cifar100Source.FindShared(deep, Cifar100Split.Train));
+        Assert.Throws<ArgumentException>(() => Cifar100Source.FindShared(""));
     }
 
     [Fact]

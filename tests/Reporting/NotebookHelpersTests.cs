@@ -89,49 +89,4 @@ public sealed class SmallHelpersTests
         }
         Assert.True(states[^1].Completed);
     }
-
-    [Fact]
-    public void Shared_folder_is_found_above_the_start()
-    {
-        string root = TestPaths.NewTempFolder();
-        try
-        {
-            string data = Directory.CreateDirectory(Path.Combine(root, "shared", "cifar-100")).FullName;
-            string deep = Directory.CreateDirectory(Path.Combine(root, "wt", "branch", "notebooks")).FullName;
-            Assert.Null(SharedFolders.FindAbove(deep, Path.Combine("shared", "cifar-100"), "test.bin"));   // folder without the file
-            File.WriteAllText(Path.Combine(data, "test.bin"), "x");
-            Assert.Equal(data, SharedFolders.FindAbove(deep, Path.Combine("shared", "cifar-100"), "test.bin"));
-            Assert.Throws<ArgumentException>(() => SharedFolders.FindAbove("", "a", "b"));
-        }
-        finally { Directory.Delete(root, true); }
-    }
-
-    [Fact]
-    public void Catalog_lists_complete_cache_entries_and_finds_the_largest()
-    {
-        string root = TestPaths.NewTempFolder();
-        try
-        {
-            Assert.Empty(EmbeddingCatalog.List(root));
-            EmbeddingSet Set(int n) => new(new EmbeddingMatrix(new float[n * 2], n, 2), Enumerable.Range(0, n).ToArray(), new int[n]);
-            EmbeddingCache.Save(root, new EmbeddingCacheKey("cifar100", "test", 3, "resnet18-224"), Set(3));
-            EmbeddingCache.Save(root, new EmbeddingCacheKey("cifar100", "test", 5, "resnet18-224-l2"), Set(5));
-            EmbeddingCache.Save(root, new EmbeddingCacheKey("cifar100", "test", 9, "blip2-vision"), Set(9));
-            // Incomplete (no manifest) and damaged entries are not listed.
-            Directory.CreateDirectory(Path.Combine(root, "embeddings", "cifar100-test-n7-resnet18-224"));
-            string broken = Directory.CreateDirectory(Path.Combine(root, "embeddings", "cifar100-test-n8-resnet18-224")).FullName;
-            File.WriteAllText(Path.Combine(broken, "manifest.json"), "{ not json");
-            string partial = Directory.CreateDirectory(Path.Combine(root, "embeddings", "cifar100-test-n9-resnet18-224")).FullName;
-            File.WriteAllText(Path.Combine(partial, "manifest.json"), """{ "dataset": "cifar100", "split": "test", "model": "resnet18-224" }""");
-            var all = EmbeddingCatalog.List(root);
-            Assert.Equal(3, all.Count);
-            var best = EmbeddingCatalog.Largest(root, "cifar100", "test", "resnet18");
-            Assert.NotNull(best);
-            Assert.Equal(5, best.Key.SampleCount);
-            Assert.Equal(2, best.Dimension);
-            Assert.NotNull(EmbeddingCache.TryLoad(root, best.Key));
-            Assert.Null(EmbeddingCatalog.Largest(root, "cifar100", "train", "resnet18"));
-        }
-        finally { Directory.Delete(root, true); }
-    }
 }
