@@ -52,7 +52,9 @@ public class NearestNotebookTests(NearestNotebookFixture fixture) : IClassFixtur
         string o = fixture.Outputs;
         // The parameters came from --input, and the images were embedded (the temp data folder had no cache).
         Assert.Contains("resnet18-64", o);
-        Assert.Contains("Source (Embedded): the first 250 CIFAR-100 test images, embedded now", o);
+        Assert.Contains("Source (Computed): the first 250 images of the CIFAR-100 test split", o);
+        Assert.Contains("embedded with resnet18-64 (512-d, L2-normalised; saved to the cache as", o);
+        Assert.Contains("cifar100-test-n250-resnet18-64-l2", o);
         // The two tables before and after streaming, with the article's column names.
         foreach (string column in new[] { "item_id", "embeddings", "cluster_id", "cluster_center" })
             Assert.Contains(column, o);

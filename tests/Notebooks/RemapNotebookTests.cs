@@ -34,7 +34,7 @@ public sealed class RemapNotebookFixture : IDisposable
         Run = NotebookRunner.Run(Path.Combine(NotebookRunner.RepoRoot, "notebooks", "2.remap.ipynb"),
             new Dictionary<string, string>
             {
-                ["embeddings"] = npy,
+                ["npy"] = npy,
                 ["k"] = K.ToString(CultureInfo.InvariantCulture),
                 ["samples"] = "0",
                 ["nInit"] = "2",
