@@ -24,19 +24,8 @@ public sealed class NearestNotebookFixture
                 ["sweepFrom"] = "0.35", ["sweepTo"] = "0.45", ["sweepStep"] = "0.05",
                 ["dataFolder"] = data, ["cifar"] = TestPaths.SharedCifar100,
             });
-        using var doc = Run.ReadNotebook();
-        var text = new System.Text.StringBuilder();
-        foreach (var cell in doc.RootElement.GetProperty("cells").EnumerateArray())
-        {
-            if (!cell.TryGetProperty("outputs", out var outputs)) continue;
-            foreach (var o in outputs.EnumerateArray())
-                if (o.TryGetProperty("data", out var d))
-                    foreach (var mime in d.EnumerateObject())
-                        text.Append(mime.Value.ValueKind == JsonValueKind.Array
-                            ? string.Concat(mime.Value.EnumerateArray().Select(x => x.GetString()))
-                            : mime.Value.ToString()).Append('\n');
-        }
-        Outputs = text.ToString();
+        // Every rich output (not the streams), one per line.
+        Outputs = string.Concat(Run.Outputs().Where(o => o.Type != "stream").Select(o => o.Text + "\n"));
     }
 }
 

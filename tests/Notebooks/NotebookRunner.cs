@@ -41,6 +41,38 @@ public sealed record NotebookRun(
             ? JsonDocument.Parse(File.ReadAllText(OutputPath))
             : throw new InvalidOperationException("this run wrote trx, not ipynb.");
 
+    /// <summary>
+    /// Every output of the executed notebook, in order: its cell (1-based), its type ("stream" or a MIME type such as
+    /// "text/html") and its text (line arrays joined; a JSON value other than a string as its JSON text).
+    /// </summary>
+    public IReadOnlyList<(int Cell, string Type, string Text)> Outputs()
+    {
+        using var notebook = ReadNotebook();
+        var list = new List<(int, string, string)>();
+        int index = 0;
+        foreach (var cell in notebook.RootElement.GetProperty("cells").EnumerateArray())
+        {
+            index++;
+            if (!cell.TryGetProperty("outputs", out var outputs)) continue;
+            foreach (var o in outputs.EnumerateArray())
+            {
+                if (o.TryGetProperty("text", out var text))
+                    list.Add((index, "stream", Text(text)));
+                if (o.TryGetProperty("data", out var data))
+                    foreach (var mime in data.EnumerateObject())
+                        list.Add((index, mime.Name, Text(mime.Value)));
+            }
+        }
+        return list;
+    }
+
+    static string Text(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Array => string.Concat(value.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString() : x.GetRawText())),
+        JsonValueKind.String => value.GetString() ?? "",
+        _ => value.GetRawText(),
+    };
+
     static string Abbreviate(string s, int max) => s.Length <= max ? s : s[..max] + " ...";
 }
 

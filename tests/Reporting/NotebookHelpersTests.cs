@@ -67,26 +67,3 @@ public sealed class SideBySideAndMarkerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Charts.Lines(x, [("a", x)], marker: (double.NaN, "m")));
     }
 }
-
-public sealed class SmallHelpersTests
-{
-    [Fact]
-    public void Markdown_becomes_html()
-    {
-        var f = HtmlFragment.FromMarkdown("- **bold** and `code`");
-        Assert.Contains("<li><strong>bold</strong> and <code>code</code></li>", f.Html);
-    }
-
-    [Fact]
-    public void Progress_bar_takes_other_report_types()
-    {
-        var states = new List<ProgressState>();
-        using (var bar = new ProgressBar("x", states.Add, TimeSpan.Zero))
-        {
-            IProgress<EmbeddingProgress> p = bar.Of<EmbeddingProgress>(e => e.Fraction);
-            p.Report(new EmbeddingProgress(1, 4));
-            Assert.Equal(0.25, bar.Fraction);
-        }
-        Assert.True(states[^1].Completed);
-    }
-}
