@@ -27,13 +27,7 @@ internal static class TestPaths
         get
         {
             string first = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "cifar-100"));
-            for (var dir = new DirectoryInfo(RepoRoot).Parent; dir is not null; dir = dir.Parent)
-            {
-                string path = Path.Combine(dir.FullName, "shared", "cifar-100");
-                if (File.Exists(Path.Combine(path, "test.bin")))
-                    return path;
-            }
-            throw new InvalidOperationException(
+            return LabelAssignment.Data.Cifar100Source.FindShared(RepoRoot) ?? throw new InvalidOperationException(
                 $"these tests need the real CIFAR-100 test split at {first}/test.bin (../shared/cifar-100 from the repo root); it is absent.");
         }
     }

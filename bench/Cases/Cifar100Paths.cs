@@ -21,12 +21,8 @@ internal static class Cifar100Paths
             var dir = new DirectoryInfo(start);
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LabelAssignment.slnx")))
                 dir = dir.Parent;
-            for (dir = dir?.Parent; dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, "shared", "cifar-100");
-                if (File.Exists(Path.Combine(candidate, "test.bin")))
-                    return candidate;
-            }
+            if (dir is not null && Cifar100Source.FindShared(dir.FullName) is { } shared)
+                return shared;
         }
         throw new ArgumentException("no CIFAR-100 folder: pass --cifar FOLDER or set LABELASSIGNMENT_CIFAR100_DIR (../shared/cifar-100 was not found).");
     }

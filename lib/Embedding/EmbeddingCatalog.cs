@@ -48,18 +48,30 @@ public static class EmbeddingCatalog
     }
 
     /// <summary>
-    /// The entry of <paramref name="dataset"/>/<paramref name="split"/> whose model name starts with
-    /// <paramref name="modelPrefix"/> holding the most items (ties: the most recent), or null.
+    /// The entry of <paramref name="dataset"/>/<paramref name="split"/> made with <paramref name="model"/> (a preset
+    /// name such as "resnet18-224"; its L2-normalised "-l2" entry counts too) holding at least
+    /// <paramref name="minCount"/> items: the one holding the most (ties: the most recent), or null. The largest, so
+    /// a random subset draws from the biggest pool and "every item" means every cached item; the first rows of any
+    /// such entry are the same images (entries hold the first items of the split in the official order).
     /// </summary>
-    public static EmbeddingCacheEntry? Largest(string dataFolder, string dataset, string split, string modelPrefix)
+    /// <param name="dataFolder">The data folder (its <c>embeddings/</c> subfolder holds the entries).</param>
+    /// <param name="dataset">Dataset name, e.g. "cifar100".</param>
+    /// <param name="split">Split name, e.g. "test".</param>
+    /// <param name="model">Model name of the entry, without the "-l2" suffix (case-insensitive).</param>
+    /// <param name="minCount">Items needed; 0 takes any entry.</param>
+    public static EmbeddingCacheEntry? Find(string dataFolder, string dataset, string split, string model, int minCount = 0)
     {
-        ArgumentNullException.ThrowIfNull(dataset);
-        ArgumentNullException.ThrowIfNull(split);
-        ArgumentNullException.ThrowIfNull(modelPrefix);
+        ArgumentException.ThrowIfNullOrEmpty(dataset);
+        ArgumentException.ThrowIfNullOrEmpty(split);
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        if (minCount < 0)
+            throw new ArgumentOutOfRangeException(nameof(minCount), minCount, "minCount must be >= 0 (0: any entry).");
         return List(dataFolder)
             .Where(e => string.Equals(e.Key.Dataset, dataset, StringComparison.OrdinalIgnoreCase)
                         && string.Equals(e.Key.Split, split, StringComparison.OrdinalIgnoreCase)
-                        && e.Key.Model.StartsWith(modelPrefix, StringComparison.OrdinalIgnoreCase))
+                        && (string.Equals(e.Key.Model, model, StringComparison.OrdinalIgnoreCase)
+                            || string.Equals(e.Key.Model, model + "-l2", StringComparison.OrdinalIgnoreCase))
+                        && e.Key.SampleCount >= minCount)
             .OrderByDescending(e => e.Key.SampleCount).ThenByDescending(e => e.CreatedUtc ?? DateTime.MinValue)
             .FirstOrDefault();
     }

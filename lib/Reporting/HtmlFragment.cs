@@ -23,13 +23,4 @@ public sealed record HtmlFragment(string Html)
 
     /// <summary>The markup.</summary>
     public override string ToString() => Html;
-
-    /// <summary>Markdown (CommonMark with tables) rendered to HTML, e.g. a conclusion written from measured values.</summary>
-    public static HtmlFragment FromMarkdown(string markdown)
-    {
-        ArgumentNullException.ThrowIfNull(markdown);
-        return new(Markdig.Markdown.ToHtml(markdown, Pipeline));
-    }
-
-    static readonly Markdig.MarkdownPipeline Pipeline = new Markdig.MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
 }

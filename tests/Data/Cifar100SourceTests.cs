@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using LabelAssignment.Data;
 
@@ -62,6 +60,7 @@ public sealed class Cifar100SourceTests : IDisposable
         File.Delete(Path.Combine(nearer, "test.bin"));
         File.Delete(Path.Combine(shared, "train.bin"));
         Assert.Null(Cifar100Source.FindShared(deep, Cifar100Split.Train));
+        Assert.Throws<ArgumentException>(() => Cifar100Source.FindShared(""));
     }
 
     [Fact]
@@ -144,16 +143,7 @@ public sealed class Cifar100SourceTests : IDisposable
     [Fact]
     public async Task Downloads_the_archive_when_nothing_local_exists()
     {
-        string src = Fixture("cifar-100-binary");
-        using var ms = new MemoryStream();
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
-        using (var tar = new TarWriter(gz, TarEntryFormat.Pax))
-        {
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "cifar-100-binary/"));
-            foreach (string f in Directory.GetFiles(src).Order())
-                tar.WriteEntry(f, "cifar-100-binary/" + Path.GetFileName(f));
-        }
-        byte[] archive = ms.ToArray();
+        byte[] archive = DownloadTests.MakeArchive(noiseBytes: 0);
         using var server = new LoopbackServer(archive);
         var options = new Cifar100Options
         {

@@ -95,8 +95,8 @@ internal sealed class LoopbackServer : IDisposable
 
 public class DownloadTests
 {
-    /// <summary>A tar.gz holding cifar-100-binary/ with the binary fixture, plus random padding to make it larger.</summary>
-    private static byte[] MakeArchive()
+    /// <summary>A tar.gz holding cifar-100-binary/ with the binary fixture, plus <paramref name="noiseBytes"/> of random padding to make it larger.</summary>
+    internal static byte[] MakeArchive(int noiseBytes = 200_000)
     {
         string src = Path.Combine(TestPaths.Fixtures, "cifar100", "cifar-100-binary");
         using var ms = new MemoryStream();
@@ -106,9 +106,12 @@ public class DownloadTests
             tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "cifar-100-binary/"));
             foreach (string f in Directory.GetFiles(src).Order())
                 tar.WriteEntry(f, "cifar-100-binary/" + Path.GetFileName(f));
-            var noise = new byte[200_000];
-            new Random(1).NextBytes(noise); // incompressible, so the archive spans several reads
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "cifar-100-binary/noise.dat") { DataStream = new MemoryStream(noise) });
+            if (noiseBytes > 0)
+            {
+                var noise = new byte[noiseBytes];
+                new Random(1).NextBytes(noise); // incompressible, so the archive spans several reads
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "cifar-100-binary/noise.dat") { DataStream = new MemoryStream(noise) });
+            }
         }
         return ms.ToArray();
     }

@@ -24,19 +24,8 @@ public sealed class NearestNotebookFixture
                 ["sweepFrom"] = "0.35", ["sweepTo"] = "0.45", ["sweepStep"] = "0.05",
                 ["dataFolder"] = data, ["cifar"] = TestPaths.SharedCifar100,
             });
-        using var doc = Run.ReadNotebook();
-        var text = new System.Text.StringBuilder();
-        foreach (var cell in doc.RootElement.GetProperty("cells").EnumerateArray())
-        {
-            if (!cell.TryGetProperty("outputs", out var outputs)) continue;
-            foreach (var o in outputs.EnumerateArray())
-                if (o.TryGetProperty("data", out var d))
-                    foreach (var mime in d.EnumerateObject())
-                        text.Append(mime.Value.ValueKind == JsonValueKind.Array
-                            ? string.Concat(mime.Value.EnumerateArray().Select(x => x.GetString()))
-                            : mime.Value.ToString()).Append('\n');
-        }
-        Outputs = text.ToString();
+        // Every rich output (not the streams), one per line.
+        Outputs = string.Concat(Run.Outputs().Where(o => o.Type != "stream").Select(o => o.Text + "\n"));
     }
 }
 
@@ -52,7 +41,9 @@ public class NearestNotebookTests(NearestNotebookFixture fixture) : IClassFixtur
         string o = fixture.Outputs;
         // The parameters came from --input, and the images were embedded (the temp data folder had no cache).
         Assert.Contains("resnet18-64", o);
-        Assert.Contains("Source (Embedded): the first 250 CIFAR-100 test images, embedded now", o);
+        Assert.Contains("Source (Computed): the first 250 images of the CIFAR-100 test split", o);
+        Assert.Contains("embedded with resnet18-64 (512-d, L2-normalised; saved to the cache as", o);
+        Assert.Contains("cifar100-test-n250-resnet18-64-l2", o);
         // The two tables before and after streaming, with the article's column names.
         foreach (string column in new[] { "item_id", "embeddings", "cluster_id", "cluster_center" })
             Assert.Contains(column, o);

@@ -82,25 +82,6 @@ public sealed class DemoNotebookFixture : IDisposable
 [Collection(NotebookCollection.Name)]
 public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixture<DemoNotebookFixture>
 {
-    static IEnumerable<(int Cell, string Type, string Text)> Outputs(JsonDocument notebook)
-    {
-        int index = 0;
-        foreach (var cell in notebook.RootElement.GetProperty("cells").EnumerateArray())
-        {
-            index++;
-            if (!cell.TryGetProperty("outputs", out var outputs)) continue;
-            foreach (var o in outputs.EnumerateArray())
-            {
-                if (o.TryGetProperty("text", out var text))
-                    yield return (index, "stream", string.Concat(text.EnumerateArray().Select(x => x.GetString())));
-                if (o.TryGetProperty("data", out var data))
-                    foreach (var mime in data.EnumerateObject())
-                        yield return (index, mime.Name, mime.Value.ValueKind == JsonValueKind.Array
-                            ? string.Concat(mime.Value.EnumerateArray().Select(x => x.GetString())) : mime.Value.GetString() ?? "");
-            }
-        }
-    }
-
     [Fact]
     public void Notebook_runs_without_error_cells_within_budget()
     {
@@ -112,8 +93,7 @@ public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixtu
     public void Notebook_loads_the_version_just_packed_from_the_local_feed()
     {
         demo.Run.AssertNoErrors();
-        using var nb = demo.Run.ReadNotebook();
-        Assert.Contains(Outputs(nb), o => o.Cell == 2 && o.Text.Contains($"LabelAssignment, {NotebookRunner.PackedVersion}"));
+        Assert.Contains(demo.Run.Outputs(), o => o.Cell == 2 && o.Text.Contains($"LabelAssignment, {NotebookRunner.PackedVersion}"));
         // Without package source mapping, prove the package came from the local feed and is the very file packed
         // (not another clone's package of the same version, not a package of that name on another source).
         var (source, hash) = NotebookRunner.RestoredFrom(NotebookRunner.PackedVersion);
@@ -126,22 +106,20 @@ public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixtu
     public void Inputs_reach_the_notebook_and_the_library_computes_with_them()
     {
         demo.Run.AssertNoErrors();
-        using var nb = demo.Run.ReadNotebook();
         // sum over v = 0 .. 3n-1 of scale * v = scale * 3n(3n-1)/2 = 2.5 * 21 * 20 / 2 = 525 (exact in float).
         float expected = (float)(DemoNotebookFixture.Scale * (3 * DemoNotebookFixture.N) * (3 * DemoNotebookFixture.N - 1) / 2);
         Assert.Equal(525f, expected);
-        Assert.Contains(Outputs(nb), o => o.Type == "stream" &&
+        Assert.Contains(demo.Run.Outputs(), o => o.Type == "stream" &&
             o.Text.Contains($"shape=7x3 sum={expected.ToString("R", CultureInfo.InvariantCulture)} eps=0.15 title=from the command line"));
         // The parameters table names each parameter's source.
-        Assert.Contains(Outputs(nb), o => o.Cell == 3 && o.Type == "text/html" && o.Text.Contains("--input") && o.Text.Contains("scale"));
+        Assert.Contains(demo.Run.Outputs(), o => o.Cell == 3 && o.Type == "text/html" && o.Text.Contains("--input") && o.Text.Contains("scale"));
     }
 
     [Fact]
     public void Chart_DataFrame_and_progress_show_as_html()
     {
         demo.Run.AssertNoErrors();
-        using var nb = demo.Run.ReadNotebook();
-        var outputs = Outputs(nb).ToList();
+        var outputs = demo.Run.Outputs().ToList();
         Assert.Contains(outputs, o => o.Type == "text/html" && o.Text.Contains("Plotly.newPlot") && o.Text.Contains("row sums"));
         Assert.Contains(outputs, o => o.Type == "text/html" && o.Text.Contains("<table") && o.Text.Contains("first"));
         Assert.Contains(outputs, o => o.Type == "text/html" && o.Text.Contains("Plotly.newPlot") && o.Text.Contains("scores"));

@@ -41,6 +41,38 @@ public sealed record NotebookRun(
             ? JsonDocument.Parse(File.ReadAllText(OutputPath))
             : throw new InvalidOperationException("this run wrote trx, not ipynb.");
 
+    /// <summary>
+    /// Every output of the executed notebook, in order: its cell (1-based), its type ("stream" or a MIME type such as
+    /// "text/html") and its text (line arrays joined; a JSON value other than a string as its JSON text).
+    /// </summary>
+    public IReadOnlyList<(int Cell, string Type, string Text)> Outputs()
+    {
+        using var notebook = ReadNotebook();
+        var list = new List<(int, string, string)>();
+        int index = 0;
+        foreach (var cell in notebook.RootElement.GetProperty("cells").EnumerateArray())
+        {
+            index++;
+            if (!cell.TryGetProperty("outputs", out var outputs)) continue;
+            foreach (var o in outputs.EnumerateArray())
+            {
+                if (o.TryGetProperty("text", out var text))
+                    list.Add((index, "stream", Text(text)));
+                if (o.TryGetProperty("data", out var data))
+                    foreach (var mime in data.EnumerateObject())
+                        list.Add((index, mime.Name, Text(mime.Value)));
+            }
+        }
+        return list;
+    }
+
+    internal static string Text(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Array => string.Concat(value.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString() : x.GetRawText())),
+        JsonValueKind.String => value.GetString() ?? "",
+        _ => value.GetRawText(),
+    };
+
     static string Abbreviate(string s, int max) => s.Length <= max ? s : s[..max] + " ...";
 }
 
@@ -54,7 +86,7 @@ public static class NotebookRunner
     static readonly Lazy<string> PackedVersionLazy = new(Pack, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The repository root (the folder holding LabelAssignment.slnx).</summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot { get; } = TestPaths.RepoRoot;
 
     /// <summary>The library version packed into feed/ for this test run (packs on first use).</summary>
     public static string PackedVersion => PackedVersionLazy.Value;
@@ -106,7 +138,7 @@ public static class NotebookRunner
             if (!cell.TryGetProperty("outputs", out var outputs)) continue;
             foreach (var o in outputs.EnumerateArray())
                 if (o.TryGetProperty("output_type", out var t) && t.GetString() == "error")
-                    errors.Add(new CellError(index, Text(cell.GetProperty("source")),
+                    errors.Add(new CellError(index, NotebookRun.Text(cell.GetProperty("source")),
                         $"{o.GetProperty("ename").GetString()}: {o.GetProperty("evalue").GetString()}"));
         }
         return errors;
@@ -189,16 +221,6 @@ public static class NotebookRunner
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "LabelAssignment.slnx")))
-                return dir.FullName;
-        throw new InvalidOperationException($"no LabelAssignment.slnx above {AppContext.BaseDirectory}");
-    }
-
-    static string Text(JsonElement e) => e.ValueKind == JsonValueKind.Array
-        ? string.Concat(e.EnumerateArray().Select(x => x.GetString())) : e.GetString() ?? "";
 }
 
 /// <summary>Tests that run notebooks share one kernel-heavy resource (2 cores): never run them in parallel.</summary>

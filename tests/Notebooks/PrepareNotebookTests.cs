@@ -38,7 +38,7 @@ public sealed class PrepareNotebookTests
             Assert.Equal(real.FineLabels, set.Labels);
             Assert.Equal(real.CoarseLabels, set.CoarseLabels);
 
-            var html = Html(run).ToList();
+            var html = run.Outputs().Where(o => o.Type == "text/html").Select(o => o.Text).ToList();
             // The result table: its columns and the first row (item 0 of the official test file is a mountain).
             Assert.Contains(html, h => h.Contains("<table") && h.Contains("item_id") && h.Contains("label_name")
                 && h.Contains("superclass") && h.Contains("x[0]") && h.Contains("mountain"));
@@ -51,16 +51,5 @@ public sealed class PrepareNotebookTests
         {
             Directory.Delete(data, recursive: true);
         }
-    }
-
-    static IEnumerable<string> Html(NotebookRun run)
-    {
-        using var nb = run.ReadNotebook();
-        foreach (var cell in nb.RootElement.GetProperty("cells").EnumerateArray())
-            if (cell.TryGetProperty("outputs", out var outputs))
-                foreach (var o in outputs.EnumerateArray())
-                    if (o.TryGetProperty("data", out var data) && data.TryGetProperty("text/html", out var h))
-                        yield return h.ValueKind == JsonValueKind.Array
-                            ? string.Concat(h.EnumerateArray().Select(x => x.GetString())) : h.GetString() ?? "";
     }
 }

@@ -34,7 +34,7 @@ public sealed class RemapNotebookFixture : IDisposable
         Run = NotebookRunner.Run(Path.Combine(NotebookRunner.RepoRoot, "notebooks", "2.remap.ipynb"),
             new Dictionary<string, string>
             {
-                ["embeddings"] = npy,
+                ["npy"] = npy,
                 ["k"] = K.ToString(CultureInfo.InvariantCulture),
                 ["samples"] = "0",
                 ["nInit"] = "2",
@@ -51,26 +51,6 @@ public sealed class RemapNotebookFixture : IDisposable
 [Collection(NotebookCollection.Name)]
 public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFixture<RemapNotebookFixture>
 {
-    static List<(string Type, string Text)> Outputs(NotebookRun run)
-    {
-        using var nb = run.ReadNotebook();
-        var list = new List<(string, string)>();
-        foreach (var cell in nb.RootElement.GetProperty("cells").EnumerateArray())
-        {
-            if (!cell.TryGetProperty("outputs", out var outputs)) continue;
-            foreach (var o in outputs.EnumerateArray())
-            {
-                if (o.TryGetProperty("text", out var text))
-                    list.Add(("stream", string.Concat(text.EnumerateArray().Select(x => x.GetString()))));
-                if (o.TryGetProperty("data", out var data))
-                    foreach (var mime in data.EnumerateObject())
-                        list.Add((mime.Name, mime.Value.ValueKind == JsonValueKind.Array
-                            ? string.Concat(mime.Value.EnumerateArray().Select(x => x.GetString())) : mime.Value.GetString() ?? ""));
-            }
-        }
-        return list;
-    }
-
     [Fact]
     public void Runs_headless_on_a_small_input_without_error_cells()
     {
@@ -82,7 +62,7 @@ public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFix
     public void Shows_the_source_the_metrics_table_and_the_charts()
     {
         fixture.Run.AssertNoErrors();
-        var html = Outputs(fixture.Run).Where(o => o.Type == "text/html").Select(o => o.Text).ToList();
+        var html = fixture.Run.Outputs().Where(o => o.Type == "text/html").Select(o => o.Text).ToList();
         Assert.Contains(html, h => h.Contains("Embeddings used:") && h.Contains("blobs.npy") && h.Contains("240 items"));
         Assert.Contains(html, h => h.Contains("<table") && h.Contains("matchRateAfter") && h.Contains("centroid distance") && h.Contains("retired"));
         int charts = html.Count(h => h.Contains("Plotly.newPlot"));
@@ -95,7 +75,7 @@ public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFix
     public void The_conclusion_states_what_the_blobs_must_give()
     {
         fixture.Run.AssertNoErrors();
-        string conclusion = Outputs(fixture.Run).Where(o => o.Type == "text/html").Select(o => o.Text)
+        string conclusion = fixture.Run.Outputs().Where(o => o.Type == "text/html").Select(o => o.Text)
             .Single(h => h.Contains("items on both days"));
         // Same partition on both days: ARI 1, every ID kept by both measures, every shared item keeps its ID.
         Assert.Contains("agree almost completely (ARI 1.000, AMI 1.000", conclusion);

@@ -181,6 +181,7 @@ public class HtmlFragmentMarkdownTests
         Assert.Contains("<strong>bold</strong>", html);
         Assert.Contains("<li>one</li>", html);
         Assert.StartsWith("<div class=\"md\">", html);
+        Assert.Contains("<li><strong>bold</strong> and <code>code</code></li>", HtmlFragment.FromMarkdown("- **bold** and `code`").Html);
         Assert.Throws<ArgumentNullException>(() => HtmlFragment.FromMarkdown(null!));
     }
 }
