@@ -83,10 +83,9 @@ public sealed class DemoNotebookFixture : IDisposable
 public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixture<DemoNotebookFixture>
 {
     [Fact]
-    public void Notebook_runs_without_error_cells_within_budget()
+    public void Notebook_runs_without_error_cells()
     {
         demo.Run.AssertNoErrors();
-        Assert.True(demo.Run.Elapsed < TimeSpan.FromSeconds(90), $"took {demo.Run.Elapsed}");
     }
 
     [Fact]

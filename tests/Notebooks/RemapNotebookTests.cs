@@ -55,7 +55,6 @@ public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFix
     public void Runs_headless_on_a_small_input_without_error_cells()
     {
         fixture.Run.AssertNoErrors();
-        Assert.True(fixture.Run.Elapsed < TimeSpan.FromSeconds(150), $"took {fixture.Run.Elapsed}");
     }
 
     [Fact]
