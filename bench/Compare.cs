@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using LabelAssignment.Data;
 using LabelAssignment.Metrics;
+using LabelAssignment.Clustering;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Bench;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Bench;
 
@@ -81,7 +82,7 @@ public sealed class BenchContext
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(labels);
         string path = Path.Combine(ArtifactsFolder, name);
-        LabelAssignment.Data.Npy.Write(path, labels);
+        LabelAssignment.IO.Npy.Write(path, labels);
         return path;
     }
 

@@ -1,8 +1,8 @@
+using LabelAssignment.Bench;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using LabelAssignment.Bench;
-using LabelAssignment.Data;
+using LabelAssignment.IO;
 
 // The benchmark harness. Two commands:
 //   run X.npy [--cases a,b] [--skip c] [--repeats 3] [--out FILE] [--<case option> VALUE ...]

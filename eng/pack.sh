@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packs lib/ into the local feed (feed/) that the notebooks reference with `#r "nuget: LabelAssignment, *-*"`.
+# Packs the three library projects (lib/Core, lib/Embedding, lib/Studies) into the local feed (feed/), all with one
+# version. The notebooks reference the top one with `#r "nuget: LabelAssignment.Studies, *-*"`, which brings the other two.
 # Every pack gets a new version 0.1.0-dev.<UTC yyyyMMddHHmmss>: re-packing one version would serve stale code from
 # the NuGet cache, and a version without a suffix would sort above every dev build. Prints the version last.
 # Extra arguments go to `dotnet pack` (the notebook tests pass --no-build after their own build).
@@ -10,10 +11,10 @@ feed="$root/feed"
 mkdir -p "$feed"
 # A version must never be reused: not in this feed, and not in the machine's package cache either (another clone
 # may have packed the same second, and NuGet would serve that clone's cached copy). Wait for the clock if taken.
-cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}/labelassignment"
+cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}/labelassignment.studies"
 while :; do
   version="0.1.0-dev.$(date -u +%Y%m%d%H%M%S)"
-  [ -e "$feed/LabelAssignment.$version.nupkg" ] || [ -e "$cache/$version" ] || break
+  [ -e "$feed/LabelAssignment.Studies.$version.nupkg" ] || [ -e "$cache/$version" ] || break
   sleep 1
 done
 config=Release
@@ -24,10 +25,17 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
   esac
 done
-dotnet pack "$root/lib/LabelAssignment.csproj" -c "$config" --nologo -v quiet -o "$feed" \
-  -p:PackageVersion="$version" "${args[@]}" >&2
-[ -f "$feed/LabelAssignment.$version.nupkg" ] || { echo "pack did not write LabelAssignment.$version.nupkg" >&2; exit 1; }
+packages=(Core Embedding Studies)
+for p in "${packages[@]}"; do
+  dotnet pack "$root/lib/$p/LabelAssignment.$p.csproj" -c "$config" --nologo -v quiet -o "$feed" \
+    -p:PackageVersion="$version" ${args[@]+"${args[@]}"} >&2
+  [ -f "$feed/LabelAssignment.$p.$version.nupkg" ] || { echo "pack did not write LabelAssignment.$p.$version.nupkg" >&2; exit 1; }
+done
 keep="${LABELASSIGNMENT_FEED_KEEP:-5}"
 # Timestamped names sort by time; remove all but the newest $keep.
-ls -1 "$feed"/LabelAssignment.0.1.0-dev.*.nupkg | sort | head -n -"$keep" | xargs -r rm -f
+for p in "${packages[@]}"; do
+  ls -1 "$feed"/LabelAssignment.$p.0.1.0-dev.*.nupkg 2>/dev/null | sort | head -n -"$keep" | xargs -r rm -f
+done
+# Packs of the single-assembly layout (before lib/ was split into three projects) are no longer loadable.
+rm -f "$feed"/LabelAssignment.0.1.0-dev.*.nupkg
 echo "$version"

@@ -1,9 +1,9 @@
 using LabelAssignment.Clustering;
-using LabelAssignment.Data;
 using LabelAssignment.Metrics;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
 using LabelAssignment.Remapping;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests;
 

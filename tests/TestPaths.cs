@@ -1,3 +1,5 @@
+using LabelAssignment.Data;
+
 namespace LabelAssignment.Tests;
 
 /// <summary>Paths the tests share: the repo root, the fixtures, and the real CIFAR-100 test split beside the repo.</summary>

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using LabelAssignment.Clustering;
-using LabelAssignment.Data;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Bench.Cases;
 

@@ -5,6 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Bench.Cases;
 

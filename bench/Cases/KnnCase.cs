@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using LabelAssignment.Data;
 using LabelAssignment.Embedding;
+using LabelAssignment.Metrics;
 
 namespace LabelAssignment.Bench.Cases;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using LabelAssignment.Data;
-using LabelAssignment.Remapping;
+using LabelAssignment.IO;
+using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Bench.Cases;
 

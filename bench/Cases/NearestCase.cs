@@ -2,9 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using LabelAssignment.Clustering;
-using LabelAssignment.Data;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
+using LabelAssignment.IO;
+using LabelAssignment.Studies;
 
 namespace LabelAssignment.Bench.Cases;
 

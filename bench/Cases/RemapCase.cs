@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using LabelAssignment.Data;
 using LabelAssignment.Remapping;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Bench.Cases;
 

@@ -1,9 +1,9 @@
-using System.Text.Json.Nodes;
 using LabelAssignment.Bench;
 using LabelAssignment.Bench.Cases;
-using LabelAssignment.Data;
+using System.Text.Json.Nodes;
 using LabelAssignment.Metrics;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests.Bench;
 

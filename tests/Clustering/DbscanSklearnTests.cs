@@ -1,7 +1,7 @@
 using System.Globalization;
 using LabelAssignment.Clustering;
-using LabelAssignment.Data;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests.Clustering;
 

@@ -1,6 +1,6 @@
 using LabelAssignment.Clustering;
-using LabelAssignment.Data;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests.Clustering;
 

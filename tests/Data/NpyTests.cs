@@ -1,5 +1,5 @@
-using LabelAssignment.Data;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests.Data;
 

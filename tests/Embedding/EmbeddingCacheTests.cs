@@ -1,6 +1,7 @@
 using LabelAssignment.Data;
 using LabelAssignment.Embedding;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests.Embedding;
 

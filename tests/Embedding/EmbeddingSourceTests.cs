@@ -1,6 +1,7 @@
-using LabelAssignment.Data;
 using LabelAssignment.Embedding;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
+using LabelAssignment.Studies;
 
 namespace LabelAssignment.Tests.Embedding;
 

@@ -1,6 +1,6 @@
-using LabelAssignment.Data;
-using LabelAssignment.Embedding;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
+using LabelAssignment.Metrics;
 
 namespace LabelAssignment.Tests.Embedding;
 

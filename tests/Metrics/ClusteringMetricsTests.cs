@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json.Nodes;
 using CsCheck;
-using LabelAssignment.Data;
 using LabelAssignment.Metrics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests.Metrics;
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using LabelAssignment.Reporting;
 using static LabelAssignment.Tests.Notebooks.NotebookFiles;
+using LabelAssignment.IO;
+using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Tests.Notebooks;
 
@@ -25,7 +27,7 @@ public sealed class DemoNotebookFixture : IDisposable
         string npy = Path.Combine(Folder, "x.npy");
         string notebook = Write(Path.Combine(Folder, "demo.ipynb"),
             Markdown("# Demo notebook\nChecks the *notebook toolchain*."),
-            Code("#r \"nuget: LabelAssignment, *-*\""),
+            Code("#r \"nuget: LabelAssignment.Studies, *-*\""),
             Code("""
                  using LabelAssignment.Reporting;
                  var n = NotebookParameters.Get("n", 4);
@@ -36,7 +38,7 @@ public sealed class DemoNotebookFixture : IDisposable
                  """),
             Code("#!set --name eps --value @input:eps"),
             Code($$"""
-                  using LabelAssignment.Data;
+                  using LabelAssignment.IO;
                   using LabelAssignment.Numerics;
                   // n x 3 matrix with values scale * (i*3 + j), written as .npy and read back.
                   var values = Enumerable.Range(0, n * 3).Select(v => (float)(scale * v)).ToArray();
@@ -92,12 +94,12 @@ public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixtu
     public void Notebook_loads_the_version_just_packed_from_the_local_feed()
     {
         demo.Run.AssertNoErrors();
-        Assert.Contains(demo.Run.Outputs(), o => o.Cell == 2 && o.Text.Contains($"LabelAssignment, {NotebookRunner.PackedVersion}"));
+        Assert.Contains(demo.Run.Outputs(), o => o.Cell == 2 && o.Text.Contains($"LabelAssignment.Studies, {NotebookRunner.PackedVersion}"));
         // Without package source mapping, prove the package came from the local feed and is the very file packed
         // (not another clone's package of the same version, not a package of that name on another source).
         var (source, hash) = NotebookRunner.RestoredFrom(NotebookRunner.PackedVersion);
         Assert.Equal(Path.GetFullPath(NotebookRunner.FeedFolder).TrimEnd('/'), Path.GetFullPath(source).TrimEnd('/'));
-        string nupkg = Path.Combine(NotebookRunner.FeedFolder, $"LabelAssignment.{NotebookRunner.PackedVersion}.nupkg");
+        string nupkg = Path.Combine(NotebookRunner.FeedFolder, $"LabelAssignment.Studies.{NotebookRunner.PackedVersion}.nupkg");
         Assert.Equal(Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(File.ReadAllBytes(nupkg))), hash);
     }
 

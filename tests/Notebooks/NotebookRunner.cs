@@ -170,7 +170,7 @@ public static class NotebookRunner
     {
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
             ? p : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        string metadata = Path.Combine(packages, "labelassignment", version.ToLowerInvariant(), ".nupkg.metadata");
+        string metadata = Path.Combine(packages, "labelassignment.studies", version.ToLowerInvariant(), ".nupkg.metadata");
         using var doc = JsonDocument.Parse(File.ReadAllText(metadata));
         return (doc.RootElement.GetProperty("source").GetString() ?? "", doc.RootElement.GetProperty("contentHash").GetString() ?? "");
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LabelAssignment.Embedding;
+using LabelAssignment.Data;
 
 namespace LabelAssignment.Tests.Notebooks;
 

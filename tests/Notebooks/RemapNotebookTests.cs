@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using LabelAssignment.Data;
 using LabelAssignment.Numerics;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests.Notebooks;
 

@@ -1,5 +1,5 @@
-using LabelAssignment.Numerics;
 using LabelAssignment.Tests.Clustering;
+using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Tests.Numerics;
 

@@ -1,6 +1,7 @@
 using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
+using LabelAssignment.Studies;
 
 namespace LabelAssignment.Tests.Online;
 

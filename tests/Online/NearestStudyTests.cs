@@ -2,6 +2,7 @@ using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
 using Microsoft.Data.Analysis;
+using LabelAssignment.Studies;
 
 namespace LabelAssignment.Tests.Online;
 

@@ -1,5 +1,4 @@
 using LabelAssignment.Numerics;
-using LabelAssignment.Online;
 
 namespace LabelAssignment.Tests.Online;
 

@@ -1,7 +1,7 @@
 using CsCheck;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
-using LabelAssignment.Remapping;
+using LabelAssignment.Ids;
 
 namespace LabelAssignment.Tests.Online;
 

@@ -1,4 +1,4 @@
-using LabelAssignment.Online;
+using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Tests.Online;
 

@@ -1,6 +1,5 @@
-using LabelAssignment.Data;
-using LabelAssignment.Numerics;
 using LabelAssignment.Online;
+using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests.Online;
 

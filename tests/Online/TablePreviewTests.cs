@@ -1,5 +1,6 @@
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
+using LabelAssignment.Studies;
 
 namespace LabelAssignment.Tests.Online;
 

@@ -1,5 +1,5 @@
 using CsCheck;
-using LabelAssignment.Remapping;
+using LabelAssignment.Ids;
 
 namespace LabelAssignment.Tests.Remapping;
 

@@ -1,6 +1,7 @@
 using CsCheck;
 using LabelAssignment.Numerics;
 using LabelAssignment.Remapping;
+using LabelAssignment.Ids;
 
 namespace LabelAssignment.Tests.Remapping;
 

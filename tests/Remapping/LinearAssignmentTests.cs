@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using LabelAssignment.Data;
-using LabelAssignment.Remapping;
+using LabelAssignment.IO;
+using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Tests.Remapping;
 

@@ -1,6 +1,8 @@
 using LabelAssignment.Metrics;
 using LabelAssignment.Numerics;
 using LabelAssignment.Remapping;
+using LabelAssignment.Clustering;
+using LabelAssignment.Studies;
 
 namespace LabelAssignment.Tests.Remapping;
 

@@ -1,8 +1,4 @@
 using System.Text.Json;
-using LabelAssignment.Data;
-using LabelAssignment.Embedding;
-using LabelAssignment.Numerics;
-using LabelAssignment.Remapping;
 using LabelAssignment.Reporting;
 using Microsoft.Data.Analysis;
 using Plotly.NET;

@@ -1,0 +1,54 @@
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Online;
+
+/// <summary>
+/// What an online assigner decided for one item, with its evidence.
+/// </summary>
+/// <param name="ItemId">The item.</param>
+/// <param name="ClusterId">The cluster it now belongs to: always a live ID, never a stand-in for "none" (a new
+/// cluster gets a fresh ID from the allocator).</param>
+/// <param name="Distance">Distance from the item to the centre (NearestCentroid) or core point (CorePoint) that
+/// decided it, measured before the centre moved; 0 when the item opened its own cluster.</param>
+/// <param name="CreatedCluster">True when the item opened a new cluster (nothing within eps).</param>
+/// <param name="NearestDistance">Distance to the nearest centre or core point in the index before this item was
+/// placed (+∞ when the index was empty): the evidence for a new cluster is that it exceeds eps.</param>
+public sealed record Assignment(long ItemId, int ClusterId, double Distance, bool CreatedCluster, double NearestDistance);
+
+/// <summary>
+/// Places new items into the <see cref="ClusterTables"/> one at a time or in batches, and updates both tables.
+/// The answer is an approximation of re-running the clustering (see <see cref="OnlineDiagnostics"/> for how far).
+/// A batch gives exactly what one-at-a-time in the same order gives. Invalid input throws before anything changes.
+/// </summary>
+public interface IOnlineAssigner
+{
+    /// <summary>The tables this assigner updates.</summary>
+    ClusterTables Tables { get; }
+
+    /// <summary>Places one item.</summary>
+    Assignment Assign(long itemId, ReadOnlySpan<float> embedding);
+
+    /// <summary>Places a batch of items, in order; an item may join a cluster an earlier item of the batch opened.</summary>
+    /// <param name="itemIds">One new, distinct ID per row.</param>
+    /// <param name="embeddings">Rows x Tables.Dimension.</param>
+    /// <param name="progress">Fraction done, 0 to 1.</param>
+    /// <param name="cancellationToken">Checked between chunks; items already placed stay placed.</param>
+    IReadOnlyList<Assignment> AssignBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
+        IProgress<double>? progress = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Shared validation and option checks of the two assigners.</summary>
+public static class AssignerChecks
+{
+    /// <summary>Throws when <paramref name="eps"/> is not a finite number &gt; 0, or above 2 (the cosine range) for cosine.</summary>
+    public static void ValidateEps(double eps, DistanceMetric metric)
+    {
+        if (!double.IsFinite(eps) || eps <= 0)
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps must be a finite number > 0.");
+        if (metric == DistanceMetric.Cosine && eps > 2)
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps must be <= 2 for cosine distance (its range is [0, 2]).");
+    }
+
+    /// <summary>Rows per Gemm call in a batch: bounds the score buffer (rows x index size floats).</summary>
+    internal static int ChunkRows(int indexSize) => Math.Clamp(4_000_000 / Math.Max(indexSize, 1), 16, 256);
+}

@@ -1,0 +1,137 @@
+using LabelAssignment.Numerics;
+using LabelAssignment.Ids;
+
+namespace LabelAssignment.Remapping;
+
+/// <summary>
+/// Keeps cluster IDs stable across re-clustering (the article's section 2): today's clusters are paired with
+/// yesterday's by an optimal assignment (Hungarian) under sample overlap or centroid distance; a pair whose score is
+/// above the threshold keeps the old ID, and every other new cluster gets a fresh ID that no old cluster holds
+/// (<see cref="ClusterIdAllocator"/>). Old IDs that nothing kept are retired.
+/// </summary>
+public static class LabelRemapper
+{
+    /// <summary>Remaps by sample overlap: maximise total Jaccard similarity, keep pairs whose Jaccard is above the threshold.</summary>
+    /// <param name="oldItemIds">Yesterday's item ids (distinct).</param>
+    /// <param name="oldLabels">Yesterday's final cluster IDs per item (-1 noise).</param>
+    /// <param name="newItemIds">Today's item ids (distinct; may differ from yesterday's).</param>
+    /// <param name="newLabels">Today's fresh clustering labels per item (-1 noise).</param>
+    /// <param name="options">Threshold and ID policy; null for the defaults.</param>
+    public static RemappingResult ByOverlap(
+        long[] oldItemIds, int[] oldLabels, long[] newItemIds, int[] newLabels, RemappingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(oldItemIds);
+        ArgumentNullException.ThrowIfNull(oldLabels);
+        ArgumentNullException.ThrowIfNull(newItemIds);
+        ArgumentNullException.ThrowIfNull(newLabels);
+        (options ?? RemappingOptions.Default).Validate();
+        return ByOverlap(ClusterOverlap.Compute(oldItemIds, oldLabels, newItemIds, newLabels), options);
+    }
+
+    /// <summary>The same with int item ids (e.g. row numbers when both days label the same items).</summary>
+    public static RemappingResult ByOverlap(
+        int[] oldItemIds, int[] oldLabels, int[] newItemIds, int[] newLabels, RemappingOptions? options = null)
+    {
+        (options ?? RemappingOptions.Default).Validate();
+        return ByOverlap(ClusterOverlap.Compute(oldItemIds, oldLabels, newItemIds, newLabels), options);
+    }
+
+    /// <summary>Remaps from an overlap already computed.</summary>
+    public static RemappingResult ByOverlap(ClusterOverlap overlap, RemappingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(overlap);
+        var o = (options ?? RemappingOptions.Default).Validate();
+        RequireClusters(overlap.OldClusterIds, overlap.NewClusterIds, "oldLabels", "newLabels");
+        if (overlap.SharedItems == 0)
+            throw new ArgumentException(
+                "oldItemIds and newItemIds share no item: sample overlap needs items labelled on both days (use ByCentroids, or check the ids).",
+                "newItemIds");
+        var jaccard = overlap.JaccardMatrix();
+        int cols = overlap.NewClusterIds.Length;
+        var assignment = LinearAssignment.Solve(jaccard, overlap.OldClusterIds.Length, cols, maximize: true);
+        return Build(RemappingMeasure.Overlap, o, overlap.OldClusterIds, overlap.NewClusterIds, assignment,
+            (i, j) => (jaccard[i * cols + j], null));
+    }
+
+    /// <summary>Remaps by centroid distance: minimise total centre distance, keep pairs whose similarity is above the threshold.</summary>
+    /// <param name="oldCentres">Yesterday's centres, one row per cluster.</param>
+    /// <param name="oldClusterIds">Yesterday's final cluster ID of each row.</param>
+    /// <param name="newCentres">Today's centres (same dimension).</param>
+    /// <param name="newClusterIds">Today's label of each row.</param>
+    /// <param name="options">Threshold, metric and ID policy; null for the defaults.</param>
+    public static RemappingResult ByCentroids(
+        EmbeddingMatrix oldCentres, int[] oldClusterIds, EmbeddingMatrix newCentres, int[] newClusterIds, RemappingOptions? options = null)
+    {
+        var o = (options ?? RemappingOptions.Default).Validate();
+        return ByCentroids(CentroidMatcher.Compute(oldCentres, oldClusterIds, newCentres, newClusterIds, o.Metric), o);
+    }
+
+    /// <summary>Remaps from centre distances already computed (their metric is used, not the options').</summary>
+    public static RemappingResult ByCentroids(CentroidDistances distances, RemappingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(distances);
+        var o = (options ?? RemappingOptions.Default).Validate();
+        RequireClusters(distances.OldClusterIds, distances.NewClusterIds, "oldClusterIds", "newClusterIds");
+        int cols = distances.NewClusterIds.Length;
+        long cells = (long)distances.OldClusterIds.Length * cols;
+        if (distances.Distances.Length != cells || distances.Similarities.Length != cells)
+            throw new ArgumentException(
+                $"distances holds {distances.Distances.Length} distances and {distances.Similarities.Length} similarities; " +
+                $"{distances.OldClusterIds.Length} old x {cols} new clusters need {cells} of each.", nameof(distances));
+        var assignment = LinearAssignment.Solve(distances.Distances, distances.OldClusterIds.Length, cols);
+        return Build(RemappingMeasure.Centroids, o, distances.OldClusterIds, distances.NewClusterIds, assignment,
+            (i, j) => (distances.Similarities[i * cols + j], distances.Distances[i * cols + j]));
+    }
+
+    private static void RequireClusters(int[] oldIds, int[] newIds, string oldName, string newName)
+    {
+        // An empty mapping is never a silent answer: no cluster today (or yesterday) is a caller's mistake to report.
+        if (newIds.Length == 0)
+            throw new ArgumentException($"{newName} holds no cluster (every item is noise, -1): nothing to remap.", newName);
+        if (oldIds.Length == 0)
+            throw new ArgumentException($"{oldName} holds no cluster (every item is noise, -1): there are no old IDs to keep.", oldName);
+        foreach (int id in oldIds)
+            if (id < 0)
+                throw new ArgumentOutOfRangeException(oldName, id, "old cluster IDs must be >= 0.");
+    }
+
+    private static RemappingResult Build(
+        RemappingMeasure measure, RemappingOptions o, int[] oldIds, int[] newLabels, LinearAssignmentResult assignment,
+        Func<int, int, (double Score, double? Distance)> score)
+    {
+        var oldSorted = oldIds.Order().ToArray();
+        var allocator = new ClusterIdAllocator(oldIds, o.Policy, o.HighWaterMark);
+        var finalByLabel = new Dictionary<int, int>(newLabels.Length);
+        var matches = new List<ClusterMatch>(assignment.Count);
+        var kept = new HashSet<int>();
+        for (int k = 0; k < assignment.Count; k++)
+        {
+            int i = assignment.RowIndices[k], j = assignment.ColumnIndices[k];
+            var (s, dist) = score(i, j);
+            bool keep = s > o.Threshold;
+            matches.Add(new ClusterMatch(newLabels[j], oldIds[i], s, dist, keep));
+            if (keep)
+            {
+                finalByLabel[newLabels[j]] = oldIds[i];
+                kept.Add(oldIds[i]);
+            }
+        }
+        matches.Sort((a, b) => a.NewLabel.CompareTo(b.NewLabel));
+
+        // Fresh IDs, in ascending order of today's label so the outcome is deterministic. Every old ID is still live
+        // while they are drawn, so no fresh ID equals an old one (the article: "not used by the old or new model").
+        var created = new List<int>();
+        foreach (int label in newLabels.Order())
+        {
+            if (finalByLabel.ContainsKey(label)) continue;
+            int id = allocator.Allocate();
+            finalByLabel[label] = id;
+            created.Add(id);
+        }
+        var retired = oldSorted.Where(id => !kept.Contains(id)).ToArray();
+        foreach (int id in retired) allocator.Retire(id);
+
+        return new RemappingResult(measure, o.Threshold, o.Policy, new SortedDictionary<int, int>(finalByLabel), matches, oldSorted,
+            [.. kept.Order()], [.. created], retired, allocator.HighWaterMark);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Reflection;
+using System.Xml.Linq;
+
+namespace LabelAssignment.Tests.Layers;
+
+/// <summary>
+/// The three library projects reference only downward (core &lt;- embedding &lt;- studies), and each loads only the
+/// packages its layer is for: a service or batch job that uses the core must not load ONNX Runtime, ImageSharp,
+/// Plotly.NET, FSharp.Core or Markdig. Checked on the compiled assemblies (what is really loaded) and on the
+/// project files (what a build would pull in).
+/// </summary>
+public class LayerTests
+{
+    static readonly Assembly Core = typeof(LabelAssignment.Clustering.KMeans).Assembly;
+    static readonly Assembly Embedding = typeof(LabelAssignment.Embedding.OnnxImageEmbedder).Assembly;
+    static readonly Assembly Studies = typeof(LabelAssignment.Reporting.Charts).Assembly;
+
+    // Framework assemblies every .NET program has: not a package dependency.
+    static bool IsFramework(AssemblyName a) => a.Name is "System.Runtime" or "netstandard" or "mscorlib"
+        || (a.Name!.StartsWith("System.", StringComparison.Ordinal) && a.Name != "System.Numerics.Tensors")
+        || a.Name.StartsWith("Microsoft.Win32.", StringComparison.Ordinal);
+
+    static string[] NonFrameworkReferences(Assembly a) =>
+        a.GetReferencedAssemblies().Where(r => !IsFramework(r)).Select(r => r.Name!).Order(StringComparer.Ordinal).ToArray();
+
+    [Fact]
+    public void Core_references_only_System_Numerics_Tensors()
+    {
+        Assert.Equal("LabelAssignment.Core", Core.GetName().Name);
+        Assert.Equal(["System.Numerics.Tensors"], NonFrameworkReferences(Core));
+    }
+
+    [Fact]
+    public void Embedding_references_core_and_the_image_stack_but_nothing_of_the_notebooks()
+    {
+        var refs = NonFrameworkReferences(Embedding);
+        Assert.Contains("LabelAssignment.Core", refs);
+        Assert.Contains("Microsoft.ML.OnnxRuntime", refs);
+        Assert.Contains("SixLabors.ImageSharp", refs);
+        Assert.DoesNotContain("LabelAssignment.Studies", refs);
+        foreach (var notebookOnly in new[] { "Plotly.NET", "FSharp.Core", "Markdig", "Microsoft.Data.Analysis" })
+            Assert.DoesNotContain(notebookOnly, refs);
+    }
+
+    [Fact]
+    public void Only_studies_carries_the_notebook_machinery()
+    {
+        var refs = NonFrameworkReferences(Studies);
+        Assert.Contains("LabelAssignment.Core", refs);
+        Assert.Contains("LabelAssignment.Embedding", refs);
+        Assert.Contains("Plotly.NET", refs);
+        // The FSharp.Core resolver (a module initializer hooking AssemblyResolve) lives in studies only.
+        Assert.Contains(Studies.GetTypes(), t => t.Name == "FSharpCoreResolver");
+        Assert.DoesNotContain(Core.GetTypes(), t => t.Name == "FSharpCoreResolver");
+        Assert.DoesNotContain(Embedding.GetTypes(), t => t.Name == "FSharpCoreResolver");
+    }
+
+    [Theory]
+    [InlineData("lib/Core/LabelAssignment.Core.csproj", new string[0], new[] { "System.Numerics.Tensors" })]
+    [InlineData("lib/Embedding/LabelAssignment.Embedding.csproj", new[] { "LabelAssignment.Core" },
+        new[] { "Google.Protobuf", "Microsoft.ML.OnnxRuntime", "OnnxSharp", "Razorvine.Pickle", "SixLabors.ImageSharp" })]
+    [InlineData("lib/Studies/LabelAssignment.Studies.csproj", new[] { "LabelAssignment.Core", "LabelAssignment.Embedding" },
+        new[] { "FSharp.Core", "Markdig", "Microsoft.Data.Analysis", "Plotly.NET", "Plotly.NET.CSharp" })]
+    public void Project_files_reference_only_downward(string project, string[] projects, string[] packages)
+    {
+        var xml = XDocument.Load(Path.Combine(TestPaths.RepoRoot, project));
+        var projectRefs = xml.Descendants("ProjectReference")
+            .Select(e => Path.GetFileNameWithoutExtension(e.Attribute("Include")!.Value)).Order(StringComparer.Ordinal).ToArray();
+        var packageRefs = xml.Descendants("PackageReference")
+            .Select(e => e.Attribute("Include")!.Value).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(projects, projectRefs);
+        Assert.Equal(packages, packageRefs);
+    }
+}
