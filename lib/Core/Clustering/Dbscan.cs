@@ -53,9 +53,9 @@ public static class Dbscan
     /// <summary>Clusters the rows of <paramref name="x"/>.</summary>
     /// <param name="x">n x d embeddings, n &gt;= 1, finite; under cosine no row may be zero.</param>
     /// <param name="options">Eps, MinSamples, metric; validated first.</param>
-    /// <param name="progress">Fraction done, in [0, 1].</param>
+    /// <param name="progress">The neighbourhood search's tiles done (stage "radius neighbours"), ending with Done == Total.</param>
     /// <param name="cancellationToken">Stops the neighbourhood search between blocks.</param>
-    public static DbscanResult Fit(EmbeddingMatrix x, DbscanOptions options, IProgress<double>? progress = null,
+    public static DbscanResult Fit(EmbeddingMatrix x, DbscanOptions options, IProgress<WorkProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -1,7 +1,7 @@
 using System.Buffers;
+using System.Globalization;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Clustering;
@@ -19,24 +19,30 @@ namespace LabelAssignment.Clustering;
 /// Lloyd's assignment step skips the all-centres product for items that Hamerly's bound proves keep their centre
 /// (the bound is checked with a margin above float32 rounding, so labels are those of the full product).
 /// </remarks>
-public static unsafe class KMeans
+public static class KMeans
 {
     // Rows per parallel work item: large enough that packing the centres once per block is cheap next to the
     // product (k x 384 x d), small enough that the block and its k x 384 products stay in L2.
     private const int BlockRows = 384;
 
+    private const string Stage = "k-means";
+
     /// <summary>
     /// Clusters the rows of <paramref name="data"/> (n x d, finite) into <see cref="KMeansOptions.K"/> clusters.
     /// </summary>
     /// <param name="data">n x d embeddings; not modified.</param>
-    /// <param name="options">K, restarts, tolerance, seed, spherical mode, threads.</param>
-    /// <param name="progress">Receives one report per Lloyd iteration of each restart.</param>
+    /// <param name="options">K, restarts, tolerance, seed, metric, threads.</param>
+    /// <param name="progress">
+    /// Stage "k-means", out of <c>NInit x MaxIterations</c>: one report per Lloyd iteration of each restart (Detail:
+    /// restart, iteration, inertia, centre shift), and at the end of a restart that stopped early a report that skips
+    /// its unused iterations, so the last report has <c>Done == Total</c>.
+    /// </param>
     /// <param name="cancellationToken">Checked between k-means++ steps and iterations.</param>
     /// <returns>Labels (length n), K x d centres, inertia and iteration count of the best restart.</returns>
-    /// <exception cref="ArgumentException">Empty data, NaN or infinity, K larger than n, a zero row when spherical.</exception>
+    /// <exception cref="ArgumentException">Empty data, NaN or infinity, K larger than n, a zero row when the metric is cosine.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range (see <see cref="KMeansOptions.Validate"/>).</exception>
     public static KMeansResult Fit(EmbeddingMatrix data, KMeansOptions options,
-        IProgress<KMeansProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
@@ -61,10 +67,14 @@ public static unsafe class KMeans
         for (int r = 0; r < options.NInit; r++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var rng = new Xoshiro256(options.Seed, (ulong)r);
+            // (ulong)(long): seeds >= 0 give the streams the former ulong seed gave.
+            var rng = new Xoshiro256((ulong)(long)options.Seed, (ulong)r);
             float[] centres = work.PlusPlus(ref rng);
             var run = work.Lloyd(centres, r, progress);
             inertias[r] = run.Inertia;
+            if (run.Iterations < options.MaxIterations)
+                progress?.Report(new WorkProgress(Stage, (r + 1L) * options.MaxIterations, (long)options.NInit * options.MaxIterations,
+                    string.Create(CultureInfo.InvariantCulture, $"restart {r + 1} of {options.NInit} stopped after {run.Iterations} iterations: inertia {run.Inertia:G6}")));
             if (best is null || run.Inertia < best.Inertia)
                 best = run with { Restart = r };
         }
@@ -83,7 +93,7 @@ public static unsafe class KMeans
     /// <summary>The prepared data shared by all restarts.</summary>
     private sealed class Work
     {
-        private readonly float[] _x;        // n x d, centred (or unit rows when spherical)
+        private readonly float[] _x;        // n x d, centred (or unit rows when the metric is cosine)
         private readonly float[] _xNorms;   // ||x_i||²
         private readonly int _n, _d, _k, _blocks;
         private readonly KMeansOptions _options;
@@ -102,14 +112,14 @@ public static unsafe class KMeans
             _small = (long)_n * _d * _k < 1 << 22;
             _x = (float[])data.Data.Clone();
             int n = _n, d = _d;
-            if (options.Spherical)
+            if (options.Metric == DistanceMetric.Cosine)
             {
                 for (int i = 0; i < n; i++)
                 {
                     var row = _x.AsSpan(i * d, d);
                     float norm = TensorPrimitives.Norm(row);
                     if (norm == 0f)
-                        throw new ArgumentException($"data row {i} is all zeros: spherical k-means needs rows with a direction.", nameof(data));
+                        throw new ArgumentException($"data row {i} is all zeros: Metric = Cosine (spherical k-means) needs rows with a direction.", nameof(data));
                     TensorPrimitives.Divide(row, norm, row);
                 }
             }
@@ -126,7 +136,7 @@ public static unsafe class KMeans
             for (int t = 0; t < d; t++) mean[t] /= n;
             var meanF = new float[d];
             for (int t = 0; t < d; t++) meanF[t] = (float)mean[t];
-            if (!options.Spherical)
+            if (options.Metric != DistanceMetric.Cosine)
             {
                 // Centre the copy so that ||x||² + ||c||² - 2x·c does not cancel catastrophically in float32.
                 for (int i = 0; i < n; i++)
@@ -145,7 +155,7 @@ public static unsafe class KMeans
             }
             // scikit-learn: tol * mean(var(X, axis=0)); Σ var = Σ ||x - mean||² / n = (Σ ||x||² - n ||mean||²) / n.
             double meanSquares = 0;
-            if (options.Spherical)
+            if (options.Metric == DistanceMetric.Cosine)
                 foreach (double m in mean) meanSquares += m * m;
             double variance = Math.Max(0, sumSquares / n - meanSquares);
             _tolerance = options.Tolerance * variance / d;
@@ -221,13 +231,13 @@ public static unsafe class KMeans
                 _x.AsSpan(candidates[Math.Min(t, trials - 1)] * d, d).CopyTo(cand.AsSpan(t * d, d));
             for (int t = 0; t < trials; t++) cNorms[t] = _xNorms[candidates[t]];
             int[] ids = candidates.ToArray();
-            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            BlockParallel.For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, rows = Math.Min(BlockRows, n - i0);
                 float[] dots = ArrayPool<float>.Shared.Rent(padded * rows);
                 try
                 {
-                    DotsWithFew(_x.AsSpan(i0 * d, rows * d), rows, d, cand, padded, dots);
+                    SmallKernels.DotsWithFew(_x.AsSpan(i0 * d, rows * d), rows, d, cand, padded, dots);
                     for (int t = 0; t < trials; t++)
                     {
                         int cid = ids[t];
@@ -253,7 +263,7 @@ public static unsafe class KMeans
 
         /// <summary>Lloyd iterations from the given centres (scikit-learn's _kmeans_single_lloyd).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public KMeansRun Lloyd(float[] centres, int restart, IProgress<KMeansProgress>? progress)
+        public KMeansRun Lloyd(float[] centres, int restart, IProgress<WorkProgress>? progress)
         {
             int n = _n, d = _d, k = _k;
             var labels = new int[n];
@@ -284,7 +294,10 @@ public static unsafe class KMeans
                 // No centre came closer to any item than it moved: the bounds stay valid after subtracting that.
                 TensorPrimitives.Subtract(lower, maxMove, lower);
                 (centres, next) = (next, centres);
-                progress?.Report(new KMeansProgress(restart, _options.NInit, iteration, inertia, shift));
+                progress?.Report(new WorkProgress(Stage, (long)restart * _options.MaxIterations + iteration,
+                    (long)_options.NInit * _options.MaxIterations,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"restart {restart + 1} of {_options.NInit}, iteration {iteration}: inertia {inertia:G6}, centre shift {shift:G3}")));
                 if (labels.AsSpan().SequenceEqual(labelsOld))
                 {
                     strict = true;
@@ -318,7 +331,7 @@ public static unsafe class KMeans
             var cNorms = new float[k];
             for (int j = 0; j < k; j++) cNorms[j] = TensorPrimitives.SumOfSquares(centres.AsSpan(j * d, d));
             float cMax = TensorPrimitives.Max(cNorms);
-            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            BlockParallel.For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, rows = Math.Min(BlockRows, n - i0);
                 int[] pending = ArrayPool<int>.Shared.Rent(rows);
@@ -363,7 +376,7 @@ public static unsafe class KMeans
                         // Centres x items (not items x centres): k fills the kernel's short side better than its
                         // long one, and the argmin below then runs down contiguous items, vectorised.
                         Gemm.MultiplyTransposed(centres, k, block, count, d, dots, count);
-                        NearestCentre(dots, cNorms, k, count, best, second, bestJ);
+                        SmallKernels.NearestTwo(dots, cNorms, k, count, best, second, bestJ);
                     }
                     for (int p = 0; p < count; p++)
                     {
@@ -392,51 +405,6 @@ public static unsafe class KMeans
             return total;
         }
 
-        /// <summary>
-        /// For each row r: best[r] = min over j of ||c_j||² - 2 dots[j * rows + r], bestJ[r] the first j reaching it,
-        /// second[r] the next smallest value (+infinity when k = 1).
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void NearestCentre(float[] dots, float[] cNorms, int k, int rows, float[] best, float[] second, int[] bestJ)
-        {
-            int r0 = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var two = Vector256.Create(2f);
-                for (; r0 + 8 <= rows; r0 += 8)
-                {
-                    var b = Vector256.Create(cNorms[0]) - two * Vector256.LoadUnsafe(ref dots[r0]);
-                    var s2 = Vector256.Create(float.PositiveInfinity);
-                    var bj = Vector256<int>.Zero;
-                    for (int j = 1; j < k; j++)
-                    {
-                        var v = Vector256.Create(cNorms[j]) - two * Vector256.LoadUnsafe(ref dots[j * rows + r0]);
-                        var less = Vector256.LessThan(v, b);
-                        s2 = Vector256.ConditionalSelect(less, b, Vector256.Min(s2, v));
-                        b = Vector256.ConditionalSelect(less, v, b);
-                        bj = Vector256.ConditionalSelect(less.AsInt32(), Vector256.Create(j), bj);
-                    }
-                    b.StoreUnsafe(ref best[r0]);
-                    s2.StoreUnsafe(ref second[r0]);
-                    bj.StoreUnsafe(ref bestJ[r0]);
-                }
-            }
-            for (int r = r0; r < rows; r++)
-            {
-                float b = cNorms[0] - 2f * dots[r], s2 = float.PositiveInfinity;
-                int bj = 0;
-                for (int j = 1; j < k; j++)
-                {
-                    float v = cNorms[j] - 2f * dots[j * rows + r];
-                    if (v < b) { s2 = b; b = v; bj = j; }
-                    else if (v < s2) s2 = v;
-                }
-                best[r] = b;
-                second[r] = s2;
-                bestJ[r] = bj;
-            }
-        }
-
         /// <summary>New centres: means of their items; empty clusters take the items farthest from their centre.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Update(int[] labels, float[] minDist, float[] next)
@@ -451,7 +419,7 @@ public static unsafe class KMeans
             var order = new int[n];
             var fill = start.AsSpan(0, k).ToArray();
             for (int i = 0; i < n; i++) order[fill[labels[i]]++] = i;
-            For(k, (long)n * d < 1 << 18, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (j) =>
+            BlockParallel.For(k, (long)n * d < 1 << 18, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (j) =>
             {
                 var sum = next.AsSpan(j * d, d);
                 sum.Clear();
@@ -484,7 +452,7 @@ public static unsafe class KMeans
                 var c = next.AsSpan(j * d, d);
                 if (counts[j] > 1)
                     TensorPrimitives.Divide(c, counts[j], c);
-                if (_options.Spherical)
+                if (_options.Metric == DistanceMetric.Cosine)
                 {
                     float norm = TensorPrimitives.Norm(c);
                     if (norm > 0f) TensorPrimitives.Divide(c, norm, c);
@@ -497,7 +465,7 @@ public static unsafe class KMeans
         {
             int n = _n, d = _d;
             var partial = new double[_blocks];
-            For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
+            BlockParallel.For(_blocks, _small, _parallel, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
             {
                 int i0 = b * BlockRows, i1 = Math.Min(n, i0 + BlockRows);
                 double sum = 0;
@@ -512,155 +480,5 @@ public static unsafe class KMeans
             foreach (double p in partial) total += p;
             return total;
         }
-    }
-
-    /// <summary>
-    /// body(0) .. body(count - 1), in parallel, or inline when there is one item or too little work to pay for
-    /// waking threads. Every body writes only its own slots, so the result is the same either way.
-    /// </summary>
-    private static void For(int count, bool inline, ParallelOptions options, Action<int> body)
-    {
-        if (inline || count == 1 || options.MaxDegreeOfParallelism == 1)
-        {
-            options.CancellationToken.ThrowIfCancellationRequested();
-            for (int i = 0; i < count; i++) body(i);
-        }
-        else
-            Parallel.For(0, count, options, body);
-    }
-
-    /// <summary>
-    /// dots[t * rows + r] = x_r · c_t for a few candidates (count even): four rows by two candidates in eight
-    /// vector accumulators, streaming the rows once without packing. k-means++ calls it with 2 + ln k candidates,
-    /// too few for <see cref="Gemm"/>'s tiles to pay for packing all rows at every step.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void DotsWithFew(ReadOnlySpan<float> x, int rows, int d, ReadOnlySpan<float> candidates, int count, Span<float> dots)
-    {
-        if (count % 2 != 0 || x.Length < rows * d || candidates.Length < count * d || dots.Length < count * rows)
-            throw new ArgumentException("DotsWithFew: inconsistent shapes.");
-        float* s = stackalloc float[8];
-        fixed (float* px = x, pc = candidates, po = dots)
-        {
-            for (int r = 0; r < rows; r += 4)
-            {
-                int valid = Math.Min(4, rows - r);
-                // Short last group: repeat the last row (its results are not stored).
-                float* x0 = px + (long)r * d;
-                float* x1 = valid > 1 ? x0 + d : x0;
-                float* x2 = valid > 2 ? x0 + 2 * d : x0;
-                float* x3 = valid > 3 ? x0 + 3 * d : x0;
-                for (int t = 0; t < count; t += 2)
-                {
-                    float* c0 = pc + (long)t * d, c1 = c0 + d;
-                    if (Vector512.IsHardwareAccelerated)
-                        Dots4x2V512(x0, x1, x2, x3, c0, c1, d, s);
-                    else
-                        Dots4x2V256(x0, x1, x2, x3, c0, c1, d, s);
-                    for (int q = 0; q < valid; q++)
-                    {
-                        po[(long)t * rows + r + q] = s[q];
-                        po[(long)(t + 1) * rows + r + q] = s[4 + q];
-                    }
-                }
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Dots4x2V512(float* x0, float* x1, float* x2, float* x3, float* c0, float* c1, int d, float* s)
-    {
-        int dv = d & ~15;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
-        for (int q = 0; q < dv; q += 16)
-        {
-            var u = Vector512.Load(c0 + q);
-            var v = Vector512.Load(c1 + q);
-            var w = Vector512.Load(x0 + q);
-            a0 = Vector512.FusedMultiplyAdd(w, u, a0); b0 = Vector512.FusedMultiplyAdd(w, v, b0);
-            w = Vector512.Load(x1 + q);
-            a1 = Vector512.FusedMultiplyAdd(w, u, a1); b1 = Vector512.FusedMultiplyAdd(w, v, b1);
-            w = Vector512.Load(x2 + q);
-            a2 = Vector512.FusedMultiplyAdd(w, u, a2); b2 = Vector512.FusedMultiplyAdd(w, v, b2);
-            w = Vector512.Load(x3 + q);
-            a3 = Vector512.FusedMultiplyAdd(w, u, a3); b3 = Vector512.FusedMultiplyAdd(w, v, b3);
-        }
-        s[0] = Vector512.Sum(a0); s[1] = Vector512.Sum(a1); s[2] = Vector512.Sum(a2); s[3] = Vector512.Sum(a3);
-        s[4] = Vector512.Sum(b0); s[5] = Vector512.Sum(b1); s[6] = Vector512.Sum(b2); s[7] = Vector512.Sum(b3);
-        ScalarTail(x0, x1, x2, x3, c0, c1, dv, d, s);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Dots4x2V256(float* x0, float* x1, float* x2, float* x3, float* c0, float* c1, int d, float* s)
-    {
-        int dv = Vector256.IsHardwareAccelerated ? d & ~7 : 0;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-        for (int q = 0; q < dv; q += 8)
-        {
-            var u = Vector256.Load(c0 + q);
-            var v = Vector256.Load(c1 + q);
-            var w = Vector256.Load(x0 + q);
-            a0 = Vector256.FusedMultiplyAdd(w, u, a0); b0 = Vector256.FusedMultiplyAdd(w, v, b0);
-            w = Vector256.Load(x1 + q);
-            a1 = Vector256.FusedMultiplyAdd(w, u, a1); b1 = Vector256.FusedMultiplyAdd(w, v, b1);
-            w = Vector256.Load(x2 + q);
-            a2 = Vector256.FusedMultiplyAdd(w, u, a2); b2 = Vector256.FusedMultiplyAdd(w, v, b2);
-            w = Vector256.Load(x3 + q);
-            a3 = Vector256.FusedMultiplyAdd(w, u, a3); b3 = Vector256.FusedMultiplyAdd(w, v, b3);
-        }
-        s[0] = Vector256.Sum(a0); s[1] = Vector256.Sum(a1); s[2] = Vector256.Sum(a2); s[3] = Vector256.Sum(a3);
-        s[4] = Vector256.Sum(b0); s[5] = Vector256.Sum(b1); s[6] = Vector256.Sum(b2); s[7] = Vector256.Sum(b3);
-        ScalarTail(x0, x1, x2, x3, c0, c1, dv, d, s);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ScalarTail(float* x0, float* x1, float* x2, float* x3, float* c0, float* c1, int from, int d, float* s)
-    {
-        for (int q = from; q < d; q++)
-        {
-            s[0] += x0[q] * c0[q]; s[1] += x1[q] * c0[q]; s[2] += x2[q] * c0[q]; s[3] += x3[q] * c0[q];
-            s[4] += x0[q] * c1[q]; s[5] += x1[q] * c1[q]; s[6] += x2[q] * c1[q]; s[7] += x3[q] * c1[q];
-        }
-    }
-
-    /// <summary>
-    /// xoshiro256** seeded through SplitMix64 from (seed, stream): independent, reproducible streams per restart
-    /// that do not depend on the .NET version (unlike System.Random's unspecified algorithm).
-    /// </summary>
-    internal struct Xoshiro256
-    {
-        private ulong _s0, _s1, _s2, _s3;
-
-        public Xoshiro256(ulong seed, ulong stream)
-        {
-            ulong sm = seed ^ (0x9E3779B97F4A7C15UL * (stream + 1));
-            _s0 = SplitMix(ref sm); _s1 = SplitMix(ref sm); _s2 = SplitMix(ref sm); _s3 = SplitMix(ref sm);
-        }
-
-        private static ulong SplitMix(ref ulong x)
-        {
-            ulong z = x += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
-
-        public ulong Next()
-        {
-            ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-            ulong t = _s1 << 17;
-            _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3;
-            _s2 ^= t;
-            _s3 = ulong.RotateLeft(_s3, 45);
-            return result;
-        }
-
-        /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
-        public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
-
-        /// <summary>Uniform in [0, n) (Lemire's multiply-high; the bias is below 2⁻³²).</summary>
-        public int NextInt(int n) => (int)Math.BigMul(Next(), (ulong)n, out _);
     }
 }

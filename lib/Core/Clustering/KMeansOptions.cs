@@ -24,19 +24,26 @@ public sealed record KMeansOptions
     /// </summary>
     public double Tolerance { get; init; } = 1e-4;
 
-    /// <summary>Seed of every random choice: the same seed gives the same result for any thread count.</summary>
-    public ulong Seed { get; init; }
+    /// <summary>
+    /// Seed of every random choice: the same seed gives the same result for any thread count. Any int; a seed
+    /// s >= 0 gives the streams that the former <c>ulong</c> seed s gave.
+    /// </summary>
+    public int Seed { get; init; }
 
     /// <summary>
-    /// Spherical k-means for cosine similarity: rows and centres are scaled to unit length, so the squared
-    /// euclidean distance used is 2 - 2 cos. Zero rows are rejected in this mode.
+    /// <see cref="DistanceMetric.Cosine"/> (the default, the library's one default metric): spherical k-means, rows
+    /// and centres scaled to unit length so the squared euclidean distance used is 2 - 2 cos; zero rows are
+    /// rejected. <see cref="DistanceMetric.Euclidean"/>: scikit-learn's k-means on the rows as given.
     /// </summary>
-    public bool Spherical { get; init; }
+    public DistanceMetric Metric { get; init; } = DistanceMetric.Cosine;
 
     /// <summary>Most threads used (-1: all cores). Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range (ParamName and message
+    /// use the property name).
+    /// </summary>
     public void Validate()
     {
         if (K < 1)
@@ -47,6 +54,8 @@ public sealed record KMeansOptions
             throw new ArgumentOutOfRangeException(nameof(MaxIterations), MaxIterations, $"MaxIterations (max_iter) must be >= 1; got {MaxIterations}.");
         if (!(Tolerance >= 0) || double.IsInfinity(Tolerance))
             throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, $"Tolerance (tol) must be a finite number >= 0; got {Tolerance}.");
+        if (!Enum.IsDefined(Metric))
+            throw new ArgumentOutOfRangeException(nameof(Metric), Metric, $"Metric must be Cosine or Euclidean; got {(int)Metric}.");
         if (MaxDegreeOfParallelism is 0 or < -1)
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism,
                 $"MaxDegreeOfParallelism must be -1 (all cores) or >= 1; got {MaxDegreeOfParallelism}.");
@@ -57,8 +66,8 @@ public sealed record KMeansOptions
 /// A fitted clustering.
 /// </summary>
 /// <param name="Labels">Cluster of each item, in [0, K); length = number of items.</param>
-/// <param name="Centres">K x d centres (unit length when spherical).</param>
-/// <param name="Inertia">Sum over items of the squared euclidean distance to their centre (lowest over restarts).</param>
+/// <param name="Centres">K x d centres (unit length when the metric is cosine).</param>
+/// <param name="Inertia">Sum over items of the squared euclidean distance to their centre (of the unit rows when the metric is cosine; lowest over restarts).</param>
 /// <param name="Iterations">Lloyd iterations run by the kept restart.</param>
 /// <param name="Converged">Whether the kept restart stopped by the tolerance (or unchanged labels) before MaxIterations.</param>
 /// <param name="BestRestart">Index of the kept restart, in [0, NInit).</param>
@@ -71,11 +80,3 @@ public sealed record KMeansResult(
     bool Converged,
     int BestRestart,
     double[] RestartInertias);
-
-/// <summary>Reported after each Lloyd iteration of each restart.</summary>
-/// <param name="Restart">Restart index, in [0, Restarts).</param>
-/// <param name="Restarts">Number of restarts (NInit).</param>
-/// <param name="Iteration">1-based iteration within the restart.</param>
-/// <param name="Inertia">Inertia of the assignment made in this iteration (before the centres moved).</param>
-/// <param name="CentreShift">Summed squared movement of the centres in this iteration.</param>
-public sealed record KMeansProgress(int Restart, int Restarts, int Iteration, double Inertia, double CentreShift);

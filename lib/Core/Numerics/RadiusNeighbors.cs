@@ -87,6 +87,9 @@ public static class RadiusNeighbors
     /// <summary>Whether the first pass reorders rows to gather candidate pairs; settable for benchmark tuning only.</summary>
     internal static bool Reordering { get; set; } = true;
 
+    /// <summary>Stage name of the progress reports.</summary>
+    internal const string ProgressStage = "radius neighbours";
+
     /// <summary>Block edge (rows per block); settable for benchmark tuning only.</summary>
     internal static int DefaultBlock { get; set; } = 512;
 
@@ -96,10 +99,10 @@ public static class RadiusNeighbors
     /// <param name="x">n x d embeddings; must be finite, and without zero rows for cosine.</param>
     /// <param name="radius">Largest distance that counts as a neighbour (&gt; 0).</param>
     /// <param name="metric">Cosine (1 - cos, rows need not be normalised) or euclidean.</param>
-    /// <param name="progress">Receives the fraction of blocks done, in [0, 1].</param>
+    /// <param name="progress">Stage "radius neighbours": tiles (pairs of row blocks) done, in order, ending with Done == Total.</param>
     /// <param name="cancellationToken">Stops the computation between blocks.</param>
     public static NeighborGraph Compute(EmbeddingMatrix x, double radius, DistanceMetric metric,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (!(radius > 0) || !double.IsFinite(radius))
@@ -127,7 +130,7 @@ public static class RadiusNeighbors
     }
 
     internal static NeighborGraph ComputeCore(EmbeddingMatrix x, double radius, DistanceMetric metric, int block,
-        IProgress<double>? progress, CancellationToken cancellationToken, int? projectionRank = null, bool? reorder = null)
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken, int? projectionRank = null, bool? reorder = null)
     {
         int n = x.Count, d = x.Dimension;
         if (n == 0) return new NeighborGraph([0], []);
@@ -146,6 +149,7 @@ public static class RadiusNeighbors
         // Pairs of each tile as (row, col) packed in one long, in row-major order within the tile.
         var found = new long[tiles][];
         int done = 0, firstPass = 0;
+        var reportGate = new object();
         var options = new ParallelOptions { CancellationToken = cancellationToken };
         Parallel.For(0, tiles, options,
             () => new Worker(block),
@@ -155,8 +159,9 @@ public static class RadiusNeighbors
                 found[t] = w.Tile(prep, tileI[t] * block, Math.Min(block, n - tileI[t] * block),
                     tileJ[t] * block, Math.Min(block, n - tileJ[t] * block));
                 if (w.LastWasFirstPass) Interlocked.Increment(ref firstPass);
-                int k = Interlocked.Increment(ref done);
-                progress?.Report((double)k / tiles);
+                // Counted and reported under one lock so that reports from the workers arrive in increasing order.
+                if (progress is not null)
+                    lock (reportGate) progress.Report(new WorkProgress(ProgressStage, ++done, tiles));
                 return w;
             },
             _ => { });

@@ -72,7 +72,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
 
     /// <inheritdoc/>
     public IReadOnlyList<Assignment> AssignBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Tables.ValidateBatch(itemIds, embeddings);
         var t = Tables;
@@ -114,7 +114,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
                 }
             }
             start += m;
-            progress?.Report((double)start / total);
+            progress?.Report(new WorkProgress("core point assignment", start, total));
         }
         return results;
     }

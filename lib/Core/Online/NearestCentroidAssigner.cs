@@ -52,7 +52,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
 
     /// <inheritdoc/>
     public IReadOnlyList<Assignment> AssignBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Tables.ValidateBatch(itemIds, embeddings);
         var t = Tables;
@@ -114,7 +114,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 }
             }
             start += m;
-            progress?.Report((double)start / total);
+            progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
         }
         return results;
     }

@@ -31,10 +31,10 @@ public interface IOnlineAssigner
     /// <summary>Places a batch of items, in order; an item may join a cluster an earlier item of the batch opened.</summary>
     /// <param name="itemIds">One new, distinct ID per row.</param>
     /// <param name="embeddings">Rows x Tables.Dimension.</param>
-    /// <param name="progress">Fraction done, 0 to 1.</param>
+    /// <param name="progress">Items placed out of the batch, after each chunk; the last report has Done == Total.</param>
     /// <param name="cancellationToken">Checked between chunks; items already placed stay placed.</param>
     IReadOnlyList<Assignment> AssignBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default);
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Shared validation and option checks of the two assigners.</summary>

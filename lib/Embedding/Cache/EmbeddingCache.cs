@@ -154,7 +154,7 @@ public static class EmbeddingCache
     /// entry with the same split, count, model, model file and item ids exists, else computed and cached.
     /// </summary>
     public static CachedEmbeddings GetOrCreate(string dataFolder, Cifar100Dataset data, OnnxImageEmbedder embedder,
-        IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(embedder);
@@ -163,7 +163,7 @@ public static class EmbeddingCache
         var cached = TryLoad(dataFolder, key, fingerprint, data.ItemIds);
         if (cached is not null)
         {
-            progress?.Report(new EmbeddingProgress(data.Count, data.Count));
+            progress?.Report(new WorkProgress(OnnxImageEmbedder.ProgressStage, data.Count, data.Count, "from the cache"));
             return new CachedEmbeddings(cached, true, FolderOf(dataFolder, key));
         }
         var x = embedder.Embed(data, progress, cancellationToken);

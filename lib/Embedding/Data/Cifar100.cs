@@ -29,20 +29,19 @@ public sealed record Cifar100Options
     /// <summary>The HTTP client to download with; null uses a shared one.</summary>
     public HttpClient? Http { get; init; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad option.</summary>
-    public Cifar100Options Validate()
+    /// <summary>Throws <see cref="ArgumentException"/> whose message and ParamName name the first bad option.</summary>
+    public void Validate()
     {
         if (string.IsNullOrWhiteSpace(DataFolder))
             throw new ArgumentException($"DataFolder='{DataFolder}' must name a folder.", nameof(DataFolder));
         if (LocalFolder is not null && string.IsNullOrWhiteSpace(LocalFolder))
             throw new ArgumentException($"LocalFolder='{LocalFolder}' must be null or name a folder.", nameof(LocalFolder));
-        if (!ArchiveUri.IsAbsoluteUri || ArchiveUri.Scheme is not ("http" or "https"))
+        if (ArchiveUri is null || !ArchiveUri.IsAbsoluteUri || ArchiveUri.Scheme is not ("http" or "https"))
             throw new ArgumentException($"ArchiveUri='{ArchiveUri}' must be an absolute http(s) address.", nameof(ArchiveUri));
-        if (ArchiveMd5.Length != 32 || !ArchiveMd5.All(Uri.IsHexDigit))
+        if (ArchiveMd5 is null || ArchiveMd5.Length != 32 || !ArchiveMd5.All(Uri.IsHexDigit))
             throw new ArgumentException($"ArchiveMd5='{ArchiveMd5}' must be 32 hex digits.", nameof(ArchiveMd5));
         if (MaxAttempts < 1)
-            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "MaxAttempts must be >= 1.");
-        return this;
+            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, $"MaxAttempts must be >= 1; got {MaxAttempts}.");
     }
 }
 
@@ -88,10 +87,11 @@ public static class Cifar100
     /// Returns a folder holding CIFAR-100: the local folder (option or environment variable) when one is named,
     /// else <c>DataFolder/cifar-100-binary</c>, downloading and extracting the archive first if it is not there.
     /// </summary>
-    public static async Task<string> LocateAsync(Cifar100Options? options = null, IProgress<DownloadProgress>? progress = null,
+    public static async Task<string> LocateAsync(Cifar100Options? options = null, IProgress<WorkProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        options = (options ?? new Cifar100Options()).Validate();
+        options ??= new Cifar100Options();
+        options.Validate();
         string? local = options.LocalFolder ?? NullIfEmpty(Environment.GetEnvironmentVariable(FolderEnvironmentVariable));
         if (local is not null)
         {
@@ -104,7 +104,7 @@ public static class Cifar100
     }
 
     /// <summary><c>DataFolder/cifar-100-binary</c>, downloading and extracting the archive first if it is not there.</summary>
-    internal static async Task<string> DownloadAsync(Cifar100Options options, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    internal static async Task<string> DownloadAsync(Cifar100Options options, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         string dataFolder = Path.GetFullPath(options.DataFolder);
         string extracted = Path.Combine(dataFolder, BinaryFolderName);
@@ -121,7 +121,7 @@ public static class Cifar100
 
     /// <summary>Locates CIFAR-100 (see <see cref="LocateAsync"/>) and reads one split.</summary>
     public static async Task<Cifar100Dataset> LoadAsync(Cifar100Split split, Cifar100Options? options = null,
-        IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         string folder = await LocateAsync(options, progress, cancellationToken).ConfigureAwait(false);
         return Load(folder, split);

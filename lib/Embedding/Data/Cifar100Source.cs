@@ -83,7 +83,7 @@ public static class Cifar100Source
     /// environment variable <see cref="Cifar100.FolderEnvironmentVariable"/>; an earlier download under
     /// <see cref="Cifar100Options.DataFolder"/>; the nearest <c>shared/cifar-100</c> at or above
     /// <paramref name="startFolder"/> (default: the working folder). Null when there is none (then
-    /// <see cref="LocateAsync(Cifar100Split, Cifar100Options?, string?, IProgress{DownloadProgress}?, CancellationToken)"/> downloads).
+    /// <see cref="LocateAsync(Cifar100Split, Cifar100Options?, string?, IProgress{WorkProgress}?, CancellationToken)"/> downloads).
     /// A folder named explicitly (option or variable) must hold the split: it is never silently replaced by another.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The named folder does not exist.</exception>
@@ -94,7 +94,8 @@ public static class Cifar100Source
     /// <summary>The same with the environment variable's value passed in (tests; the process environment is shared).</summary>
     internal static Cifar100Location? FindLocal(Cifar100Split split, Cifar100Options? options, string? startFolder, string? environmentFolder)
     {
-        options = (options ?? new Cifar100Options()).Validate();
+        options ??= new Cifar100Options();
+        options.Validate();
         if (options.LocalFolder is not null)
             return new Cifar100Location(Named(options.LocalFolder, nameof(Cifar100Options.LocalFolder), split), Cifar100SourceKind.LocalFolder);
         if (!string.IsNullOrWhiteSpace(environmentFolder))
@@ -116,14 +117,15 @@ public static class Cifar100Source
     /// <exception cref="FileNotFoundException">The named folder does not hold the split.</exception>
     /// <exception cref="InvalidOperationException">Nothing local was found and the download failed; the message says what to do.</exception>
     public static Task<Cifar100Location> LocateAsync(Cifar100Split split, Cifar100Options? options = null, string? startFolder = null,
-        IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
         LocateAsync(split, options, startFolder, Environment.GetEnvironmentVariable(Cifar100.FolderEnvironmentVariable), progress, cancellationToken);
 
     /// <summary>The same with the environment variable's value passed in (tests; the process environment is shared).</summary>
     internal static async Task<Cifar100Location> LocateAsync(Cifar100Split split, Cifar100Options? options, string? startFolder,
-        string? environmentFolder, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+        string? environmentFolder, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        options = (options ?? new Cifar100Options()).Validate();
+        options ??= new Cifar100Options();
+        options.Validate();
         if (FindLocal(split, options, startFolder, environmentFolder) is { } local)
             return local;
         string dataFolder = Path.GetFullPath(options.DataFolder);

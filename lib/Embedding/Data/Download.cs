@@ -6,17 +6,6 @@ using System.Security.Cryptography;
 
 namespace LabelAssignment.Data;
 
-/// <summary>Progress of a download or an extraction.</summary>
-/// <param name="Stage">"download", "verify" or "extract".</param>
-/// <param name="Bytes">Bytes done so far (downloaded, hashed or extracted).</param>
-/// <param name="TotalBytes">Bytes in all when known.</param>
-/// <param name="File">The file being worked on.</param>
-public sealed record DownloadProgress(string Stage, long Bytes, long? TotalBytes, string File)
-{
-    /// <summary>Fraction done in [0, 1], or null when the total is unknown.</summary>
-    public double? Fraction => TotalBytes is > 0 ? Math.Min(1.0, (double)Bytes / TotalBytes.Value) : null;
-}
-
 /// <summary>
 /// Resumable, verified downloads and safe archive extraction. Bytes go to <c>FILE.partial</c>; an interrupted
 /// transfer resumes with an HTTP Range request; only a file whose MD5 matches is renamed to its final name, so a
@@ -34,7 +23,7 @@ public static class Download
     /// <exception cref="InvalidDataException">The complete download does not have the expected MD5 (the partial file is deleted).</exception>
     /// <exception cref="HttpRequestException">The server refused the request or every attempt failed.</exception>
     public static async Task FileAsync(HttpClient http, Uri uri, string destination, string expectedMd5, int maxAttempts = 5,
-        IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(uri);
@@ -69,7 +58,7 @@ public static class Download
         File.Move(partial, destination, overwrite: true);
     }
 
-    private static async Task FetchAsync(HttpClient http, Uri uri, string partial, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    private static async Task FetchAsync(HttpClient http, Uri uri, string partial, IProgress<WorkProgress>? progress, CancellationToken ct)
     {
         long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -93,7 +82,7 @@ public static class Download
         {
             await file.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
             done += read;
-            progress?.Report(new DownloadProgress("download", done, total, partial));
+            progress?.Report(new WorkProgress("download", done, total ?? -1, partial));
         }
         await file.FlushAsync(ct).ConfigureAwait(false);
         if (total is long expected && done != expected)
@@ -101,7 +90,7 @@ public static class Download
     }
 
     /// <summary>The lower-case hex MD5 of a file.</summary>
-    public static string Md5(string path, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static string Md5(string path, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -113,15 +102,15 @@ public static class Download
             cancellationToken.ThrowIfCancellationRequested();
             md5.AppendData(buffer, 0, read);
             done += read;
-            progress?.Report(new DownloadProgress("verify", done, stream.Length, path));
+            progress?.Report(new WorkProgress("verify", done, stream.Length, path));
         }
         return Convert.ToHexStringLower(md5.GetHashAndReset());
     }
 
-    private static bool Md5Matches(string path, string expected, IProgress<DownloadProgress>? progress, CancellationToken ct) =>
+    private static bool Md5Matches(string path, string expected, IProgress<WorkProgress>? progress, CancellationToken ct) =>
         Md5Matches(path, expected, progress, ct, out _);
 
-    private static bool Md5Matches(string path, string expected, IProgress<DownloadProgress>? progress, CancellationToken ct, out string actual)
+    private static bool Md5Matches(string path, string expected, IProgress<WorkProgress>? progress, CancellationToken ct, out string actual)
     {
         actual = Md5(path, progress, ct);
         return string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase);
@@ -133,7 +122,7 @@ public static class Download
     /// result folder either exists whole or not at all. Entries that would land outside the folder are refused.
     /// </summary>
     public static void ExtractTarGz(string archive, string targetFolder, string folderInArchive,
-        IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(archive);
         ArgumentException.ThrowIfNullOrEmpty(targetFolder);
@@ -148,7 +137,6 @@ public static class Download
             using (var gzip = new GZipStream(file, CompressionMode.Decompress))
             using (var tar = new TarReader(gzip))
             {
-                long done = 0;
                 TarEntry? entry;
                 while (true)
                 {
@@ -183,9 +171,10 @@ public static class Download
                     {
                         throw new InvalidDataException($"{archive}: entry '{entry.Name}' is truncated or corrupt (compressed offset {file.Position}): {e.Message}", e);
                     }
-                    done += entry.Length;
-                    progress?.Report(new DownloadProgress("extract", done, null, path));
+                    // Compressed bytes read: the archive's length is known up front, its extracted size is not.
+                    progress?.Report(new WorkProgress("extract", Math.Min(file.Position, file.Length), file.Length, path));
                 }
+                progress?.Report(new WorkProgress("extract", file.Length, file.Length, archive));
             }
             string extracted = Path.Combine(temp, folderInArchive);
             if (!Directory.Exists(extracted))

@@ -25,28 +25,18 @@ public sealed record EmbedderOptions
     /// <summary>Images with more pixels are refused before decoding (50 megapixels by default: about 150 MB as RGB).</summary>
     public long MaxImagePixels { get; init; } = 50_000_000;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad option.</summary>
-    public EmbedderOptions Validate()
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> whose message and ParamName name the first bad option.</summary>
+    public void Validate()
     {
         if (BatchSize is < 1 or > 4096)
-            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be in [1, 4096].");
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"BatchSize must be in [1, 4096]; got {BatchSize}.");
         if (IntraOpThreads < 0)
-            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, "IntraOpThreads must be >= 0 (0 = one per core).");
+            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, $"IntraOpThreads must be >= 0 (0 = one per core); got {IntraOpThreads}.");
         if (MinImageSide < 1)
-            throw new ArgumentOutOfRangeException(nameof(MinImageSide), MinImageSide, "MinImageSide must be >= 1.");
+            throw new ArgumentOutOfRangeException(nameof(MinImageSide), MinImageSide, $"MinImageSide must be >= 1; got {MinImageSide}.");
         if (MaxImagePixels < 1)
-            throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), MaxImagePixels, "MaxImagePixels must be >= 1.");
-        return this;
+            throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), MaxImagePixels, $"MaxImagePixels must be >= 1; got {MaxImagePixels}.");
     }
-}
-
-/// <summary>Progress of an embedding run: images done out of the total.</summary>
-/// <param name="Done">Images embedded so far.</param>
-/// <param name="Total">Images in the run.</param>
-public sealed record EmbeddingProgress(int Done, int Total)
-{
-    /// <summary>Done / Total (1 for an empty run).</summary>
-    public double Fraction => Total == 0 ? 1 : (double)Done / Total;
 }
 
 /// <summary>
@@ -56,6 +46,9 @@ public sealed record EmbeddingProgress(int Done, int Total)
 /// </summary>
 public sealed class OnnxImageEmbedder : IDisposable
 {
+    /// <summary>Stage name of the embedders' progress reports (images done out of the run, Detail: the model).</summary>
+    public const string ProgressStage = "embedding";
+
     private readonly InferenceSession _session;
     private readonly ImagePreprocessor _pre;
 
@@ -66,7 +59,9 @@ public sealed class OnnxImageEmbedder : IDisposable
     public OnnxImageEmbedder(ModelPreset preset, EmbedderOptions? options = null)
     {
         Preset = (preset ?? throw new ArgumentNullException(nameof(preset))).Validate();
-        Options = (options ?? new EmbedderOptions()).Validate();
+        options ??= new EmbedderOptions();
+        options.Validate();
+        Options = options;
         if (!File.Exists(preset.ModelPath))
             throw new FileNotFoundException(
                 $"{preset.ModelPath}: model file of preset '{preset.Name}' not found{(preset.GraphEdit == GraphEdit.None ? " (see models/README.md for exporting BLIP-2's vision tower)" : "")}.", preset.ModelPath);
@@ -140,14 +135,14 @@ public sealed class OnnxImageEmbedder : IDisposable
     }
 
     /// <summary>Embeds images in order; returns count x <see cref="Dimension"/>. An image that cannot be used is named by its index.</summary>
-    public EmbeddingMatrix Embed(IReadOnlyList<Image<Rgb24>> images, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public EmbeddingMatrix Embed(IReadOnlyList<Image<Rgb24>> images, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
         return Run(images.Count, (i, dest) => _pre.Fill(images[i] ?? throw new ArgumentNullException(nameof(images), $"image {i} is null."), dest, $"image {i}"), progress, cancellationToken);
     }
 
     /// <summary>Embeds encoded images (file bytes); <paramref name="names"/> (e.g. file names) are used in error messages.</summary>
-    public EmbeddingMatrix EmbedEncoded(IReadOnlyList<byte[]> encoded, IReadOnlyList<string>? names = null, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public EmbeddingMatrix EmbedEncoded(IReadOnlyList<byte[]> encoded, IReadOnlyList<string>? names = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         if (names is not null && names.Count != encoded.Count)
@@ -161,7 +156,7 @@ public sealed class OnnxImageEmbedder : IDisposable
     }
 
     /// <summary>Embeds image files, decoding one batch at a time; a file that is not a usable image is named in the exception.</summary>
-    public EmbeddingMatrix EmbedFiles(IReadOnlyList<string> paths, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public EmbeddingMatrix EmbedFiles(IReadOnlyList<string> paths, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         return Run(paths.Count, (i, dest) =>
@@ -172,7 +167,7 @@ public sealed class OnnxImageEmbedder : IDisposable
     }
 
     /// <summary>Embeds every image of a CIFAR-100 data set in order (row i = item i).</summary>
-    public EmbeddingMatrix Embed(Cifar100Dataset data, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public EmbeddingMatrix Embed(Cifar100Dataset data, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         return Run(data.Count, (i, dest) => _pre.FillFromPlanes(data.ImagePlanes(i), Cifar100.ImageSize, Cifar100.ImageSize, dest), progress, cancellationToken);
@@ -182,7 +177,7 @@ public sealed class OnnxImageEmbedder : IDisposable
     /// The engine: preprocesses each batch in parallel (each image is independent, so results do not depend on the
     /// thread count), runs the session, copies and optionally normalises the rows.
     /// </summary>
-    private EmbeddingMatrix Run(int count, Action<int, Span<float>> fill, IProgress<EmbeddingProgress>? progress, CancellationToken ct)
+    private EmbeddingMatrix Run(int count, Action<int, Span<float>> fill, IProgress<WorkProgress>? progress, CancellationToken ct)
     {
         int dim = Dimension;
         int size = Preset.InputSize;
@@ -192,7 +187,7 @@ public sealed class OnnxImageEmbedder : IDisposable
         var buffer = new float[(long)batch * per];
         using var runOptions = new RunOptions();
         using var registration = ct.Register(() => runOptions.Terminate = true);
-        progress?.Report(new EmbeddingProgress(0, count));
+        progress?.Report(new WorkProgress(ProgressStage, 0, count, Preset.Name));
         for (int start = 0; start < count; start += batch)
         {
             ct.ThrowIfCancellationRequested();
@@ -237,7 +232,7 @@ public sealed class OnnxImageEmbedder : IDisposable
                         if (norm > 0) TensorPrimitives.Divide(row, norm, row);
                     }
             }
-            progress?.Report(new EmbeddingProgress(start + n, count));
+            progress?.Report(new WorkProgress(ProgressStage, start + n, count, Preset.Name));
         }
         return new EmbeddingMatrix(result, count, dim);
     }

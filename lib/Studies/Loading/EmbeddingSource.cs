@@ -59,9 +59,9 @@ public sealed record EmbeddingRequest
     /// <summary>Folder from which <c>shared/cifar-100</c> is looked for upwards; null: the working folder.</summary>
     public string? SearchFrom { get; init; }
 
-    /// <summary>Checks every field; returns this request.</summary>
-    /// <exception cref="ArgumentException">A field is out of range; the message names it.</exception>
-    public EmbeddingRequest Validate()
+    /// <summary>Checks every field.</summary>
+    /// <exception cref="ArgumentException">A field is out of range; the message and ParamName name it.</exception>
+    public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Npy, nameof(Npy));
         ArgumentNullException.ThrowIfNull(Cifar, nameof(Cifar));
@@ -70,7 +70,7 @@ public sealed record EmbeddingRequest
         if (Count < 0)
             throw new ArgumentOutOfRangeException(nameof(Count), Count, "Count must be >= 0 (0: every row).");
         if (!Enum.IsDefined(Rows))
-            throw new ArgumentOutOfRangeException(nameof(Rows), Rows, "Rows must be First or Random.");
+            throw new ArgumentOutOfRangeException(nameof(Rows), Rows, $"Rows must be First or Random; got {(int)Rows}.");
         if (SearchFrom is not null && string.IsNullOrWhiteSpace(SearchFrom))
             throw new ArgumentException("SearchFrom must be null (the working folder) or name a folder.", nameof(SearchFrom));
         try { ModelPreset.ByName(Model ?? throw new ArgumentNullException(nameof(Model))); }
@@ -78,7 +78,6 @@ public sealed record EmbeddingRequest
         {
             throw new ArgumentException($"Model='{Model}': {e.Message}", nameof(Model), e);
         }
-        return this;
     }
 }
 
@@ -102,12 +101,12 @@ public static class EmbeddingSource
 {
     /// <summary>Loads (or computes) the embeddings of <paramref name="request"/>.</summary>
     /// <param name="request">What to load; validated here.</param>
-    /// <param name="progress">Progress of embedding (reported once, complete, for a file or a cache entry).</param>
+    /// <param name="progress">Images embedded (stage "embedding"); reported once, complete, for a file or a cache entry.</param>
     /// <param name="cancellationToken">Stops embedding between batches.</param>
     /// <exception cref="ArgumentException">A request field is bad, or the source has fewer rows than <see cref="EmbeddingRequest.Count"/>.</exception>
     /// <exception cref="FileNotFoundException">The named .npy does not exist.</exception>
     /// <exception cref="DirectoryNotFoundException">No cache entry is large enough and no CIFAR-100 folder was found.</exception>
-    public static LoadedEmbeddings Load(EmbeddingRequest request, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static LoadedEmbeddings Load(EmbeddingRequest request, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
@@ -118,7 +117,7 @@ public static class EmbeddingSource
             if (!File.Exists(request.Npy))
                 throw new FileNotFoundException($"Npy='{request.Npy}' does not exist (give a float32 (n, d) .npy, or leave it empty to use CIFAR-100).", request.Npy);
             var x = Npy.ReadMatrix(request.Npy);
-            progress?.Report(new EmbeddingProgress(x.Count, x.Count));
+            progress?.Report(new WorkProgress(OnnxImageEmbedder.ProgressStage, x.Count, x.Count, "from the .npy file"));
             pool = new(x, Enumerable.Range(0, x.Count).ToArray(), null, EmbeddingOrigin.NpyFile,
                 $"the .npy file `{request.Npy}` ({x.Count} x {x.Dimension}; item id = row number)");
         }
@@ -128,7 +127,7 @@ public static class EmbeddingSource
             if (EmbeddingCatalog.Find(request.DataFolder, "cifar100", "test", preset.Name, count) is { } entry
                 && EmbeddingCache.TryLoad(request.DataFolder, entry.Key) is { } cached)
             {
-                progress?.Report(new EmbeddingProgress(cached.Embeddings.Count, cached.Embeddings.Count));
+                progress?.Report(new WorkProgress(OnnxImageEmbedder.ProgressStage, cached.Embeddings.Count, cached.Embeddings.Count, "from the cache"));
                 bool normalise = request.L2Normalize && !entry.Key.Model.EndsWith("-l2", StringComparison.OrdinalIgnoreCase);
                 pool = new(normalise ? NormaliseRows(cached.Embeddings) : cached.Embeddings, cached.ItemIds, cached.Labels, EmbeddingOrigin.Cache,
                     $"the embedding cache entry `{entry.Key.FolderName}` in `{Shown(Path.GetDirectoryName(entry.Folder)!)}` " +

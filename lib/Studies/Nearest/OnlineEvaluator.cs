@@ -52,10 +52,10 @@ public static class OnlineEvaluator
     /// <param name="initCount">Old rows, in [1, n - 1].</param>
     /// <param name="options">DBSCAN options; the assigners use the same eps and metric.</param>
     /// <param name="mapping">How the re-run's clusters get old IDs.</param>
-    /// <param name="progress">Fraction done, 0 to 1.</param>
+    /// <param name="progress">Stage "online evaluation", in thousandths (the two DBSCAN runs' reports scaled in, their stage in Detail); ends with Done == Total.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
     public static OnlineEvaluation Evaluate(EmbeddingMatrix x, int initCount, DbscanOptions options,
-        TruthMapping mapping = TruthMapping.Hungarian, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        TruthMapping mapping = TruthMapping.Hungarian, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(options);
@@ -69,7 +69,7 @@ public static class OnlineEvaluator
         var initIds = Enumerable.Range(0, initCount).Select(i => (long)i).ToArray();
         var newIds = Enumerable.Range(initCount, nNew).Select(i => (long)i).ToArray();
 
-        var first = Dbscan.Fit(init, options, Scale(progress, 0, 0.3), cancellationToken);
+        var first = Dbscan.Fit(init, options, Scale(progress, 0, 300, Steps), cancellationToken);
         var tables = ClusterTables.Initialise(initIds, init, first, options);
         var runs = new List<AssignerRun>();
         var assigned = new List<int[]>();
@@ -88,14 +88,14 @@ public static class OnlineEvaluator
             double s = sw.Elapsed.TotalSeconds;
             runs.Add(new AssignerRun(AssignerNames[k], r.Count(q => !q.CreatedCluster), r.Count(q => q.CreatedCluster), t.ClusterCount, s));
             assigned.Add(r.Select(q => q.ClusterId).ToArray());
-            progress?.Report(0.3 + 0.1 * (k + 1));
+            progress?.Report(new WorkProgress(Stage, 300 + 100 * (k + 1), Steps, AssignerNames[k]));
         }
-        var rerun = Dbscan.Fit(x, options, Scale(progress, 0.6, 0.35), cancellationToken);
+        var rerun = Dbscan.Fit(x, options, Scale(progress, 600, 350, Steps), cancellationToken);
         var diags = Enumerable.Range(0, AssignerNames.Count)
             .Select(k => OnlineDiagnostics.Compare(AssignerNames[k], options.Eps, first.Labels, rerun.Labels, assigned[k], mapping)).ToArray();
         var initialCentres = OnlineDiagnostics.Centres(init, first.Labels, first.CoreSampleIndices, options.Eps, options.Metric);
         var rerunCentres = OnlineDiagnostics.Centres(x, rerun.Labels, rerun.CoreSampleIndices, options.Eps, options.Metric);
-        progress?.Report(1.0);
+        progress?.Report(new WorkProgress(Stage, Steps, Steps));
         return new OnlineEvaluation(options.Eps, mapping, options.MinSamples, options.Metric, initCount, nNew,
             first.ClusterCount, first.NoiseCount, tables.ClusterCount, rerun.ClusterCount, rerun.NoiseCount, runs, diags,
             OnlineDiagnostics.Summarise(initialCentres, initCount), OnlineDiagnostics.Summarise(rerunCentres, n), initialCentres);
@@ -104,7 +104,7 @@ public static class OnlineEvaluator
     /// <summary><see cref="Evaluate"/> for each eps (the notebook's sweep), same minSamples and metric.</summary>
     public static IReadOnlyList<OnlineEvaluation> Sweep(EmbeddingMatrix x, int initCount, IReadOnlyList<double> epsValues,
         int minSamples = 3, DistanceMetric metric = DistanceMetric.Cosine, TruthMapping mapping = TruthMapping.Hungarian,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(epsValues);
         if (epsValues.Count == 0)
@@ -113,15 +113,21 @@ public static class OnlineEvaluator
         var result = new List<OnlineEvaluation>();
         for (int i = 0; i < epsValues.Count; i++)
             result.Add(Evaluate(x, initCount, new DbscanOptions(epsValues[i], minSamples, metric), mapping,
-                Scale(progress, (double)i / epsValues.Count, 1.0 / epsValues.Count), cancellationToken));
+                Scale(progress, (long)i * Steps, Steps, (long)epsValues.Count * Steps), cancellationToken));
         return result;
     }
 
-    private static IProgress<double>? Scale(IProgress<double>? p, double from, double width) =>
-        p is null ? null : new Scaled(p, from, width);
+    private const string Stage = "online evaluation";
+    private const long Steps = 1000; // units of one evaluation
 
-    private sealed class Scaled(IProgress<double> inner, double from, double width) : IProgress<double>
+    /// <summary>Maps a step's reports onto [from, from + width] of <paramref name="total"/> (monotone if theirs are).</summary>
+    private static IProgress<WorkProgress>? Scale(IProgress<WorkProgress>? p, long from, long width, long total) =>
+        p is null ? null : new Scaled(p, from, width, total);
+
+    private sealed class Scaled(IProgress<WorkProgress> inner, long from, long width, long total) : IProgress<WorkProgress>
     {
-        public void Report(double value) => inner.Report(from + width * Math.Clamp(value, 0, 1));
+        public void Report(WorkProgress value) => inner.Report(new WorkProgress(Stage,
+            from + (long)Math.Round(width * value.Fraction), total,
+            value.Detail is null ? value.Stage : $"{value.Stage}: {value.Detail}"));
     }
 }

@@ -9,21 +9,23 @@ namespace LabelAssignment.Reporting;
 /// <param name="Fraction">Share done, in [0, 1].</param>
 /// <param name="Elapsed">Time since the bar was created.</param>
 /// <param name="Completed">True once the operation ended (the bar was disposed).</param>
-public readonly record struct ProgressState(string Label, double Fraction, TimeSpan Elapsed, bool Completed)
+/// <param name="Status">The last report's stage and detail (<see cref="WorkProgress"/>), or null.</param>
+public readonly record struct ProgressState(string Label, double Fraction, TimeSpan Elapsed, bool Completed, string? Status = null)
 {
-    /// <summary>Plain-text form, e.g. "embedding: 42% (3.1 s)".</summary>
+    /// <summary>Plain-text form, e.g. "embedding: 42% (3.1 s)" or "DBSCAN: 42% (3.1 s) radius neighbours".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Label}: {Fraction * 100:0}% ({Elapsed.TotalSeconds:0.0} s){(Completed ? " done" : "")}");
+        $"{Label}: {Fraction * 100:0}% ({Elapsed.TotalSeconds:0.0} s){(Completed ? " done" : "")}{(Status is null ? "" : " " + Status)}");
 
     /// <summary>An HTML progress bar for this state (what notebooks show).</summary>
     public HtmlFragment ToHtml() => new(string.Create(CultureInfo.InvariantCulture,
         $"<div class=\"la-progress\" style=\"font:12px sans-serif\">{WebUtility.HtmlEncode(Label)} " +
         $"<progress max=\"1\" value=\"{Fraction:0.####}\" style=\"width:300px;vertical-align:middle\"></progress> " +
-        $"{Fraction * 100:0}% ({Elapsed.TotalSeconds:0.0} s){(Completed ? " done" : "")}</div>"));
+        $"{Fraction * 100:0}% ({Elapsed.TotalSeconds:0.0} s){(Completed ? " done" : "")}" +
+        $"{(Status is null ? "" : " <span style=\"color:#666\">" + WebUtility.HtmlEncode(Status) + "</span>")}</div>"));
 }
 
 /// <summary>
-/// Progress bars for the library's <see cref="IProgress{T}"/> of a fraction in [0, 1]. Outside a notebook a bar
+/// Progress bars for the library's <see cref="IProgress{T}"/> of <see cref="WorkProgress"/>. Outside a notebook a bar
 /// writes a plain line to the console at each tenth; in a notebook the package's extension.dib replaces
 /// <see cref="Sink"/> with an HTML bar that updates in place.
 /// </summary>
@@ -64,11 +66,13 @@ public static class ProgressDisplay
 }
 
 /// <summary>
-/// An <see cref="IProgress{T}"/> of a fraction in [0, 1] that forwards at most one state per interval (plus the
-/// first and the last) to its view, so a fast loop does not flood a notebook. Thread-safe; reports may come from
-/// worker threads. Reports go straight to the view (no synchronisation context), so they are never late.
+/// An <see cref="IProgress{T}"/> of <see cref="WorkProgress"/> (the library's progress type; pass the bar itself as
+/// the <c>progress</c> argument) that shows each report's fraction, stage and detail, and forwards at most one state
+/// per interval (plus the first and the last) to its view, so a fast loop does not flood a notebook. It also takes a
+/// plain fraction in [0, 1]. Thread-safe; reports may come from worker threads. Reports go straight to the view (no
+/// synchronisation context), so they are never late.
 /// </summary>
-public sealed class ProgressBar : IProgress<double>, IDisposable
+public sealed class ProgressBar : IProgress<WorkProgress>, IProgress<double>, IDisposable
 {
     readonly object gate = new();
     readonly Action<ProgressState> view;
@@ -76,6 +80,7 @@ public sealed class ProgressBar : IProgress<double>, IDisposable
     readonly long minTicks;
     long lastShown = long.MinValue;
     double fraction;
+    string? status;
     bool completed;
 
     /// <summary>What the bar shows as its label.</summary>
@@ -97,6 +102,9 @@ public sealed class ProgressBar : IProgress<double>, IDisposable
         Show(force: true);
     }
 
+    /// <summary>The last report's stage and detail, e.g. "k-means: restart 1 of 3, iteration 4"; null before one.</summary>
+    public string? Status { get { lock (gate) return status; } }
+
     /// <summary>Records that <paramref name="value"/> of the work is done (clamped to [0, 1]).</summary>
     public void Report(double value)
     {
@@ -110,9 +118,21 @@ public sealed class ProgressBar : IProgress<double>, IDisposable
         }
     }
 
+    /// <summary>Shows <paramref name="value"/>'s <see cref="WorkProgress.Fraction"/>, stage and detail.</summary>
+    public void Report(WorkProgress value)
+    {
+        lock (gate)
+        {
+            if (completed) return;
+            fraction = value.Fraction;
+            status = value.Detail is null ? value.Stage : $"{value.Stage}: {value.Detail}";
+            Show(force: false);
+        }
+    }
+
     /// <summary>
-    /// The same bar as an <see cref="IProgress{T}"/> of another report type (e.g. an embedder's progress record),
-    /// with <paramref name="fraction"/> saying how far each report is.
+    /// The same bar as an <see cref="IProgress{T}"/> of another report type (the library's own calls take the bar
+    /// itself), with <paramref name="fraction"/> saying how far each report is.
     /// </summary>
     public IProgress<T> Of<T>(Func<T, double> fraction)
     {
@@ -141,6 +161,6 @@ public sealed class ProgressBar : IProgress<double>, IDisposable
         long now = clock.ElapsedTicks;
         if (!force && lastShown != long.MinValue && now - lastShown < minTicks) return;
         lastShown = now;
-        view(new ProgressState(Label, fraction, clock.Elapsed, completed));
+        view(new ProgressState(Label, fraction, clock.Elapsed, completed, status));
     }
 }
