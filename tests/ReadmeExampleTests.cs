@@ -35,8 +35,8 @@ public sealed class ReadmeExampleTests : IDisposable
 
         // --- the README sample (K = 6 and this file instead of 100 and the cache) ---
         EmbeddingMatrix x = Npy.ReadMatrix(path);
-        var yesterday = KMeans.Fit(x, new KMeansOptions { K = groups, Seed = 1 });
-        var today = KMeans.Fit(x, new KMeansOptions { K = groups, Seed = 2 });
+        var yesterday = KMeans.Fit(x, new KMeansOptions { K = groups, Seed = 1, Metric = DistanceMetric.Euclidean });
+        var today = KMeans.Fit(x, new KMeansOptions { K = groups, Seed = 2, Metric = DistanceMetric.Euclidean });
         int[] ids = Enumerable.Range(0, x.Count).ToArray();
         RemappingResult remap = LabelRemapper.ByOverlap(ids, yesterday.Labels, ids, today.Labels,
             new RemappingOptions { Threshold = 0.5 });

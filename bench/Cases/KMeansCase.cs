@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using LabelAssignment.Clustering;
+using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Bench.Cases;
 
@@ -24,11 +25,12 @@ public sealed class KMeansCase : IBenchCase
     public void Run(BenchContext context)
     {
         int k = int.Parse(context.Option("kmeans-k", "100"), CultureInfo.InvariantCulture);
-        ulong seed = ulong.Parse(context.Option("kmeans-seed", "0"), CultureInfo.InvariantCulture);
+        int seed = int.Parse(context.Option("kmeans-seed", "0"), CultureInfo.InvariantCulture);
         var wanted = context.Option("kmeans-n-init", "1,default").Split(',', StringSplitOptions.TrimEntries);
         foreach (var (tag, nInit) in new[] { ("1", 1), ("default", SklearnDefaultNInit) }.Where(t => wanted.Contains(t.Item1)))
         {
-            var options = new KMeansOptions { K = k, NInit = nInit, Seed = seed };
+            // Euclidean, as scikit-learn's KMeans (the anchors) does; the library's default metric is cosine.
+            var options = new KMeansOptions { K = k, NInit = nInit, Seed = seed, Metric = DistanceMetric.Euclidean };
             var cpuStart = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
             int calls = 0;
             var (result, timing) = context.Measure(() => { calls++; return KMeans.Fit(context.X, options); });

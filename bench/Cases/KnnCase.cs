@@ -36,7 +36,7 @@ public sealed class KnnCase : IBenchCase
             using var embedder = new OnnxImageEmbedder(preset, new EmbedderOptions { L2Normalize = true, BatchSize = 32 });
             var sw = Stopwatch.StartNew();
             int lastPercent = -1;
-            var progress = new Progress<EmbeddingProgress>(p =>
+            var progress = new Progress<WorkProgress>(p =>
             {
                 int percent = (int)(p.Fraction * 100);
                 if (percent / 10 != lastPercent / 10) { lastPercent = percent; Console.Error.WriteLine($"  {preset.Name}: {p.Done}/{p.Total}"); }

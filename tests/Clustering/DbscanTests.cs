@@ -191,24 +191,29 @@ public class DbscanTests
     {
         var x = Blobs(2, 3000, 16, 5, 0.3, false);
         using var cts = new CancellationTokenSource();
-        var seen = new List<double>();
+        var seen = new List<WorkProgress>();
         var progress = new SyncProgress(p =>
         {
             lock (seen) seen.Add(p);
-            if (p > 0.2) cts.Cancel();
+            if (p.Fraction > 0.2) cts.Cancel();
         });
         Assert.ThrowsAny<OperationCanceledException>(() => Dbscan.Fit(x, new DbscanOptions(0.1), progress, cts.Token));
         Assert.NotEmpty(seen);
-        Assert.True(seen.Max() < 1.0);
+        Assert.True(seen.Max(p => p.Fraction) < 1.0);
 
-        var all = new List<double>();
+        // Uncancelled, from worker threads: the reports arrive in order, one per tile, and the last one is complete.
+        var all = new List<WorkProgress>();
         Dbscan.Fit(x, new DbscanOptions(0.1), new SyncProgress(p => { lock (all) all.Add(p); }));
-        Assert.Equal(1.0, all.Max());
-        Assert.All(all, p => Assert.InRange(p, 0.0, 1.0));
+        long total = all[0].Total;
+        Assert.True(total > 1, $"total {total}");
+        Assert.All(all, p => Assert.Equal(total, p.Total));
+        Assert.Equal(Enumerable.Range(1, (int)total).Select(i => (long)i), all.Select(p => p.Done));
+        Assert.Equal(1.0, all[^1].Fraction);
+        Assert.All(all, p => Assert.False(string.IsNullOrEmpty(p.Stage)));
     }
 
-    private sealed class SyncProgress(Action<double> report) : IProgress<double>
+    private sealed class SyncProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
     {
-        public void Report(double value) => report(value);
+        public void Report(WorkProgress value) => report(value);
     }
 }

@@ -158,9 +158,9 @@ public sealed class EmbeddingSourceTests
         finally { Directory.Delete(root, true); }
     }
 
-    sealed class SyncProgress(Action<EmbeddingProgress> report) : IProgress<EmbeddingProgress>
+    sealed class SyncProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
     {
-        public void Report(EmbeddingProgress value) => report(value);
+        public void Report(WorkProgress value) => report(value);
     }
 }
 

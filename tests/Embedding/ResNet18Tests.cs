@@ -184,11 +184,10 @@ public class ResNet18Tests(ResNet18Fixture f) : IClassFixture<ResNet18Fixture>
     [Fact]
     public void Progress_reaches_the_total_and_cancellation_stops()
     {
-        var reports = new List<EmbeddingProgress>();
-        f.Embedder.Embed(f.Images, new Data.SyncProgress<EmbeddingProgress>(reports.Add));
-        Assert.Equal(new EmbeddingProgress(0, 5), reports[0]);
-        Assert.Equal(new EmbeddingProgress(4, 5), reports[1]); // batch size 4
-        Assert.Equal(new EmbeddingProgress(5, 5), reports[^1]);
+        var reports = new List<WorkProgress>();
+        f.Embedder.Embed(f.Images, new Data.SyncProgress<WorkProgress>(reports.Add));
+        Assert.Equal([(0L, 5L), (4L, 5L), (5L, 5L)], reports.Select(p => (p.Done, p.Total))); // batch size 4
+        Assert.All(reports, p => Assert.Equal(OnnxImageEmbedder.ProgressStage, p.Stage));
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         Assert.ThrowsAny<OperationCanceledException>(() => f.Embedder.Embed(f.Images, null, cts.Token));

@@ -63,8 +63,10 @@ public sealed record EmbeddingRequest
     /// <exception cref="ArgumentException">A field is out of range; the message and ParamName name it.</exception>
     public void Validate()
     {
-        ArgumentNullException.ThrowIfNull(Npy, nameof(Npy));
-        ArgumentNullException.ThrowIfNull(Cifar, nameof(Cifar));
+        if (Npy is null)
+            throw new ArgumentNullException(nameof(Npy), "Npy must not be null (empty: the cache or CIFAR-100).");
+        if (Cifar is null)
+            throw new ArgumentNullException(nameof(Cifar), "Cifar must not be null (empty: CIFAR-100 is looked for).");
         if (string.IsNullOrWhiteSpace(DataFolder))
             throw new ArgumentException($"DataFolder='{DataFolder}' must name a folder.", nameof(DataFolder));
         if (Count < 0)
@@ -73,7 +75,7 @@ public sealed record EmbeddingRequest
             throw new ArgumentOutOfRangeException(nameof(Rows), Rows, $"Rows must be First or Random; got {(int)Rows}.");
         if (SearchFrom is not null && string.IsNullOrWhiteSpace(SearchFrom))
             throw new ArgumentException("SearchFrom must be null (the working folder) or name a folder.", nameof(SearchFrom));
-        try { ModelPreset.ByName(Model ?? throw new ArgumentNullException(nameof(Model))); }
+        try { ModelPreset.ByName(Model ?? throw new ArgumentNullException(nameof(Model), "Model must name a model preset, e.g. resnet18.")); }
         catch (ArgumentException e) when (e is not ArgumentNullException)
         {
             throw new ArgumentException($"Model='{Model}': {e.Message}", nameof(Model), e);
