@@ -68,11 +68,11 @@ public static class ProgressDisplay
 /// <summary>
 /// An <see cref="IProgress{T}"/> of <see cref="WorkProgress"/> (the library's progress type; pass the bar itself as
 /// the <c>progress</c> argument) that shows each report's fraction, stage and detail, and forwards at most one state
-/// per interval (plus the first and the last) to its view, so a fast loop does not flood a notebook. It also takes a
-/// plain fraction in [0, 1]. Thread-safe; reports may come from worker threads. Reports go straight to the view (no
-/// synchronisation context), so they are never late.
+/// per interval (plus the first and the last) to its view, so a fast loop does not flood a notebook.
+/// <see cref="Report(double)"/> takes a plain fraction for a notebook's own loops. Thread-safe; reports may come
+/// from worker threads. Reports go straight to the view (no synchronisation context), so they are never late.
 /// </summary>
-public sealed class ProgressBar : IProgress<WorkProgress>, IProgress<double>, IDisposable
+public sealed class ProgressBar : IProgress<WorkProgress>, IDisposable
 {
     readonly object gate = new();
     readonly Action<ProgressState> view;
