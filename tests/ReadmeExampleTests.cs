@@ -3,6 +3,7 @@ using LabelAssignment.Metrics;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
 using LabelAssignment.Remapping;
+using LabelAssignment.Ids;
 using LabelAssignment.IO;
 
 namespace LabelAssignment.Tests;
@@ -37,14 +38,14 @@ public sealed class ReadmeExampleTests : IDisposable
         EmbeddingMatrix x = Npy.ReadMatrix(path);
         var yesterday = KMeans.Fit(x, new KMeansOptions { K = groups, Seed = 1, Metric = DistanceMetric.Euclidean });
         var today = KMeans.Fit(x, new KMeansOptions { K = groups, Seed = 2, Metric = DistanceMetric.Euclidean });
-        int[] ids = Enumerable.Range(0, x.Count).ToArray();
-        RemappingResult remap = LabelRemapper.ByOverlap(ids, yesterday.Labels, ids, today.Labels,
-            new RemappingOptions { Threshold = 0.5 });
+        long[] ids = Enumerable.Range(0, x.Count).Select(i => (long)i).ToArray();
+        RemappingResult remap = LabelRemapper.ByOverlap(new Labeling(ids, yesterday.Labels), new Labeling(ids, today.Labels),
+            new RemappingOptions { OverlapThreshold = 0.5 });
         int[] stableIds = remap.Apply(today.Labels);
         var scores = ClusteringMetrics.Compare(yesterday.Labels, stableIds);
 
         var options = new DbscanOptions(Eps: 0.25, MinSamples: 5, Metric: DistanceMetric.Cosine);
-        var tables = ClusterTables.Initialise(ids.Select(i => (long)i).ToArray(), x, Dbscan.Fit(x, options), options);
+        var tables = ClusterTables.Initialise(ids, x, Dbscan.Fit(x, options), options);
         var assigner = new NearestCentroidAssigner(tables, new NearestCentroidOptions(Eps: 0.25));
         Assignment a = assigner.Assign(itemId: 100_000, embedding: x.Row(0));
         tables.Save(Path.Combine(_dir, "tables"));

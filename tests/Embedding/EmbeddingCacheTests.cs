@@ -50,7 +50,28 @@ public class EmbeddingCacheTests
 
     private static EmbeddingSet Set(int n, int d, float seed) =>
         new(new EmbeddingMatrix(Enumerable.Range(0, n * d).Select(i => seed + i).ToArray(), n, d),
-            Enumerable.Range(100, n).ToArray(), Enumerable.Range(0, n).Select(i => i % 3).ToArray());
+            Enumerable.Range(100, n).Select(i => (long)i).ToArray(), Enumerable.Range(0, n).Select(i => i % 3).ToArray());
+
+    [Fact]
+    public void Ids_are_written_as_int64_and_old_int32_ids_still_read()
+    {
+        string dir = TestPaths.NewTempFolder();
+        try
+        {
+            var key = new EmbeddingCacheKey("toy", "test", 3, "m");
+            var set = new EmbeddingSet(new EmbeddingMatrix([1f, 2f, 3f], 3, 1), [5_000_000_000, 7, 9], [0, 1, 2]);
+            string folder = EmbeddingCache.Save(dir, key, set);
+            string ids = Path.Combine(folder, "ids.npy");
+            Assert.Equal("<i8", Npy.ReadHeader(ids).Descr);
+            Assert.Equal([5_000_000_000L, 7, 9], EmbeddingCache.TryLoad(dir, key)!.ItemIds);
+
+            // An entry written when ids were int32: the same ids come back widened.
+            Npy.Write(ids, new[] { 4, 7, 9 });
+            Assert.Equal("<i4", Npy.ReadHeader(ids).Descr);
+            Assert.Equal([4L, 7, 9], EmbeddingCache.TryLoad(dir, key)!.ItemIds);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 
     [Fact]
     public void Damaged_or_incomplete_entries_are_recomputed()

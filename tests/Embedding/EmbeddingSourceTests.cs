@@ -12,7 +12,7 @@ public sealed class EmbeddingSourceTests
     {
         var x = EmbeddingMatrix.Zeros(n, 3);
         for (int i = 0; i < x.Data.Length; i++) x.Data[i] = scale * (i + 1);
-        return new EmbeddingSet(x, Enumerable.Range(offset, n).ToArray(), Enumerable.Range(0, n).Select(i => i % 7).ToArray());
+        return new EmbeddingSet(x, Enumerable.Range(offset, n).Select(i => (long)i).ToArray(), Enumerable.Range(0, n).Select(i => i % 7).ToArray());
     }
 
     // Searching from a temp folder finds no shared/cifar-100.
@@ -29,7 +29,7 @@ public sealed class EmbeddingSourceTests
             EmbeddingCache.Save(root, new EmbeddingCacheKey("cifar100", "test", 20, "resnet18-224"), Set(20));
             var all = EmbeddingSource.Load(In(root) with { Npy = npy });
             Assert.Equal(EmbeddingOrigin.NpyFile, all.Origin);
-            Assert.Equal(Enumerable.Range(0, 10), all.ItemIds);
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), all.ItemIds);
             Assert.Null(all.Labels);
 
             var first = EmbeddingSource.Load(In(root) with { Npy = npy, Count = 4 });
@@ -66,14 +66,14 @@ public sealed class EmbeddingSourceTests
             EmbeddingCache.Save(root, new EmbeddingCacheKey("cifar100", "test", 30, "resnet18-64"), Set(30));   // other model
             var e = EmbeddingSource.Load(In(root));
             Assert.Equal(EmbeddingOrigin.Cache, e.Origin);
-            Assert.Equal(Enumerable.Range(200, 8), e.ItemIds);
+            Assert.Equal(Enumerable.Range(200, 8).Select(i => (long)i), e.ItemIds);
             Assert.Equal(Enumerable.Range(0, 8).Select(i => i % 7), e.Labels!);
             Assert.Contains("cifar100-test-n8-resnet18-224-l2", e.Description);
             Assert.Contains("notebook 1", e.Description);
 
             var head = EmbeddingSource.Load(In(root) with { Count = 6 });
             Assert.Equal(Set(8, 2).Embeddings.Data.AsSpan(0, 18).ToArray(), head.Embeddings.Data);
-            Assert.Equal(Enumerable.Range(200, 6), head.ItemIds);
+            Assert.Equal(Enumerable.Range(200, 6).Select(i => (long)i), head.ItemIds);
             Assert.Equal([0, 1, 2, 3, 4, 5], head.Labels!);
             Assert.Contains("the first 6 of its 8 rows", head.Description);
 
@@ -166,7 +166,7 @@ public sealed class EmbeddingSourceTests
 
 public sealed class EmbeddingCatalogTests
 {
-    static EmbeddingSet Set(int n) => new(new EmbeddingMatrix(new float[n * 2], n, 2), Enumerable.Range(0, n).ToArray(), new int[n]);
+    static EmbeddingSet Set(int n) => new(new EmbeddingMatrix(new float[n * 2], n, 2), Enumerable.Range(0, n).Select(i => (long)i).ToArray(), new int[n]);
 
     [Fact]
     public void Lists_complete_entries_only()

@@ -267,7 +267,12 @@ public sealed class ClusteringMetricsTests
         {
             Assert.Equal(BruteForceAri(a, b), ClusteringMetrics.AdjustedRandIndex(a, b), 1e-12);
             Assert.Equal(BruteForceMi(a, b), ClusteringMetrics.MutualInformation(a, b), 1e-12);
-            Assert.Equal(a.Zip(b).Count(p => p.First == p.Second) / (double)a.Length, ClusteringMetrics.MatchRate(a, b));
+            // The match rate by its definition: over the items in a cluster in A (label >= 0), the share with the same label in B.
+            var clustered = a.Zip(b).Where(p => p.First >= 0).ToArray();
+            if (clustered.Length == 0)
+                Assert.Throws<ArgumentException>(() => ClusteringMetrics.MatchRate(a, b));
+            else
+                Assert.Equal(clustered.Count(p => p.First == p.Second) / (double)clustered.Length, ClusteringMetrics.MatchRate(a, b));
         }, iter: 300);
     }
 

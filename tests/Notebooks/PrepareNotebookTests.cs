@@ -34,7 +34,7 @@ public sealed class PrepareNotebookTests
             var set = EmbeddingCache.TryLoad(data, key);
             Assert.NotNull(set);
             Assert.Equal((500, 512), (set.Embeddings.Count, set.Embeddings.Dimension));
-            Assert.Equal(Enumerable.Range(0, 500), set.ItemIds);
+            Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), set.ItemIds);
             var real = LabelAssignment.Data.Cifar100.Load(TestPaths.SharedCifar100, LabelAssignment.Data.Cifar100Split.Test).Take(500);
             Assert.Equal(real.FineLabels, set.Labels);
             Assert.Equal(real.CoarseLabels, set.CoarseLabels);

@@ -12,6 +12,10 @@ public sealed class LabelRemapperTests
     private static readonly int[] OldLabels = [0, 0, 0, 1, 1, -1, 2, 2];
     private static readonly long[] NewItems = [2, 3, 4, 5, 6, 7, 8, 9, 10];
     private static readonly int[] NewLabels = [5, 5, 5, 6, 6, -1, 7, 5, 7];
+    private static readonly Labeling Yesterday = new(OldItems, OldLabels);
+    private static readonly Labeling Today = new(NewItems, NewLabels);
+
+    private static ClusterCentres C(EmbeddingMatrix centres, int[] ids) => new(centres, ids);
 
     [Fact]
     public void TheArticlesExperimentSameItemsRelabelledKeepsEveryId()
@@ -24,9 +28,10 @@ public sealed class LabelRemapperTests
         rng.Shuffle(perm);
         var newLabels = oldLabels.Select(l => perm[l - 20]).ToArray();
         foreach (int i in new[] { 5, 77, 150 }) newLabels[i] = (newLabels[i] + 1) % k;
-        var ids = Enumerable.Range(0, n).ToArray();
+        var ids = Enumerable.Range(0, n).Select(i => (long)i).ToArray();
 
-        var r = LabelRemapper.ByOverlap(ids, oldLabels, ids, newLabels);
+        // 0.95 was the shared default threshold before each measure had its own.
+        var r = LabelRemapper.ByOverlap(new Labeling(ids, oldLabels), new Labeling(ids, newLabels), new RemappingOptions { OverlapThreshold = 0.95 });
         Assert.Equal(RemappingMeasure.Overlap, r.Measure);
         Assert.Equal(0.95, r.Threshold);
         Assert.Equal(k, r.KeptIds.Length);
@@ -36,14 +41,14 @@ public sealed class LabelRemapperTests
         for (int l = 0; l < k; l++) Assert.Equal(20 + l, r.FinalId(perm[l]));
         var mapped = r.Apply(newLabels);
         Assert.Equal(n - 3, mapped.Zip(oldLabels).Count(p => p.First == p.Second));
-        Assert.Equal((n - 3) / (double)n, r.MatchRate(ids, oldLabels, ids, newLabels), 15);
+        Assert.Equal((n - 3) / (double)n, r.MatchRate(new Labeling(ids, oldLabels), new Labeling(ids, newLabels)), 15);
         Assert.All(r.Matches, m => Assert.True(m.Kept && m.Score > 0.95 && m.Distance is null));
     }
 
     [Fact]
     public void TheThresholdDecidesWhichMatchesKeepTheirIdAndFreshIdsAreTheSmallestFree()
     {
-        var r = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, new RemappingOptions { Threshold = 0.6 });
+        var r = LabelRemapper.ByOverlap(Yesterday, Today, new RemappingOptions { OverlapThreshold = 0.6 });
         // Hungarian pairs 0-5, 1-6, 2-7 (total 2/3 + 1/3 + 1/2); only 2/3 clears 0.6.
         Assert.Equal([(5, 0, true), (6, 1, false), (7, 2, false)], r.Matches.Select(m => (m.NewLabel, m.OldId, m.Kept)));
         Assert.Equal(2.0 / 3.0, r.Matches[0].Score, 15);
@@ -57,22 +62,22 @@ public sealed class LabelRemapperTests
         Assert.Equal(4, r.HighWaterMark);
         Assert.Equal([0, 0, 0, 3, 3, -1, 4, 0, 4], r.Apply(NewLabels));
         // Items shared and clustered yesterday: 2, 3, 4, 5, 7, 8; only 2 and 3 still carry yesterday's ID.
-        Assert.Equal(2.0 / 6.0, r.MatchRate(OldItems, OldLabels, NewItems, NewLabels), 15);
+        Assert.Equal(2.0 / 6.0, r.MatchRate(Yesterday, Today), 15);
 
         // Strictly above: a Jaccard of exactly 0.5 does not clear 0.5.
-        var half = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, new RemappingOptions { Threshold = 0.5 });
+        var half = LabelRemapper.ByOverlap(Yesterday, Today, new RemappingOptions { OverlapThreshold = 0.5 });
         Assert.Equal([0], half.KeptIds);
-        var low = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, new RemappingOptions { Threshold = 0.3 });
+        var low = LabelRemapper.ByOverlap(Yesterday, Today, new RemappingOptions { OverlapThreshold = 0.3 });
         Assert.Equal([0, 1, 2], low.KeptIds);
         Assert.Empty(low.CreatedIds);
-        Assert.Equal(4.0 / 6.0, low.MatchRate(OldItems, OldLabels, NewItems, NewLabels), 15); // 2, 3, 5, 8
+        Assert.Equal(4.0 / 6.0, low.MatchRate(Yesterday, Today), 15); // 2, 3, 5, 8
     }
 
     [Fact]
     public void NeverReuseIssuesIdsAboveThePersistedHighWaterMarkAndChainsAcrossDays()
     {
-        var o = new RemappingOptions { Threshold = 0.6, Policy = IdReusePolicy.NeverReuse, HighWaterMark = 9 };
-        var day1 = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, o);
+        var o = new RemappingOptions { OverlapThreshold = 0.6, Policy = IdReusePolicy.NeverReuse, HighWaterMark = 9 };
+        var day1 = LabelRemapper.ByOverlap(Yesterday, Today, o);
         Assert.Equal([10, 11], day1.CreatedIds);
         Assert.Equal(11, day1.HighWaterMark);
         var allocator = day1.ToAllocator();
@@ -82,7 +87,7 @@ public sealed class LabelRemapperTests
         var day2Items = NewItems;
         var day1Final = day1.Apply(NewLabels);
         var day2Labels = day2Items.Select((_, i) => i).ToArray();   // every item alone
-        var day2 = LabelRemapper.ByOverlap(day2Items, day1Final, day2Items, day2Labels,
+        var day2 = LabelRemapper.ByOverlap(new Labeling(day2Items, day1Final), new Labeling(day2Items, day2Labels),
             o with { HighWaterMark = day1.HighWaterMark });
         Assert.All(day2.CreatedIds, id => Assert.True(id > 11));
         Assert.Equal([0, 10, 11], day2.RetiredIds);
@@ -105,7 +110,7 @@ public sealed class LabelRemapperTests
 
         foreach (var metric in new[] { DistanceMetric.Euclidean, DistanceMetric.Cosine })
         {
-            var r = LabelRemapper.ByCentroids(old, oldIds, now, newLabels, new RemappingOptions { Metric = metric });
+            var r = LabelRemapper.ByCentroids(C(old, oldIds), C(now, newLabels), new RemappingOptions { Metric = metric });
             Assert.Equal(RemappingMeasure.Centroids, r.Measure);
             for (int j = 0; j < 5; j++) Assert.Equal(oldIds[4 - j], r.FinalId(j));
             Assert.Equal([4], r.CreatedIds);           // smallest ID that is not one of 0,1,2,3,5,8
@@ -122,26 +127,22 @@ public sealed class LabelRemapperTests
     [Fact]
     public void BadInputGetsAClearErrorAndNeverAnEmptyMapping()
     {
-        Assert.Contains("oldItemIds is empty", Assert.Throws<ArgumentException>(() =>
-            LabelRemapper.ByOverlap(Array.Empty<long>(), [], NewItems, NewLabels)).Message);
-        Assert.Contains("newLabels has 2 labels but newItemIds has 9", Assert.Throws<ArgumentException>(() =>
-            LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, [1, 2])).Message);
         var noise = Assert.Throws<ArgumentException>(() =>
-            LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels.Select(_ => -1).ToArray()));
-        Assert.Contains("newLabels holds no cluster", noise.Message);
-        Assert.Contains("oldLabels holds no cluster", Assert.Throws<ArgumentException>(() =>
-            LabelRemapper.ByOverlap(OldItems, OldLabels.Select(_ => -1).ToArray(), NewItems, NewLabels)).Message);
+            LabelRemapper.ByOverlap(Yesterday, new Labeling(NewItems, NewLabels.Select(_ => -1).ToArray())));
+        Assert.Contains("today holds no cluster", noise.Message);
+        Assert.Equal("today", noise.ParamName);
+        Assert.Contains("yesterday holds no cluster", Assert.Throws<ArgumentException>(() =>
+            LabelRemapper.ByOverlap(new Labeling(OldItems, OldLabels.Select(_ => -1).ToArray()), Today)).Message);
         Assert.Contains("share no item", Assert.Throws<ArgumentException>(() =>
-            LabelRemapper.ByOverlap([1L, 2], [0, 1], [3L, 4], [0, 1])).Message);
-        Assert.Contains("Threshold", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels, new RemappingOptions { Threshold = double.NaN })).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new RemappingOptions { HighWaterMark = -5 }.Validate());
+            LabelRemapper.ByOverlap(new Labeling([1L, 2], [0, 1]), new Labeling([3L, 4], [0, 1]))).Message);
+        Assert.Throws<ArgumentNullException>(() => LabelRemapper.ByOverlap(null!, Today));
 
         var a = EmbeddingMatrix.FromRows([[1f, 2f]]);
         var b = EmbeddingMatrix.FromRows([[1f, 2f, 3f]]);
-        Assert.Contains("dimension 3 but oldCentres has 2", Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(a, [0], b, [0])).Message);
+        var euclidean = new RemappingOptions { Metric = DistanceMetric.Euclidean };
+        Assert.Contains("dimension 3 but yesterday's have 2", Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(C(a, [0]), C(b, [0]), euclidean)).Message);
         var nan = EmbeddingMatrix.FromRows([[1f, float.NaN]]);
-        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(a, [0], nan, [0])).Message);
+        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => LabelRemapper.ByCentroids(C(a, [0]), C(nan, [0]), euclidean)).Message);
 
         // A hand-built distance table with NaN reaches the assignment solver, which names the entry.
         var bad = new CentroidDistances([0, 1], [0, 1], DistanceMetric.Euclidean, [0.1, double.NaN, 0.3, 0.4], [0.9, 0.5, 0.7, 0.6]);
@@ -150,7 +151,7 @@ public sealed class LabelRemapperTests
         Assert.Contains("need 4 of each", Assert.Throws<ArgumentException>(() =>
             LabelRemapper.ByCentroids(bad with { Similarities = [1.0] })).Message);
 
-        var r = LabelRemapper.ByOverlap(OldItems, OldLabels, NewItems, NewLabels);
+        var r = LabelRemapper.ByOverlap(Yesterday, Today, new RemappingOptions { OverlapThreshold = 0.95 });
         var unknown = Assert.Throws<ArgumentException>(() => r.Apply([5, 6, 99]));
         Assert.Contains("todaysLabels[2] = 99", unknown.Message);
         Assert.Throws<ArgumentException>(() => r.Apply([-2]));
@@ -167,7 +168,8 @@ public sealed class LabelRemapperTests
             int hwm = never ? rng.Next(-1, 60) : -1;
             var options = new RemappingOptions
             {
-                Threshold = threshold,
+                OverlapThreshold = threshold,
+                CentroidThreshold = threshold,
                 Policy = never ? IdReusePolicy.NeverReuse : IdReusePolicy.SmallestFree,
                 HighWaterMark = hwm,
                 Metric = rng.Next(2) == 0 ? DistanceMetric.Euclidean : DistanceMetric.Cosine,
@@ -183,7 +185,7 @@ public sealed class LabelRemapperTests
                 var nc = EmbeddingMatrix.Zeros(newClusters.Length, 4);
                 for (int i = 0; i < oc.Data.Length; i++) oc.Data[i] = (float)rng.NextDouble() + 0.01f;
                 for (int i = 0; i < nc.Data.Length; i++) nc.Data[i] = (float)rng.NextDouble() + 0.01f;
-                r = LabelRemapper.ByCentroids(oc, oldIds, nc, newClusters, options);
+                r = LabelRemapper.ByCentroids(C(oc, oldIds), C(nc, newClusters), options);
             }
             else
             {
@@ -198,10 +200,10 @@ public sealed class LabelRemapperTests
                 if (oldIds.Length == 0 || newClusters.Length == 0 || !shared)
                 {
                     // Never an empty mapping: these inputs are rejected.
-                    try { LabelRemapper.ByOverlap(oldItems, oldLabels, newItems, newLabels, options); return false; }
+                    try { LabelRemapper.ByOverlap(new Labeling(oldItems, oldLabels), new Labeling(newItems, newLabels), options); return false; }
                     catch (ArgumentException) { return true; }
                 }
-                r = LabelRemapper.ByOverlap(oldItems, oldLabels, newItems, newLabels, options);
+                r = LabelRemapper.ByOverlap(new Labeling(oldItems, oldLabels), new Labeling(newItems, newLabels), options);
                 if (!r.Apply(newLabels).Zip(newLabels).All(p => (p.First == -1) == (p.Second == -1))) return false;
             }
             var finals = r.FinalIdByLabel.Values.ToArray();
@@ -223,5 +225,44 @@ public sealed class LabelRemapperTests
             }
             return true;
         }, iter: 400);
+    }
+}
+
+public sealed class RemappingOptionsTests
+{
+    [Fact]
+    public void EachMeasureHasItsOwnThresholdAndTheDefaultMetricIsCosine()
+    {
+        var o = new RemappingOptions();
+        Assert.Equal(0.5, o.OverlapThreshold);
+        Assert.Equal(0.95, o.CentroidThreshold);
+        Assert.Equal(DistanceMetric.Cosine, o.Metric);
+        Assert.Equal(0.5, o.ThresholdFor(RemappingMeasure.Overlap));
+        Assert.Equal(0.95, o.ThresholdFor(RemappingMeasure.Centroids));
+        // The hand case of LabelRemapperTests: pairs score 2/3, 1/3 and 1/2 by Jaccard; the overlap threshold alone decides.
+        var r = LabelRemapper.ByOverlap(new Labeling([1L, 2, 3, 4, 5, 6, 7, 8], [0, 0, 0, 1, 1, -1, 2, 2]),
+            new Labeling([2L, 3, 4, 5, 6, 7, 8, 9, 10], [5, 5, 5, 6, 6, -1, 7, 5, 7]), new RemappingOptions { CentroidThreshold = 0.99 });
+        Assert.Equal(0.5, r.Threshold);
+        Assert.Equal([0], r.KeptIds);   // 2/3 > 0.5; 1/2 is not strictly above
+    }
+
+    [Fact]
+    public void ValidateNamesTheProperty()
+    {
+        foreach (var (options, name) in new (RemappingOptions, string)[]
+                 {
+                     (new() { OverlapThreshold = double.NaN }, "OverlapThreshold"),
+                     (new() { OverlapThreshold = 1.5 }, "OverlapThreshold"),
+                     (new() { CentroidThreshold = -0.1 }, "CentroidThreshold"),
+                     (new() { HighWaterMark = -5 }, "HighWaterMark"),
+                     (new() { Policy = (IdReusePolicy)9 }, "Policy"),
+                     (new() { Metric = (DistanceMetric)9 }, "Metric"),
+                 })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+            Assert.Equal(name, e.ParamName);
+            Assert.StartsWith(name + " must", e.Message);
+        }
+        new RemappingOptions().Validate();
     }
 }

@@ -112,6 +112,23 @@ public static class Npy
         return ToInt32(stream, header, path);
     }
 
+    /// <summary>Reads a 1-D int64 or int32 array (int32 is widened) as item ids: files written before ids were
+    /// int64 still read.</summary>
+    public static long[] ReadItemIds(string path)
+    {
+        using var stream = OpenRead(path);
+        var header = ReadHeader(stream, path);
+        if (header.Shape.Length != 1)
+            throw new InvalidDataException($"{path}: shape ({string.Join(", ", header.Shape)}) is not 1-D; expected (n,).");
+        return header.Descr switch
+        {
+            "<i8" => ReadData<long>(stream, header, path),
+            "<i4" => Array.ConvertAll(ReadData<int>(stream, header, path), v => (long)v),
+            _ => throw new InvalidDataException(
+                $"{path}: element type '{header.Descr}' ({Describe(header.Descr)}); expected '<i8' (int64) or '<i4' (int32)."),
+        };
+    }
+
     /// <summary>Reads a 2-D float64 array (float32 is widened), e.g. a cost matrix, as (values, rows, columns).</summary>
     public static (double[] Data, int Rows, int Columns) ReadFloat64Matrix(string path)
     {

@@ -1,3 +1,5 @@
+using LabelAssignment.Ids;
+
 namespace LabelAssignment.Metrics;
 
 /// <summary>Every score of two labelings at once (all from one <see cref="ContingencyTable"/>).</summary>
@@ -5,7 +7,8 @@ namespace LabelAssignment.Metrics;
 /// <param name="AdjustedMutualInformation">See <see cref="ClusteringMetrics.AdjustedMutualInformation(ContingencyTable)"/>.</param>
 /// <param name="NormalizedMutualInformation">See <see cref="ClusteringMetrics.NormalizedMutualInformation(ContingencyTable)"/>.</param>
 /// <param name="MutualInformation">See <see cref="ClusteringMetrics.MutualInformation(ContingencyTable)"/> (nats).</param>
-/// <param name="MatchRate">See <see cref="ClusteringMetrics.MatchRate(ContingencyTable)"/>.</param>
+/// <param name="MatchRate">See <see cref="ClusteringMetrics.MatchRate(ContingencyTable)"/>; NaN when every label of A
+/// is noise (the match rate is undefined there).</param>
 /// <param name="Items">Number of items.</param>
 /// <param name="ClustersA">Distinct labels in A.</param>
 /// <param name="ClustersB">Distinct labels in B.</param>
@@ -23,7 +26,8 @@ public sealed record ClusteringScores(
 /// Scores that compare two labelings of the same items, with scikit-learn 1.2.1's definitions (natural logs,
 /// arithmetic averaging for AMI and NMI, its special cases), computed from one <see cref="ContingencyTable"/>.
 /// Each score has an overload taking the table (build it once, ask for several scores) and one taking the two
-/// label arrays. Labels are any ints; -1 (noise) is an ordinary label here, as in scikit-learn.
+/// label arrays. Labels are any ints; -1 (noise) is an ordinary label here, as in scikit-learn, except in the
+/// match rate, which leaves yesterday's noise out (see <see cref="MatchRate(ContingencyTable)"/>).
 /// </summary>
 /// <remarks>
 /// Where this differs from scikit-learn: two labelings that are the same partition score exactly 1 on ARI, AMI
@@ -41,8 +45,15 @@ public static class ClusteringMetrics
     {
         ArgumentNullException.ThrowIfNull(table);
         return new ClusteringScores(AdjustedRandIndex(table), AdjustedMutualInformation(table),
-            NormalizedMutualInformation(table), MutualInformation(table), MatchRate(table),
+            NormalizedMutualInformation(table), MutualInformation(table), MatchRateOrNaN(table),
             table.Count, table.RowCount, table.ColumnCount);
+    }
+
+    private static double MatchRateOrNaN(ContingencyTable table)
+    {
+        for (int r = 0; r < table.RowCount; r++)
+            if (table.RowLabelsSpan[r] >= 0) return MatchRate(table);
+        return double.NaN; // every item of A is noise: no ID to keep
     }
 
     /// <summary>All scores of <paramref name="labelsA"/> against <paramref name="labelsB"/>.</summary>
@@ -158,30 +169,58 @@ public static class ClusteringMetrics
         AdjustedMutualInformation(Table(labelsA, labelsB));
 
     /// <summary>
-    /// Share of items whose label is the same number in both labelings: the fraction of item IDs that survive a
-    /// re-clustering unchanged, the quantity stable ID assignment is about. Unlike ARI/AMI it is not invariant
-    /// to renaming: B = A with every label renamed scores 0.
+    /// The match rate, the library's one definition (every other match rate calls this): of the items in a cluster
+    /// in A (yesterday), the share whose label in B (today) is the same number, i.e. the share of cluster IDs that
+    /// survive a re-clustering unchanged, the quantity stable ID assignment is about.
+    /// <list type="bullet">
+    /// <item>Noise yesterday (A's label -1) is left out of both counts: the item had no ID to keep.</item>
+    /// <item>Noise today (B's label -1) for an item in a cluster yesterday is a miss: it lost its ID.</item>
+    /// <item>Unlike ARI/AMI it is not invariant to renaming: B = A with every label renamed scores 0.</item>
+    /// </list>
+    /// Labels below -1 (which no <see cref="Labeling"/> holds; this table accepts any int for the scikit-learn
+    /// scores) are left out like noise: a cluster ID is &gt;= 0.
     /// </summary>
+    /// <exception cref="ArgumentException">No item is in a cluster in A: the match rate is undefined.</exception>
     public static double MatchRate(ContingencyTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
         var rowLabels = table.RowLabelsSpan;
+        var rowSums = table.RowSumsSpan;
         var rowStart = table.RowStartSpan;
         var columns = table.CellColumnsSpan;
         var counts = table.CellCountsSpan;
-        long matched = 0;
+        long matched = 0, clustered = 0;
         for (int r = 0; r < rowLabels.Length; r++)
         {
+            if (rowLabels[r] < 0) continue; // yesterday's noise had no ID to keep
+            clustered += rowSums[r];
             int column = table.ColumnIndexOf(rowLabels[r]);
             if (column < 0) continue;
             int p = columns[rowStart[r]..rowStart[r + 1]].BinarySearch(column);
             if (p >= 0) matched += counts[rowStart[r] + p];
         }
-        return (double)matched / table.Count;
+        if (clustered == 0)
+            throw new ArgumentException(
+                "no item was in a cluster yesterday (every label of the first labeling is noise, -1): the match rate is undefined.",
+                nameof(table));
+        return (double)matched / clustered;
     }
 
     /// <inheritdoc cref="MatchRate(ContingencyTable)"/>
     public static double MatchRate(int[] labelsA, int[] labelsB) => MatchRate(Table(labelsA, labelsB));
+
+    /// <summary>
+    /// The match rate (<see cref="MatchRate(ContingencyTable)"/>) of two days joined by item id, over the items both
+    /// days hold: yesterday's label is A, today's is B.
+    /// </summary>
+    /// <exception cref="ArgumentException">The days share no item, or no shared item was in a cluster yesterday.</exception>
+    public static double MatchRate(JoinedLabelings shared)
+    {
+        ArgumentNullException.ThrowIfNull(shared);
+        if (shared.Count == 0)
+            throw new ArgumentException("yesterday and today share no item: the match rate is undefined.", nameof(shared));
+        return MatchRate(ContingencyTable.Build(shared.YesterdayLabels, shared.TodayLabels));
+    }
 
     /// <summary>
     /// The expected mutual information of two random labelings with the table's cluster sizes (the hypergeometric

@@ -48,31 +48,25 @@ public static class CentroidMatcher
     public const double ArticleThreshold = 0.95;
 
     /// <summary>All old x new distances and similarities.</summary>
-    /// <param name="oldCentres">One row per old cluster.</param>
-    /// <param name="oldClusterIds">Cluster ID of each old row (distinct, >= 0).</param>
-    /// <param name="newCentres">One row per new cluster; the same dimension as <paramref name="oldCentres"/>.</param>
-    /// <param name="newClusterIds">Label of each new row (distinct, >= 0).</param>
+    /// <param name="yesterday">Yesterday's centres keyed by cluster ID.</param>
+    /// <param name="today">Today's centres keyed by label; the same dimension as <paramref name="yesterday"/>'s.</param>
     /// <param name="metric">Euclidean or cosine.</param>
-    /// <exception cref="ArgumentException">Different dimensions, non-finite values, ids not matching the rows, repeated
-    /// or negative ids, no centres, or a zero centre under cosine.</exception>
-    public static CentroidDistances Compute(
-        EmbeddingMatrix oldCentres, int[] oldClusterIds, EmbeddingMatrix newCentres, int[] newClusterIds,
-        DistanceMetric metric = DistanceMetric.Euclidean)
+    /// <exception cref="ArgumentException">Different dimensions, non-finite values, or a zero centre under cosine.</exception>
+    public static CentroidDistances Compute(ClusterCentres yesterday, ClusterCentres today, DistanceMetric metric)
     {
-        ArgumentNullException.ThrowIfNull(oldCentres);
-        ArgumentNullException.ThrowIfNull(newCentres);
+        ArgumentNullException.ThrowIfNull(yesterday);
+        ArgumentNullException.ThrowIfNull(today);
         if (!Enum.IsDefined(metric))
             throw new ArgumentOutOfRangeException(nameof(metric), metric, "metric must be Euclidean or Cosine.");
+        EmbeddingMatrix oldCentres = yesterday.Centres, newCentres = today.Centres;
         if (oldCentres.Dimension != newCentres.Dimension)
             throw new ArgumentException(
-                $"newCentres has dimension {newCentres.Dimension} but oldCentres has {oldCentres.Dimension}: both days must use the same embedding.",
-                nameof(newCentres));
-        CheckIds(oldCentres, oldClusterIds, nameof(oldCentres), nameof(oldClusterIds));
-        CheckIds(newCentres, newClusterIds, nameof(newCentres), nameof(newClusterIds));
-        oldCentres.EnsureFinite(nameof(oldCentres));
-        newCentres.EnsureFinite(nameof(newCentres));
-        var oldNorms = Norms(oldCentres, metric, nameof(oldCentres));
-        var newNorms = Norms(newCentres, metric, nameof(newCentres));
+                $"today's centres have dimension {newCentres.Dimension} but yesterday's have {oldCentres.Dimension}: both days must use the same embedding.",
+                nameof(today));
+        oldCentres.EnsureFinite(nameof(yesterday));
+        newCentres.EnsureFinite(nameof(today));
+        var oldNorms = Norms(oldCentres, metric, nameof(yesterday));
+        var newNorms = Norms(newCentres, metric, nameof(today));
 
         int m = oldCentres.Count, n = newCentres.Count, d = oldCentres.Dimension;
         var dist = new double[m * n];
@@ -97,19 +91,46 @@ public static class CentroidMatcher
                 }
             }
         });
-        return new CentroidDistances([.. oldClusterIds], [.. newClusterIds], metric, dist, sim);
+        return new CentroidDistances(yesterday.ClusterIds.ToArray(), today.ClusterIds.ToArray(), metric, dist, sim);
     }
 
     /// <summary>
     /// The article's similarity of two centres from their distance: cosine, max(0, 1 - distance); euclidean,
-    /// clip(1 - distance / (2 max(normA, normB)), 0, 1), and 1 when both centres are zero (identical).
+    /// clip(1 - distance / (2 max(normA, normB)), 0, 1), and 1 when both centres are zero (identical). Both norms are
+    /// required: a euclidean distance means nothing without the scale of the two vectors.
     /// </summary>
-    public static double Similarity(DistanceMetric metric, double distance, double normA = 0, double normB = 0) => metric switch
+    /// <param name="metric">Euclidean or cosine.</param>
+    /// <param name="distance">Euclidean distance ||a - b||, or cosine distance 1 - cos in [0, 2].</param>
+    /// <param name="normA">||a||, finite and &gt;= 0 (&gt; 0 under cosine: a zero vector has no direction).</param>
+    /// <param name="normB">||b||, the same.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A non-finite or negative value, a cosine distance outside
+    /// [0, 2], a zero norm under cosine, or a euclidean distance above normA + normB, which no two vectors of those
+    /// norms can have (e.g. any distance &gt; 0 with both norms 0).</exception>
+    public static double Similarity(DistanceMetric metric, double distance, double normA, double normB)
     {
-        DistanceMetric.Cosine => Math.Clamp(1.0 - distance, 0.0, 1.0),
-        DistanceMetric.Euclidean => EuclideanSimilarity(distance, normA, normB),
-        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "metric must be Euclidean or Cosine."),
-    };
+        if (!Enum.IsDefined(metric))
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "metric must be Euclidean or Cosine.");
+        if (!(double.IsFinite(distance) && distance >= 0))
+            throw new ArgumentOutOfRangeException(nameof(distance), distance, "distance must be finite and >= 0.");
+        if (!(double.IsFinite(normA) && normA >= 0))
+            throw new ArgumentOutOfRangeException(nameof(normA), normA, "normA must be finite and >= 0.");
+        if (!(double.IsFinite(normB) && normB >= 0))
+            throw new ArgumentOutOfRangeException(nameof(normB), normB, "normB must be finite and >= 0.");
+        if (metric == DistanceMetric.Cosine)
+        {
+            if (normA == 0 || normB == 0)
+                throw new ArgumentOutOfRangeException(normA == 0 ? nameof(normA) : nameof(normB), 0.0,
+                    "a zero vector has no direction, so no cosine distance: both norms must be > 0.");
+            if (distance > 2)
+                throw new ArgumentOutOfRangeException(nameof(distance), distance, "a cosine distance 1 - cos must be in [0, 2].");
+            return Math.Clamp(1.0 - distance, 0.0, 1.0);
+        }
+        // Triangle inequality, with room for the rounding of a computed distance.
+        if (distance > (normA + normB) * (1 + 1e-9))
+            throw new ArgumentOutOfRangeException(nameof(distance), distance,
+                $"distance {distance} is above normA + normB = {normA + normB}: no two vectors with norms {normA} and {normB} are that far apart.");
+        return EuclideanSimilarity(distance, normA, normB);
+    }
 
     private static double EuclideanSimilarity(double distance, double normA, double normB)
     {
@@ -127,22 +148,5 @@ public static class CentroidMatcher
                 throw new ArgumentException($"{name} row {i} is the zero vector: it has no direction, so no cosine distance.", name);
         }
         return norms;
-    }
-
-    private static void CheckIds(EmbeddingMatrix centres, int[] ids, string centresName, string idsName)
-    {
-        ArgumentNullException.ThrowIfNull(ids, idsName);
-        if (centres.Count == 0)
-            throw new ArgumentException($"{centresName} has no rows: need at least one cluster centre.", centresName);
-        if (ids.Length != centres.Count)
-            throw new ArgumentException($"{idsName} has {ids.Length} ids but {centresName} has {centres.Count} rows: one id per centre.", idsName);
-        var seen = new HashSet<int>();
-        for (int k = 0; k < ids.Length; k++)
-        {
-            if (ids[k] < 0)
-                throw new ArgumentOutOfRangeException(idsName, ids[k], $"{idsName}[{k}] = {ids[k]}: cluster IDs must be >= 0 (noise has no centre).");
-            if (!seen.Add(ids[k]))
-                throw new ArgumentException($"{idsName} holds cluster ID {ids[k]} twice (again at index {k}): one centre per cluster.", idsName);
-        }
     }
 }

@@ -1,3 +1,5 @@
+using LabelAssignment.Ids;
+
 namespace LabelAssignment.Remapping;
 
 /// <summary>One old/new cluster pair that shares at least one item.</summary>
@@ -33,43 +35,28 @@ public sealed record ClusterOverlap(
     int[] OldClusterIds, int[] NewClusterIds, int[] OldSizes, int[] NewSizes, int SharedItems, OverlapEntry[] Entries)
 {
     /// <summary>
-    /// Computes the overlap from each day's (item id, label) pairs: one hash pass over each day's items (O(items)
-    /// expected), then the non-zero pairs (at most one per shared item) are sorted.
+    /// Computes the overlap of two labellings joined by item id (<see cref="Labeling.Join"/>): one pass over the
+    /// shared items, then the non-zero pairs (at most one per shared item) are sorted.
     /// </summary>
-    /// <param name="oldItemIds">Yesterday's item ids (distinct).</param>
-    /// <param name="oldLabels">Yesterday's label of each item (a cluster ID >= 0, or -1 for noise).</param>
-    /// <param name="newItemIds">Today's item ids (distinct); the two sets may differ.</param>
-    /// <param name="newLabels">Today's label of each item (>= 0, or -1 for noise).</param>
-    /// <exception cref="ArgumentException">Empty or mismatched arrays, a label below -1, or a duplicated item id.</exception>
-    public static ClusterOverlap Compute(
-        ReadOnlySpan<long> oldItemIds, ReadOnlySpan<int> oldLabels, ReadOnlySpan<long> newItemIds, ReadOnlySpan<int> newLabels)
+    /// <param name="yesterday">Yesterday's items and their final cluster IDs (-1 noise).</param>
+    /// <param name="today">Today's items and labels (-1 noise); the item sets may differ.</param>
+    public static ClusterOverlap Compute(Labeling yesterday, Labeling today) => Compute(Labeling.Join(yesterday, today));
+
+    /// <summary>The overlap of two labellings already joined.</summary>
+    public static ClusterOverlap Compute(JoinedLabelings shared)
     {
-        CheckDay(oldItemIds, oldLabels, nameof(oldItemIds), nameof(oldLabels));
-        CheckDay(newItemIds, newLabels, nameof(newItemIds), nameof(newLabels));
-        var (oldIds, oldIndexOf) = DenseClusters(oldLabels);
-        var (newIds, newIndexOf) = DenseClusters(newLabels);
-
-        // Yesterday's dense cluster index per item id (-1 for noise).
-        var oldByItem = new Dictionary<long, int>(oldItemIds.Length);
-        for (int k = 0; k < oldItemIds.Length; k++)
-        {
-            if (!oldByItem.TryAdd(oldItemIds[k], oldLabels[k] < 0 ? -1 : oldIndexOf[oldLabels[k]]))
-                throw new ArgumentException($"oldItemIds holds item id {oldItemIds[k]} twice (again at index {k}): item ids must be distinct.", nameof(oldItemIds));
-        }
-
+        ArgumentNullException.ThrowIfNull(shared);
+        var (oldIds, oldIndexOf) = DenseClusters(shared.Yesterday);
+        var (newIds, newIndexOf) = DenseClusters(shared.Today);
         var oldSizes = new int[oldIds.Length];
         var newSizes = new int[newIds.Length];
         var pairs = new Dictionary<long, int>();
-        var seenNew = new HashSet<long>(newItemIds.Length);
-        int shared = 0;
-        for (int k = 0; k < newItemIds.Length; k++)
+        var before = shared.YesterdayLabels;
+        var after = shared.TodayLabels;
+        for (int k = 0; k < shared.Count; k++)
         {
-            if (!seenNew.Add(newItemIds[k]))
-                throw new ArgumentException($"newItemIds holds item id {newItemIds[k]} twice (again at index {k}): item ids must be distinct.", nameof(newItemIds));
-            if (!oldByItem.TryGetValue(newItemIds[k], out int o))
-                continue; // a new item: it was in no cluster yesterday
-            shared++;
-            int n = newLabels[k] < 0 ? -1 : newIndexOf[newLabels[k]];
+            int o = before[k] < 0 ? -1 : oldIndexOf[before[k]];
+            int n = after[k] < 0 ? -1 : newIndexOf[after[k]];
             if (o >= 0) oldSizes[o]++;
             if (n >= 0) newSizes[n]++;
             if (o >= 0 && n >= 0)
@@ -87,15 +74,7 @@ public sealed record ClusterOverlap(
             int o = (int)(keys[e] >> 32), n = (int)(uint)keys[e], inter = pairs[keys[e]];
             entries[e] = new OverlapEntry(o, n, inter, (double)inter / (oldSizes[o] + newSizes[n] - inter));
         }
-        return new ClusterOverlap(oldIds, newIds, oldSizes, newSizes, shared, entries);
-    }
-
-    /// <summary>The same for int item ids.</summary>
-    public static ClusterOverlap Compute(int[] oldItemIds, int[] oldLabels, int[] newItemIds, int[] newLabels)
-    {
-        ArgumentNullException.ThrowIfNull(oldItemIds);
-        ArgumentNullException.ThrowIfNull(newItemIds);
-        return Compute(Array.ConvertAll(oldItemIds, x => (long)x), oldLabels, Array.ConvertAll(newItemIds, x => (long)x), newLabels);
+        return new ClusterOverlap(oldIds, newIds, oldSizes, newSizes, shared.Count, entries);
     }
 
     /// <summary>Items shared by old cluster <paramref name="oldClusterId"/> and new cluster <paramref name="newClusterId"/> (0 when none).</summary>
@@ -130,23 +109,9 @@ public sealed record ClusterOverlap(
         return null;
     }
 
-    private static void CheckDay(ReadOnlySpan<long> ids, ReadOnlySpan<int> labels, string idsName, string labelsName)
+    private static (int[] Ids, Dictionary<int, int> IndexOf) DenseClusters(Labeling labeling)
     {
-        if (ids.IsEmpty)
-            throw new ArgumentException($"{idsName} is empty: each day needs at least one labelled item.", idsName);
-        if (ids.Length != labels.Length)
-            throw new ArgumentException($"{labelsName} has {labels.Length} labels but {idsName} has {ids.Length} items: one label per item.", labelsName);
-        for (int k = 0; k < labels.Length; k++)
-            if (labels[k] < -1)
-                throw new ArgumentOutOfRangeException(labelsName, labels[k], $"{labelsName}[{k}] = {labels[k]}: labels must be >= 0, or -1 for noise.");
-    }
-
-    private static (int[] Ids, Dictionary<int, int> IndexOf) DenseClusters(ReadOnlySpan<int> labels)
-    {
-        var set = new HashSet<int>();
-        foreach (int l in labels) if (l >= 0) set.Add(l);
-        var ids = set.ToArray();
-        Array.Sort(ids);
+        var ids = labeling.ClusterIds.ToArray();
         var indexOf = new Dictionary<int, int>(ids.Length);
         for (int i = 0; i < ids.Length; i++) indexOf[ids[i]] = i;
         return (ids, indexOf);

@@ -11,41 +11,28 @@ namespace LabelAssignment.Remapping;
 /// </summary>
 public static class LabelRemapper
 {
-    /// <summary>Remaps by sample overlap: maximise total Jaccard similarity, keep pairs whose Jaccard is above the threshold.</summary>
-    /// <param name="oldItemIds">Yesterday's item ids (distinct).</param>
-    /// <param name="oldLabels">Yesterday's final cluster IDs per item (-1 noise).</param>
-    /// <param name="newItemIds">Today's item ids (distinct; may differ from yesterday's).</param>
-    /// <param name="newLabels">Today's fresh clustering labels per item (-1 noise).</param>
+    /// <summary>Remaps by sample overlap: maximise total Jaccard similarity, keep pairs whose Jaccard is above
+    /// <see cref="RemappingOptions.OverlapThreshold"/>.</summary>
+    /// <param name="yesterday">Yesterday's items and final cluster IDs (-1 noise).</param>
+    /// <param name="today">Today's items (may differ from yesterday's) and fresh clustering labels (-1 noise).</param>
     /// <param name="options">Threshold and ID policy; null for the defaults.</param>
-    public static RemappingResult ByOverlap(
-        long[] oldItemIds, int[] oldLabels, long[] newItemIds, int[] newLabels, RemappingOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(oldItemIds);
-        ArgumentNullException.ThrowIfNull(oldLabels);
-        ArgumentNullException.ThrowIfNull(newItemIds);
-        ArgumentNullException.ThrowIfNull(newLabels);
-        (options ?? RemappingOptions.Default).Validate();
-        return ByOverlap(ClusterOverlap.Compute(oldItemIds, oldLabels, newItemIds, newLabels), options);
-    }
-
-    /// <summary>The same with int item ids (e.g. row numbers when both days label the same items).</summary>
-    public static RemappingResult ByOverlap(
-        int[] oldItemIds, int[] oldLabels, int[] newItemIds, int[] newLabels, RemappingOptions? options = null)
+    public static RemappingResult ByOverlap(Labeling yesterday, Labeling today, RemappingOptions? options = null)
     {
         (options ?? RemappingOptions.Default).Validate();
-        return ByOverlap(ClusterOverlap.Compute(oldItemIds, oldLabels, newItemIds, newLabels), options);
+        return ByOverlap(ClusterOverlap.Compute(yesterday, today), options);
     }
 
     /// <summary>Remaps from an overlap already computed.</summary>
     public static RemappingResult ByOverlap(ClusterOverlap overlap, RemappingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(overlap);
-        var o = (options ?? RemappingOptions.Default).Validate();
-        RequireClusters(overlap.OldClusterIds, overlap.NewClusterIds, "oldLabels", "newLabels");
+        var o = options ?? RemappingOptions.Default;
+        o.Validate();
+        RequireClusters(overlap.OldClusterIds, overlap.NewClusterIds, "yesterday", "today");
         if (overlap.SharedItems == 0)
             throw new ArgumentException(
-                "oldItemIds and newItemIds share no item: sample overlap needs items labelled on both days (use ByCentroids, or check the ids).",
-                "newItemIds");
+                "yesterday and today share no item: sample overlap needs items labelled on both days (use ByCentroids, or check the ids).",
+                "today");
         var jaccard = overlap.JaccardMatrix();
         int cols = overlap.NewClusterIds.Length;
         var assignment = LinearAssignment.Solve(jaccard, overlap.OldClusterIds.Length, cols, maximize: true);
@@ -53,25 +40,25 @@ public static class LabelRemapper
             (i, j) => (jaccard[i * cols + j], null));
     }
 
-    /// <summary>Remaps by centroid distance: minimise total centre distance, keep pairs whose similarity is above the threshold.</summary>
-    /// <param name="oldCentres">Yesterday's centres, one row per cluster.</param>
-    /// <param name="oldClusterIds">Yesterday's final cluster ID of each row.</param>
-    /// <param name="newCentres">Today's centres (same dimension).</param>
-    /// <param name="newClusterIds">Today's label of each row.</param>
+    /// <summary>Remaps by centroid distance: minimise total centre distance, keep pairs whose similarity is above
+    /// <see cref="RemappingOptions.CentroidThreshold"/>.</summary>
+    /// <param name="yesterday">Yesterday's centres keyed by final cluster ID.</param>
+    /// <param name="today">Today's centres keyed by label (same dimension).</param>
     /// <param name="options">Threshold, metric and ID policy; null for the defaults.</param>
-    public static RemappingResult ByCentroids(
-        EmbeddingMatrix oldCentres, int[] oldClusterIds, EmbeddingMatrix newCentres, int[] newClusterIds, RemappingOptions? options = null)
+    public static RemappingResult ByCentroids(ClusterCentres yesterday, ClusterCentres today, RemappingOptions? options = null)
     {
-        var o = (options ?? RemappingOptions.Default).Validate();
-        return ByCentroids(CentroidMatcher.Compute(oldCentres, oldClusterIds, newCentres, newClusterIds, o.Metric), o);
+        var o = options ?? RemappingOptions.Default;
+        o.Validate();
+        return ByCentroids(CentroidMatcher.Compute(yesterday, today, o.Metric), o);
     }
 
     /// <summary>Remaps from centre distances already computed (their metric is used, not the options').</summary>
     public static RemappingResult ByCentroids(CentroidDistances distances, RemappingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(distances);
-        var o = (options ?? RemappingOptions.Default).Validate();
-        RequireClusters(distances.OldClusterIds, distances.NewClusterIds, "oldClusterIds", "newClusterIds");
+        var o = options ?? RemappingOptions.Default;
+        o.Validate();
+        RequireClusters(distances.OldClusterIds, distances.NewClusterIds, "yesterday", "today");
         int cols = distances.NewClusterIds.Length;
         long cells = (long)distances.OldClusterIds.Length * cols;
         if (distances.Distances.Length != cells || distances.Similarities.Length != cells)
@@ -99,6 +86,7 @@ public static class LabelRemapper
         RemappingMeasure measure, RemappingOptions o, int[] oldIds, int[] newLabels, LinearAssignmentResult assignment,
         Func<int, int, (double Score, double? Distance)> score)
     {
+        double threshold = o.ThresholdFor(measure);
         var oldSorted = oldIds.Order().ToArray();
         var allocator = new ClusterIdAllocator(oldIds, o.Policy, o.HighWaterMark);
         var finalByLabel = new Dictionary<int, int>(newLabels.Length);
@@ -108,7 +96,7 @@ public static class LabelRemapper
         {
             int i = assignment.RowIndices[k], j = assignment.ColumnIndices[k];
             var (s, dist) = score(i, j);
-            bool keep = s > o.Threshold;
+            bool keep = s > threshold;
             matches.Add(new ClusterMatch(newLabels[j], oldIds[i], s, dist, keep));
             if (keep)
             {
@@ -131,7 +119,7 @@ public static class LabelRemapper
         var retired = oldSorted.Where(id => !kept.Contains(id)).ToArray();
         foreach (int id in retired) allocator.Retire(id);
 
-        return new RemappingResult(measure, o.Threshold, o.Policy, new SortedDictionary<int, int>(finalByLabel), matches, oldSorted,
+        return new RemappingResult(measure, threshold, o.Policy, new SortedDictionary<int, int>(finalByLabel), matches, oldSorted,
             [.. kept.Order()], [.. created], retired, allocator.HighWaterMark);
     }
 }

@@ -1,4 +1,5 @@
 using LabelAssignment.Ids;
+using LabelAssignment.Metrics;
 using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Remapping;
@@ -21,11 +22,19 @@ public enum RemappingMeasure
 /// <param name="Kept">Whether the score cleared the threshold, so the new cluster kept <paramref name="OldId"/>.</param>
 public sealed record ClusterMatch(int NewLabel, int OldId, double Score, double? Distance, bool Kept);
 
-/// <summary>Options of <see cref="LabelRemapper"/>.</summary>
+/// <summary>Options of <see cref="LabelRemapper"/>: <c>new RemappingOptions { OverlapThreshold = 0.6 }</c>.</summary>
 public sealed record RemappingOptions
 {
-    /// <summary>A matched pair keeps the old ID when its score is strictly above this (the article: 0.95).</summary>
-    public double Threshold { get; init; } = CentroidMatcher.ArticleThreshold;
+    /// <summary>
+    /// The Jaccard similarity a sample-overlap pair must exceed (strictly) to keep its old ID; default 0.5. Above 0.5
+    /// a pair is unambiguous: J(A, B) &gt; 1/2 means A and B share more than half of A, so no other cluster disjoint
+    /// from B can also clear it with A (and likewise for B). Jaccard is a different scale from the centre similarity,
+    /// where 0.95 is the article's value.
+    /// </summary>
+    public double OverlapThreshold { get; init; } = DefaultOverlapThreshold;
+
+    /// <summary>The centre similarity a centroid pair must exceed (strictly) to keep its old ID; default the article's 0.95.</summary>
+    public double CentroidThreshold { get; init; } = CentroidMatcher.ArticleThreshold;
 
     /// <summary>How fresh IDs are chosen (default: the smallest IDs no old or kept cluster holds, the article's rule).</summary>
     public IdReusePolicy Policy { get; init; } = IdReusePolicy.SmallestFree;
@@ -34,24 +43,41 @@ public sealed record RemappingOptions
     /// Under <see cref="IdReusePolicy.NeverReuse"/> fresh IDs are above it.</summary>
     public int HighWaterMark { get; init; } = -1;
 
-    /// <summary>Distance between centres for <see cref="LabelRemapper.ByCentroids(Numerics.EmbeddingMatrix, int[], Numerics.EmbeddingMatrix, int[], RemappingOptions?)"/>.</summary>
-    public Numerics.DistanceMetric Metric { get; init; } = Numerics.DistanceMetric.Euclidean;
+    /// <summary>Distance between centres for <see cref="LabelRemapper.ByCentroids(ClusterCentres, ClusterCentres, RemappingOptions?)"/>
+    /// (default cosine, the library's default metric).</summary>
+    public DistanceMetric Metric { get; init; } = DistanceMetric.Cosine;
 
-    /// <summary>The defaults: threshold 0.95, smallest free IDs, euclidean.</summary>
+    /// <summary>The default <see cref="OverlapThreshold"/>.</summary>
+    public const double DefaultOverlapThreshold = 0.5;
+
+    /// <summary>The defaults: overlap threshold 0.5, centroid threshold 0.95, smallest free IDs, cosine.</summary>
     public static RemappingOptions Default { get; } = new();
 
-    /// <summary>Throws naming the first invalid option.</summary>
-    public RemappingOptions Validate()
+    /// <summary>The threshold of <paramref name="measure"/>: <see cref="OverlapThreshold"/> or <see cref="CentroidThreshold"/>.</summary>
+    public double ThresholdFor(RemappingMeasure measure) => measure switch
     {
-        if (!(Threshold >= 0 && Threshold <= 1))
-            throw new ArgumentOutOfRangeException(nameof(Threshold), Threshold, "Threshold must be in [0, 1] (scores are similarities in [0, 1]).");
+        RemappingMeasure.Overlap => OverlapThreshold,
+        RemappingMeasure.Centroids => CentroidThreshold,
+        _ => throw new ArgumentOutOfRangeException(nameof(measure), measure, "measure must be Overlap or Centroids."),
+    };
+
+    /// <summary>Throws naming the first invalid option (the message and ParamName use the property name).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1] (or NaN), an unknown policy or metric,
+    /// or a high-water mark below -1.</exception>
+    public void Validate()
+    {
+        if (!(OverlapThreshold >= 0 && OverlapThreshold <= 1))
+            throw new ArgumentOutOfRangeException(nameof(OverlapThreshold), OverlapThreshold,
+                "OverlapThreshold must be in [0, 1] (Jaccard similarities are in [0, 1]).");
+        if (!(CentroidThreshold >= 0 && CentroidThreshold <= 1))
+            throw new ArgumentOutOfRangeException(nameof(CentroidThreshold), CentroidThreshold,
+                "CentroidThreshold must be in [0, 1] (centre similarities are in [0, 1]).");
         if (!Enum.IsDefined(Policy))
             throw new ArgumentOutOfRangeException(nameof(Policy), Policy, "Policy must be SmallestFree or NeverReuse.");
         if (HighWaterMark < -1)
             throw new ArgumentOutOfRangeException(nameof(HighWaterMark), HighWaterMark, "HighWaterMark must be >= -1 (-1: nothing issued yet).");
         if (!Enum.IsDefined(Metric))
             throw new ArgumentOutOfRangeException(nameof(Metric), Metric, "Metric must be Euclidean or Cosine.");
-        return this;
     }
 }
 
@@ -105,44 +131,20 @@ public sealed record RemappingResult(
     }
 
     /// <summary>
-    /// Match rate at item level: of the items present on both days that were in a cluster yesterday, the fraction whose
-    /// final ID today (this result applied to <paramref name="newLabels"/>) equals yesterday's ID. This is what the
-    /// downstream model sees: the share of items whose ID feature still points at the same embedding row. Works for
-    /// either measure.
+    /// The match rate after this remap (<see cref="ClusteringMetrics.MatchRate(ContingencyTable)"/>, the one
+    /// definition): of the items on both days that were in a cluster yesterday, the share whose final ID today (this
+    /// result applied to <paramref name="today"/>'s labels) equals yesterday's ID. Yesterday's noise is left out;
+    /// an item that is noise today is a miss. This is what the downstream model sees: the share of items whose ID
+    /// feature still points at the same embedding row. Works for either measure.
     /// </summary>
-    /// <param name="oldItemIds">Yesterday's item ids.</param>
-    /// <param name="oldLabels">Yesterday's final IDs per item (-1 noise).</param>
-    /// <param name="newItemIds">Today's item ids.</param>
-    /// <param name="newLabels">Today's clustering labels per item (-1 noise), as passed to the remapper.</param>
-    /// <exception cref="ArgumentException">Mismatched lengths, or no item is shared and clustered yesterday.</exception>
-    public double MatchRate(ReadOnlySpan<long> oldItemIds, ReadOnlySpan<int> oldLabels, ReadOnlySpan<long> newItemIds, ReadOnlySpan<int> newLabels)
+    /// <param name="yesterday">Yesterday's items and final IDs (-1 noise), as given to the remapper.</param>
+    /// <param name="today">Today's items and clustering labels (-1 noise), as given to the remapper.</param>
+    /// <exception cref="ArgumentException">A label of today this remap does not know, no shared item, or no shared
+    /// item in a cluster yesterday.</exception>
+    public double MatchRate(Labeling yesterday, Labeling today)
     {
-        if (oldItemIds.Length != oldLabels.Length)
-            throw new ArgumentException($"oldLabels has {oldLabels.Length} labels but oldItemIds has {oldItemIds.Length} items.", nameof(oldLabels));
-        if (newItemIds.Length != newLabels.Length)
-            throw new ArgumentException($"newLabels has {newLabels.Length} labels but newItemIds has {newItemIds.Length} items.", nameof(newLabels));
-        var yesterday = new Dictionary<long, int>(oldItemIds.Length);
-        for (int k = 0; k < oldItemIds.Length; k++)
-            if (oldLabels[k] >= 0) yesterday[oldItemIds[k]] = oldLabels[k];
-        var final = Apply(newLabels);
-        int shared = 0, same = 0;
-        for (int k = 0; k < newItemIds.Length; k++)
-        {
-            if (!yesterday.TryGetValue(newItemIds[k], out int before)) continue;
-            shared++;
-            if (final[k] == before) same++;
-        }
-        if (shared == 0)
-            throw new ArgumentException("no item of today was in a cluster yesterday: the match rate is undefined.", nameof(newItemIds));
-        return (double)same / shared;
-    }
-
-    /// <summary>The same with int item ids.</summary>
-    public double MatchRate(int[] oldItemIds, int[] oldLabels, int[] newItemIds, int[] newLabels)
-    {
-        ArgumentNullException.ThrowIfNull(oldItemIds);
-        ArgumentNullException.ThrowIfNull(newItemIds);
-        return MatchRate(Array.ConvertAll(oldItemIds, x => (long)x), oldLabels, Array.ConvertAll(newItemIds, x => (long)x), newLabels);
+        ArgumentNullException.ThrowIfNull(today);
+        return ClusteringMetrics.MatchRate(Labeling.Join(yesterday, new Labeling(today.ItemIds, Apply(today.Labels))));
     }
 
     /// <summary>An allocator holding today's final IDs as live and this remap's high-water mark, to save for tomorrow.</summary>

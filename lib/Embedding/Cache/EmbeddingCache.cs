@@ -34,7 +34,7 @@ public sealed record EmbeddingCacheKey(string Dataset, string Split, int SampleC
 /// <param name="ItemIds">n item ids (for CIFAR-100: positions in the official file).</param>
 /// <param name="Labels">n labels (for CIFAR-100: fine labels).</param>
 /// <param name="CoarseLabels">Optional n coarse labels (CIFAR-100 superclasses).</param>
-public sealed record EmbeddingSet(EmbeddingMatrix Embeddings, int[] ItemIds, int[] Labels, int[]? CoarseLabels = null)
+public sealed record EmbeddingSet(EmbeddingMatrix Embeddings, long[] ItemIds, int[] Labels, int[]? CoarseLabels = null)
 {
     /// <summary>Throws <see cref="ArgumentException"/> when the arrays disagree in length.</summary>
     public EmbeddingSet Validate()
@@ -57,8 +57,8 @@ public sealed record EmbeddingSet(EmbeddingMatrix Embeddings, int[] ItemIds, int
 public sealed record CachedEmbeddings(EmbeddingSet Set, bool FromCache, string Folder);
 
 /// <summary>
-/// Embeddings stored as .npy under <c>DATA/embeddings/KEY/</c> (<c>X.npy</c> float32 (n, d), <c>ids.npy</c>,
-/// <c>labels.npy</c>, <c>coarse_labels.npy</c> int32 (n,)) plus <c>manifest.json</c>, written last: an entry
+/// Embeddings stored as .npy under <c>DATA/embeddings/KEY/</c> (<c>X.npy</c> float32 (n, d), <c>ids.npy</c> int64 (n,)
+/// (entries written with int32 ids still read), <c>labels.npy</c>, <c>coarse_labels.npy</c> int32 (n,)) plus <c>manifest.json</c>, written last: an entry
 /// without a matching manifest is incomplete and is recomputed. numpy reads the files as they are.
 /// </summary>
 public static class EmbeddingCache
@@ -77,7 +77,7 @@ public static class EmbeddingCache
     /// Reads an entry, or returns null when it is absent, incomplete, corrupt, or made from another model file
     /// (<paramref name="modelFingerprint"/>, e.g. <see cref="Fingerprint"/>), or its ids differ from <paramref name="expectedIds"/>.
     /// </summary>
-    public static EmbeddingSet? TryLoad(string dataFolder, EmbeddingCacheKey key, string? modelFingerprint = null, int[]? expectedIds = null)
+    public static EmbeddingSet? TryLoad(string dataFolder, EmbeddingCacheKey key, string? modelFingerprint = null, long[]? expectedIds = null)
     {
         string folder = FolderOf(dataFolder, key);
         string manifestPath = Path.Combine(folder, "manifest.json");
@@ -90,7 +90,7 @@ public static class EmbeddingCache
                 || (modelFingerprint is not null && (string?)manifest["model_fingerprint"] != modelFingerprint))
                 return null;
             var x = Npy.ReadMatrix(Path.Combine(folder, "X.npy"));
-            var ids = Npy.ReadLabels(Path.Combine(folder, "ids.npy"));
+            var ids = Npy.ReadItemIds(Path.Combine(folder, "ids.npy"));
             var labels = Npy.ReadLabels(Path.Combine(folder, "labels.npy"));
             string coarsePath = Path.Combine(folder, "coarse_labels.npy");
             int[]? coarse = (bool?)manifest["has_coarse_labels"] == true ? Npy.ReadLabels(coarsePath) : null;
@@ -167,7 +167,7 @@ public static class EmbeddingCache
             return new CachedEmbeddings(cached, true, FolderOf(dataFolder, key));
         }
         var x = embedder.Embed(data, progress, cancellationToken);
-        var set = new EmbeddingSet(x, (int[])data.ItemIds.Clone(), (int[])data.FineLabels.Clone(), (int[])data.CoarseLabels.Clone());
+        var set = new EmbeddingSet(x, (long[])data.ItemIds.Clone(), (int[])data.FineLabels.Clone(), (int[])data.CoarseLabels.Clone());
         return new CachedEmbeddings(set, false, Save(dataFolder, key, set, fingerprint));
     }
 

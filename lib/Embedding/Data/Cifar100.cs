@@ -179,7 +179,7 @@ public static class Cifar100
                     $"{path}: corrupt record {i} at offset {at}: coarse label {coarse[i]} (expected < {CoarseClassCount}), fine label {fine[i]} (expected < {FineClassCount}).");
             bytes.AsSpan(at + 2, ImageBytes).CopyTo(pixels.AsSpan(i * ImageBytes));
         }
-        return new Cifar100Dataset(split, pixels, Enumerable.Range(0, n).ToArray(), fine, coarse, fineNames, coarseNames, path);
+        return new Cifar100Dataset(split, pixels, Enumerable.Range(0, n).Select(i => (long)i).ToArray(), fine, coarse, fineNames, coarseNames, path);
     }
 
     /// <summary>
@@ -206,7 +206,7 @@ public static class Cifar100
         for (int i = 0; i < n; i++)
             if ((uint)fine[i] >= FineClassCount || (uint)coarse[i] >= CoarseClassCount)
                 throw new InvalidDataException($"{path}: item {i} has fine label {fine[i]} and coarse label {coarse[i]}; expected < {FineClassCount} and < {CoarseClassCount}.");
-        return new Cifar100Dataset(split, data, Enumerable.Range(0, n).ToArray(), fine, coarse, fineNames, coarseNames, path);
+        return new Cifar100Dataset(split, data, Enumerable.Range(0, n).Select(i => (long)i).ToArray(), fine, coarse, fineNames, coarseNames, path);
     }
 
     private static string[] ReadNames(string path, int expected)

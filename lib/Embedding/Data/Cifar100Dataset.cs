@@ -29,7 +29,7 @@ public sealed record Cifar100Dataset
     /// <param name="fineLabelNames">100 fine class names in label order.</param>
     /// <param name="coarseLabelNames">20 coarse class names in label order.</param>
     /// <param name="source">The file the images were read from.</param>
-    public Cifar100Dataset(Cifar100Split split, byte[] pixels, int[] itemIds, int[] fineLabels, int[] coarseLabels,
+    public Cifar100Dataset(Cifar100Split split, byte[] pixels, long[] itemIds, int[] fineLabels, int[] coarseLabels,
         IReadOnlyList<string> fineLabelNames, IReadOnlyList<string> coarseLabelNames, string source)
     {
         ArgumentNullException.ThrowIfNull(pixels);
@@ -70,7 +70,7 @@ public sealed record Cifar100Dataset
     public byte[] Pixels { get; }
 
     /// <summary>Each image's position in the official file (stable across subsets).</summary>
-    public int[] ItemIds { get; }
+    public long[] ItemIds { get; }
 
     /// <summary>Fine labels in [0, 100).</summary>
     public int[] FineLabels { get; }
@@ -122,7 +122,7 @@ public sealed record Cifar100Dataset
         ArgumentNullException.ThrowIfNull(indices);
         int n = indices.Count;
         var pixels = new byte[(long)n * Cifar100.ImageBytes];
-        var ids = new int[n];
+        var ids = new long[n];
         var fine = new int[n];
         var coarse = new int[n];
         for (int k = 0; k < n; k++)

@@ -91,7 +91,7 @@ public sealed record EmbeddingRequest
 /// <param name="Labels">CIFAR-100 fine labels of the rows, or null for a .npy file.</param>
 /// <param name="Origin">Which source was used.</param>
 /// <param name="Description">Markdown sentence naming the source, for the reader.</param>
-public sealed record LoadedEmbeddings(EmbeddingMatrix Embeddings, int[] ItemIds, int[]? Labels, EmbeddingOrigin Origin, string Description);
+public sealed record LoadedEmbeddings(EmbeddingMatrix Embeddings, long[] ItemIds, int[]? Labels, EmbeddingOrigin Origin, string Description);
 
 /// <summary>
 /// Finds the embeddings a step works on, in order of preference: the .npy file the request names; else the
@@ -120,7 +120,7 @@ public static class EmbeddingSource
                 throw new FileNotFoundException($"Npy='{request.Npy}' does not exist (give a float32 (n, d) .npy, or leave it empty to use CIFAR-100).", request.Npy);
             var x = Npy.ReadMatrix(request.Npy);
             progress?.Report(new WorkProgress(OnnxImageEmbedder.ProgressStage, x.Count, x.Count, "from the .npy file"));
-            pool = new(x, Enumerable.Range(0, x.Count).ToArray(), null, EmbeddingOrigin.NpyFile,
+            pool = new(x, Enumerable.Range(0, x.Count).Select(i => (long)i).ToArray(), null, EmbeddingOrigin.NpyFile,
                 $"the .npy file `{request.Npy}` ({x.Count} x {x.Dimension}; item id = row number)");
         }
         else

@@ -1,7 +1,8 @@
 namespace LabelAssignment.Studies;
 
 /// <summary>
-/// Which items of a pool each day clusters (positions into the pool, ascending).
+/// Which items of a pool each day clusters, as positions into the pool (row numbers of its embedding matrix, ascending),
+/// not item ids: map a position to its item id through the pool's <c>long</c> item ids.
 /// </summary>
 /// <param name="Yesterday">Items clustered yesterday.</param>
 /// <param name="Today">Items clustered today: yesterday's minus <paramref name="Gone"/> plus <paramref name="Added"/>.</param>

@@ -1,3 +1,4 @@
+using LabelAssignment.Ids;
 using LabelAssignment.Metrics;
 using LabelAssignment.Remapping;
 
@@ -14,7 +15,7 @@ namespace LabelAssignment.Studies;
 /// <param name="AdjustedRandIndex">ARI of yesterday's IDs against today's labels on the shared items (renaming does not change it).</param>
 /// <param name="AdjustedMutualInformation">AMI of the same two labelings.</param>
 /// <param name="MatchRateBefore">Share of shared items (clustered yesterday) whose raw label today equals yesterday's ID.</param>
-/// <param name="MatchRateAfter">The same share with today's final IDs (<see cref="RemappingResult.MatchRate(int[], int[], int[], int[])"/>).</param>
+/// <param name="MatchRateAfter">The same share with today's final IDs (<see cref="RemappingResult.MatchRate(Labeling, Labeling)"/>).</param>
 /// <param name="YesterdayClusters">Yesterday's clusters.</param>
 /// <param name="TodayClusters">Today's clusters.</param>
 /// <param name="Kept">Today's clusters that kept an old ID.</param>
@@ -44,88 +45,76 @@ public sealed record ThresholdPoint(double Threshold, int Kept, int Created, int
 public static class RemapEvaluation
 {
     /// <summary>
-    /// The report of one remap. Items are matched by id; ARI and AMI compare yesterday's IDs with today's labels on
-    /// the items both days share (noise, -1, is an ordinary label there, as in scikit-learn).
+    /// The report of one remap. Items are matched by id (<see cref="Labeling.Join"/>); ARI and AMI compare
+    /// yesterday's IDs with today's labels on the items both days share (noise, -1, is an ordinary label there, as in
+    /// scikit-learn); the match rates are <see cref="ClusteringMetrics.MatchRate(ContingencyTable)"/>'s (yesterday's
+    /// noise left out, today's noise a miss).
     /// </summary>
     /// <param name="experiment">A name for the row.</param>
-    /// <param name="oldItemIds">Yesterday's item ids (distinct).</param>
-    /// <param name="oldIds">Yesterday's final IDs per item (-1 noise), as given to the remapper.</param>
-    /// <param name="newItemIds">Today's item ids (distinct).</param>
-    /// <param name="newLabels">Today's raw labels per item, as given to the remapper.</param>
+    /// <param name="yesterday">Yesterday's items and final IDs (-1 noise), as given to the remapper.</param>
+    /// <param name="today">Today's items and raw labels, as given to the remapper.</param>
     /// <param name="result">The remap.</param>
-    /// <exception cref="ArgumentException">Mismatched lengths, repeated ids, or no shared item clustered yesterday.</exception>
-    public static RemapReport Evaluate(string experiment, int[] oldItemIds, int[] oldIds, int[] newItemIds, int[] newLabels, RemappingResult result)
+    /// <exception cref="ArgumentException">No shared item, or no shared item clustered yesterday.</exception>
+    public static RemapReport Evaluate(string experiment, Labeling yesterday, Labeling today, RemappingResult result)
     {
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(result);
-        var shared = Shared(oldItemIds, oldIds, newItemIds, newLabels);
-        var scores = ClusteringMetrics.Compare(shared.Old, shared.New);
-        int clustered = 0, same = 0;
-        for (int k = 0; k < shared.Old.Length; k++)
-        {
-            if (shared.Old[k] < 0) continue;
-            clustered++;
-            if (shared.New[k] == shared.Old[k]) same++;
-        }
-        if (clustered == 0)
-            throw new ArgumentException("no item of today was in a cluster yesterday: the match rate is undefined.", nameof(newItemIds));
-        double after = result.MatchRate(oldItemIds, oldIds, newItemIds, newLabels);
+        var shared = Shared(yesterday, today);
+        var table = ContingencyTable.Build(shared.YesterdayLabels, shared.TodayLabels);
+        var scores = ClusteringMetrics.Compare(table);
+        double before = ClusteringMetrics.MatchRate(table);
+        double after = result.MatchRate(yesterday, today);
         var matchScores = result.Matches.Select(m => m.Score).Order().ToArray();
         double median = matchScores.Length == 0 ? double.NaN
             : matchScores.Length % 2 == 1 ? matchScores[matchScores.Length / 2]
             : (matchScores[matchScores.Length / 2 - 1] + matchScores[matchScores.Length / 2]) / 2;
-        return new RemapReport(experiment, result.Measure, result.Threshold, shared.Old.Length,
-            scores.AdjustedRandIndex, scores.AdjustedMutualInformation, (double)same / clustered, after,
+        return new RemapReport(experiment, result.Measure, result.Threshold, shared.Count,
+            scores.AdjustedRandIndex, scores.AdjustedMutualInformation, before, after,
             result.OldIds.Length, result.FinalIdByLabel.Count, result.KeptIds.Length, result.CreatedIds.Length, result.RetiredIds.Length,
             matchScores.Length == 0 ? double.NaN : matchScores[0], median, matchScores.Length == 0 ? double.NaN : matchScores[^1],
-            SweepThresholds(oldItemIds, oldIds, newItemIds, newLabels, result, [0.0])[0].MatchRate);
+            Sweep(shared, result, [0.0])[0].MatchRate);
     }
 
     /// <summary>
     /// What the same optimal matching gives at each threshold, without solving it again: the assignment does not
-    /// depend on the threshold, only which pairs keep their old ID does. A fresh ID never equals an old ID, so an item
-    /// keeps yesterday's ID exactly when its new cluster kept the old ID of its yesterday's cluster.
+    /// depend on the threshold, only which pairs keep their old ID does. The match rate is
+    /// <see cref="ClusteringMetrics.MatchRate(ContingencyTable)"/>'s, of today's labels rewritten as the final IDs that
+    /// threshold gives.
     /// </summary>
-    /// <param name="oldItemIds">Yesterday's item ids.</param>
-    /// <param name="oldIds">Yesterday's IDs per item (-1 noise), as given to the remapper.</param>
-    /// <param name="newItemIds">Today's item ids.</param>
-    /// <param name="newLabels">Today's raw labels per item.</param>
+    /// <param name="yesterday">Yesterday's items and IDs (-1 noise), as given to the remapper.</param>
+    /// <param name="today">Today's items and raw labels.</param>
     /// <param name="result">The remap whose matches are re-thresholded.</param>
     /// <param name="thresholds">Thresholds in [0, 1].</param>
-    /// <exception cref="ArgumentException">Bad lengths, a threshold outside [0, 1], or no shared item clustered yesterday.</exception>
-    public static ThresholdPoint[] SweepThresholds(int[] oldItemIds, int[] oldIds, int[] newItemIds, int[] newLabels,
-        RemappingResult result, IReadOnlyList<double> thresholds)
+    /// <exception cref="ArgumentException">A threshold outside [0, 1], no shared item, or no shared item clustered yesterday.</exception>
+    public static ThresholdPoint[] SweepThresholds(Labeling yesterday, Labeling today, RemappingResult result, IReadOnlyList<double> thresholds)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(thresholds);
         for (int t = 0; t < thresholds.Count; t++)
             if (!(thresholds[t] >= 0 && thresholds[t] <= 1))
                 throw new ArgumentOutOfRangeException(nameof(thresholds), thresholds[t], $"thresholds[{t}] must be in [0, 1].");
-        var shared = Shared(oldItemIds, oldIds, newItemIds, newLabels);
-        var together = new Dictionary<(int Old, int New), int>();
-        int clustered = 0;
-        for (int k = 0; k < shared.Old.Length; k++)
-        {
-            if (shared.Old[k] < 0) continue;
-            clustered++;
-            var key = (shared.Old[k], shared.New[k]);
-            together[key] = together.GetValueOrDefault(key) + 1;
-        }
-        if (clustered == 0)
-            throw new ArgumentException("no item of today was in a cluster yesterday: the match rate is undefined.", nameof(newItemIds));
+        return Sweep(Shared(yesterday, today), result, thresholds);
+    }
+
+    private static ThresholdPoint[] Sweep(JoinedLabelings shared, RemappingResult result, IReadOnlyList<double> thresholds)
+    {
         int today = result.FinalIdByLabel.Count, yesterday = result.OldIds.Length;
+        var todayLabels = shared.TodayLabels;
+        var finalLabels = new int[shared.Count];
+        var finalByLabel = new Dictionary<int, int>(result.Matches.Count);
         var points = new ThresholdPoint[thresholds.Count];
         for (int t = 0; t < thresholds.Count; t++)
         {
-            int kept = 0, same = 0;
+            finalByLabel.Clear();
             foreach (var m in result.Matches)
-            {
-                if (!(m.Score > thresholds[t])) continue;
-                kept++;
-                same += together.GetValueOrDefault((m.OldId, m.NewLabel));
-            }
+                if (m.Score > thresholds[t]) finalByLabel[m.NewLabel] = m.OldId;
+            int kept = finalByLabel.Count;
+            // Every other cluster gets a fresh ID, which equals no old ID: like noise (-1) it matches no item.
+            for (int k = 0; k < finalLabels.Length; k++)
+                finalLabels[k] = finalByLabel.GetValueOrDefault(todayLabels[k], Labeling.Noise);
+            double rate = ClusteringMetrics.MatchRate(ContingencyTable.Build(shared.YesterdayLabels, finalLabels));
             points[t] = new ThresholdPoint(thresholds[t], kept, today - kept, yesterday - kept,
-                today == 0 ? 0 : (double)kept / today, (double)same / clustered);
+                today == 0 ? 0 : (double)kept / today, rate);
         }
         return points;
     }
@@ -137,33 +126,11 @@ public static class RemapEvaluation
         return Enumerable.Range(0, steps + 1).Select(i => (double)i / steps).ToArray();
     }
 
-    private static (int[] Old, int[] New) Shared(int[] oldItemIds, int[] oldIds, int[] newItemIds, int[] newLabels)
+    private static JoinedLabelings Shared(Labeling yesterday, Labeling today)
     {
-        ArgumentNullException.ThrowIfNull(oldItemIds);
-        ArgumentNullException.ThrowIfNull(oldIds);
-        ArgumentNullException.ThrowIfNull(newItemIds);
-        ArgumentNullException.ThrowIfNull(newLabels);
-        if (oldItemIds.Length != oldIds.Length)
-            throw new ArgumentException($"oldIds has {oldIds.Length} labels but oldItemIds has {oldItemIds.Length} items.", nameof(oldIds));
-        if (newItemIds.Length != newLabels.Length)
-            throw new ArgumentException($"newLabels has {newLabels.Length} labels but newItemIds has {newItemIds.Length} items.", nameof(newLabels));
-        var yesterday = new Dictionary<int, int>(oldItemIds.Length);
-        for (int k = 0; k < oldItemIds.Length; k++)
-            if (!yesterday.TryAdd(oldItemIds[k], oldIds[k]))
-                throw new ArgumentException($"oldItemIds holds item id {oldItemIds[k]} twice (again at index {k}).", nameof(oldItemIds));
-        var seen = new HashSet<int>(newItemIds.Length);
-        var o = new List<int>(newItemIds.Length);
-        var n = new List<int>(newItemIds.Length);
-        for (int k = 0; k < newItemIds.Length; k++)
-        {
-            if (!seen.Add(newItemIds[k]))
-                throw new ArgumentException($"newItemIds holds item id {newItemIds[k]} twice (again at index {k}).", nameof(newItemIds));
-            if (!yesterday.TryGetValue(newItemIds[k], out int before)) continue;
-            o.Add(before);
-            n.Add(newLabels[k]);
-        }
-        if (o.Count == 0)
-            throw new ArgumentException("oldItemIds and newItemIds share no item: nothing to compare.", nameof(newItemIds));
-        return (o.ToArray(), n.ToArray());
+        var shared = Labeling.Join(yesterday, today);
+        if (shared.Count == 0)
+            throw new ArgumentException("yesterday and today share no item: nothing to compare.", nameof(today));
+        return shared;
     }
 }
