@@ -129,7 +129,7 @@ public sealed class ClusterCentresTests
     public void FromKMeansKeysEachRowByItsLabel()
     {
         var x = EmbeddingMatrix.FromRows([[0f, 0f], [0.1f, 0f], [10f, 10f], [10.1f, 10f]]);
-        var fit = LabelAssignment.Clustering.KMeans.Fit(x, new LabelAssignment.Clustering.KMeansOptions { K = 2 });
+        var fit = LabelAssignment.Clustering.KMeans.Fit(x, new LabelAssignment.Clustering.KMeansOptions { K = 2, Metric = DistanceMetric.Euclidean });
         var c = ClusterCentres.FromKMeans(fit);
         foreach (int item in new[] { 0, 2 })
         {
