@@ -24,7 +24,7 @@ public sealed class BadInputTests
         foreach (bool core in new[] { false, true })
         {
             var (t, x) = Setup();
-            IOnlineAssigner a = core ? new CorePointAssigner(t, new CorePointOptions(0.05)) : new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+            IOnlineAssigner a = core ? new CorePointAssigner(t, new CorePointOptions { Eps = 0.05 }) : new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 });
             a.AssignBatch(OnlineTestData.Ids(80, 10), OnlineTestData.Rows(x, 80, 10)); // some online history first
             var before = t.Clone();
             var rows = OnlineTestData.Rows(x, 90, 20);
@@ -52,7 +52,7 @@ public sealed class BadInputTests
     {
         var (t, x) = Setup();
         var before = t.Clone();
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 });
         Assert.Contains("dimension 5", Assert.Throws<ArgumentException>(() => a.Assign(500, new float[5])).Message);
         Assert.Contains("zero vector", Assert.Throws<ArgumentException>(() => a.Assign(500, new float[6])).Message);
         Assert.Contains("already in the label table", Assert.Throws<ArgumentException>(() => a.Assign(3, x.Row(100))).Message);
@@ -66,7 +66,7 @@ public sealed class BadInputTests
         var before = t.Clone();
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 });
         Assert.ThrowsAny<OperationCanceledException>(() => a.AssignBatch(OnlineTestData.Ids(80, 20), OnlineTestData.Rows(x, 80, 20), null, cts.Token));
         Assert.True(t.SameStateAs(before));
     }
@@ -79,9 +79,10 @@ public sealed class BadInputTests
     public void BadEpsIsRejected(double eps)
     {
         var (t, _) = Setup();
-        var e1 = Assert.Throws<ArgumentOutOfRangeException>(() => new NearestCentroidAssigner(t, new NearestCentroidOptions(eps)));
-        Assert.Equal("eps", e1.ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CorePointAssigner(t, new CorePointOptions(eps)));
+        var e1 = Assert.Throws<ArgumentOutOfRangeException>(() => new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps }));
+        Assert.Equal("Eps", e1.ParamName);
+        Assert.Contains("Eps=", e1.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CorePointAssigner(t, new CorePointOptions { Eps = eps }));
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             OnlineDiagnostics.Centres(t.ItemEmbeddings(), t.ItemClusterIds.ToArray(), [], eps));
     }

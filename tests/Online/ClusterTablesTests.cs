@@ -55,7 +55,7 @@ public sealed class ClusterTablesTests
         Assert.Equal(4, centres.Rows.Count);
         Assert.Equal([2.0, 0.0], ((VBuffer<double>)centres["cluster_center"][0]!).DenseValues());
 
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(1.5));
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 1.5 });
         a.Assign(105, [2.5f, 0f]); // joins cluster 0: centre (1+3+2.5)/3
         var after = t.CentreTable();
         Assert.Equal(2.0, ((VBuffer<double>)centres["cluster_center"][0]!).DenseValues().First()); // a view taken before does not change
@@ -69,15 +69,17 @@ public sealed class ClusterTablesTests
         var x = OnlineTestData.Clumps(400, 12, 6, 0.15, seed: 3);
         var (labels, core) = OnlineTestData.NaiveDbscan(OnlineTestData.Rows(x, 0, 250), 0.05, 3, DistanceMetric.Cosine);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 250), OnlineTestData.Rows(x, 0, 250), labels, core);
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 });
         a.AssignBatch(OnlineTestData.Ids(250, 50), OnlineTestData.Rows(x, 250, 50));
         string folder = Path.Combine(Path.GetTempPath(), $"tables-{Guid.NewGuid():N}");
         try
         {
-            t.Save(folder);
-            t.Save(folder); // a second save replaces the first generation and removes its files
+            var store = new ClusterTablesStore(folder);
+            Assert.False(store.Exists);
+            store.Save(t);
+            store.Save(t); // a second save replaces the first generation and removes its files
             Assert.Equal(9, Directory.GetFiles(folder).Length);
-            var u = ClusterTables.Load(folder);
+            var u = store.Load();
             Assert.True(u.SameStateAs(t));
 
             // Assign after reload == assign without reload, for both assigners.
@@ -85,12 +87,12 @@ public sealed class ClusterTablesTests
             var t2 = t.Clone();
             var ids = OnlineTestData.Ids(300, 100);
             var rows = OnlineTestData.Rows(x, 300, 100);
-            var r1 = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05)).AssignBatch(ids, rows);
-            var r2 = new NearestCentroidAssigner(u, new NearestCentroidOptions(0.05)).AssignBatch(ids, rows);
+            var r1 = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 }).AssignBatch(ids, rows);
+            var r2 = new NearestCentroidAssigner(u, new NearestCentroidOptions { Eps = 0.05 }).AssignBatch(ids, rows);
             Assert.Equal(r1, r2);
             Assert.True(t.SameStateAs(u));
-            var c1 = new CorePointAssigner(t2, new CorePointOptions(0.05)).AssignBatch(ids, rows);
-            var c2 = new CorePointAssigner(u2, new CorePointOptions(0.05)).AssignBatch(ids, rows);
+            var c1 = new CorePointAssigner(t2, new CorePointOptions { Eps = 0.05 }).AssignBatch(ids, rows);
+            var c2 = new CorePointAssigner(u2, new CorePointOptions { Eps = 0.05 }).AssignBatch(ids, rows);
             Assert.Equal(c1, c2);
             Assert.True(t2.SameStateAs(u2));
             Assert.Contains(r1, r => r.CreatedCluster);
@@ -106,13 +108,14 @@ public sealed class ClusterTablesTests
         string folder = Path.Combine(Path.GetTempPath(), $"tables-{Guid.NewGuid():N}");
         try
         {
-            t.Save(folder);
+            var store = new ClusterTablesStore(folder);
+            store.Save(t);
             string counts = Directory.GetFiles(folder, "counts.*.npy").Single();
             LabelAssignment.IO.Npy.Write(counts, new long[] { 2, 1 }); // 2 counts for 4 clusters
-            var e = Assert.Throws<InvalidDataException>(() => ClusterTables.Load(folder));
+            var e = Assert.Throws<InvalidDataException>(() => store.Load());
             Assert.Contains(counts, e.Message);
             File.WriteAllText(Path.Combine(folder, "tables.json"), "{ not json");
-            Assert.Contains("tables.json", Assert.Throws<InvalidDataException>(() => ClusterTables.Load(folder)).Message);
+            Assert.Contains("tables.json", Assert.Throws<InvalidDataException>(() => store.Load()).Message);
         }
         finally { Directory.Delete(folder, true); }
     }

@@ -11,7 +11,7 @@ public sealed class EvaluatorTests
     public void EvaluateAgreesWithAHandAssembledRun()
     {
         var x = OnlineTestData.Clumps(600, 16, 8, 0.2, seed: 21);
-        var options = new DbscanOptions(0.06, 3, DistanceMetric.Cosine);
+        var options = new DbscanOptions { Eps = 0.06, MinSamples = 3, Metric = DistanceMetric.Cosine };
         var ev = OnlineEvaluator.Evaluate(x, 400, options);
         Assert.Equal(400, ev.InitItems);
         Assert.Equal(200, ev.NewItems);
@@ -25,7 +25,7 @@ public sealed class EvaluatorTests
         Assert.Equal(all.Max() + 1, ev.RerunClusters);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 400), init, labels, core);
         Assert.Equal(t.ClusterCount, ev.CentresAtStart);
-        var got = new CorePointAssigner(t, new CorePointOptions(0.06)).AssignBatch(OnlineTestData.Ids(400, 200), OnlineTestData.Rows(x, 400, 200));
+        var got = new CorePointAssigner(t, new CorePointOptions { Eps = 0.06 }).AssignBatch(OnlineTestData.Ids(400, 200), OnlineTestData.Rows(x, 400, 200));
         var expect = OnlineDiagnostics.Compare("CorePoint", 0.06, labels, all, got.Select(r => r.ClusterId).ToArray());
         Assert.Equal(expect, ev.Assigners[2]);
         foreach (var a in ev.Assigners)
@@ -44,7 +44,7 @@ public sealed class EvaluatorTests
     {
         foreach (var (shape, outside) in new[] { (ToyShapes.Crescent(), true), (ToyShapes.IrregularBlob(), false) })
         {
-            var r = Dbscan.Fit(shape.Points, new DbscanOptions(shape.Eps, shape.MinSamples, DistanceMetric.Euclidean));
+            var r = Dbscan.Fit(shape.Points, new DbscanOptions { Eps = shape.Eps, MinSamples = shape.MinSamples, Metric = DistanceMetric.Euclidean });
             Assert.Equal(1, r.ClusterCount);
             var d = Assert.Single(OnlineDiagnostics.Centres(shape.Points, r.Labels, r.CoreSampleIndices, shape.Eps, DistanceMetric.Euclidean));
             Assert.Equal(outside, d.CentreOutside);
@@ -55,10 +55,10 @@ public sealed class EvaluatorTests
     public void BadEvaluationInputIsRejectedBeforeAnyWork()
     {
         var x = OnlineTestData.Clumps(50, 4, 2, 0.1, seed: 1);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => OnlineEvaluator.Evaluate(x, 25, new DbscanOptions(0.1, 0)));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => OnlineEvaluator.Evaluate(x, 25, new DbscanOptions { Eps = 0.1, MinSamples = 0 }));
         Assert.Contains("MinSamples=0", e.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => OnlineEvaluator.Evaluate(x, 25, new DbscanOptions(-0.1, 3)));
-        Assert.Contains("initCount", Assert.Throws<ArgumentOutOfRangeException>(() => OnlineEvaluator.Evaluate(x, 50, new DbscanOptions(0.1, 3))).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => OnlineEvaluator.Evaluate(x, 25, new DbscanOptions { Eps = -0.1, MinSamples = 3 }));
+        Assert.Contains("initCount", Assert.Throws<ArgumentOutOfRangeException>(() => OnlineEvaluator.Evaluate(x, 50, new DbscanOptions { Eps = 0.1, MinSamples = 3 })).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => OnlineEvaluator.Sweep(x, 25, [0.1, 0.0]));
         Assert.Throws<ArgumentException>(() => OnlineEvaluator.Sweep(x, 25, []));
     }
