@@ -102,6 +102,43 @@ public sealed class ClusterTablesTests
     }
 
     [Fact]
+    public void TablesSavedBeforeTheStoreExistedStillLoad()
+    {
+        // Saved by ClusterTables.Save at commit 0f4bb5b (Fixtures/Online/make_tables_v1.cs.txt): the five items above,
+        // then item 105 at (2.5, 0) joined cluster 0 and item 106 at (9, 9) opened cluster 4 (eps 1.5, euclidean).
+        string fixture = Path.Combine(TestPaths.Fixtures, "Online", "tables-v1");
+        var t = new ClusterTablesStore(fixture).Load();
+        Assert.Equal(DistanceMetric.Euclidean, t.Metric);
+        Assert.Equal([100L, 101, 102, 103, 104, 105, 106], t.ItemIds.ToArray());
+        Assert.Equal([0, 2, 1, 0, 3, 0, 4], t.ItemClusterIds.ToArray());
+        Assert.Equal([0, 1, 2, 3, 4], t.ClusterIds.ToArray());
+        Assert.Equal([6.5 / 3, 0.0], t.Centre(0).ToArray());   // mean of (1,0), (3,0), (2.5,0)
+        Assert.Equal([9.0, 9.0], t.Centre(4).ToArray());
+        Assert.Equal(3, t.MemberCount(0));
+        Assert.Equal([0, 3], t.CoreRows.ToArray());
+        Assert.Equal(4, t.HighWaterMark);
+        Assert.Equal([9f, 9f], t.ItemEmbedding(6).ToArray());
+
+        // Written again by the store, it is the same files (names and manifest fields) and the same state.
+        string folder = Path.Combine(Path.GetTempPath(), $"tables-{Guid.NewGuid():N}");
+        try
+        {
+            var store = new ClusterTablesStore(folder);
+            store.Save(t);
+            static string Part(string file) => Path.GetFileName(file).Split('.')[0] + Path.GetExtension(file);
+            Assert.Equal(Directory.GetFiles(fixture).Select(Part).Order(), Directory.GetFiles(folder).Select(Part).Order());
+            static string[] Keys(string manifest) =>
+                [.. System.Text.Json.JsonDocument.Parse(File.ReadAllText(manifest)).RootElement.EnumerateObject().Select(p => p.Name)];
+            Assert.Equal(Keys(Path.Combine(fixture, "tables.json")), Keys(Path.Combine(folder, "tables.json")));
+            foreach (string part in new[] { "item_ids", "embeddings", "cluster_ids", "centre_ids", "centres", "counts", "core_rows" })
+                Assert.Equal(File.ReadAllBytes(Directory.GetFiles(fixture, $"{part}.*").Single()),
+                    File.ReadAllBytes(Directory.GetFiles(folder, $"{part}.*").Single()));
+            Assert.True(store.Load().SameStateAs(t));
+        }
+        finally { Directory.Delete(folder, true); }
+    }
+
+    [Fact]
     public void CorruptSavedStateIsReportedWithTheFileName()
     {
         var t = ClusterTables.Initialise(FiveIds, Five, FiveLabels, metric: DistanceMetric.Euclidean);
