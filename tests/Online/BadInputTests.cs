@@ -88,6 +88,29 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void OptionsHaveDefaultsAndValidateNamingTheProperty()
+    {
+        // scikit-learn's DBSCAN defaults (eps=0.5, min_samples=5) and the library's default metric.
+        var d = new LabelAssignment.Clustering.DbscanOptions();
+        Assert.Equal((0.5, 5, DistanceMetric.Cosine), (d.Eps, d.MinSamples, d.Metric));
+        Assert.Equal(0.5, new NearestCentroidOptions().Eps);
+        Assert.False(new NearestCentroidOptions().FirstWithinEps);
+        Assert.Equal(0.5, new CorePointOptions().Eps);
+        new NearestCentroidOptions { Eps = 3 }.Validate();   // > 2 is fine until a cosine table is given
+        foreach (var bad in new Action[] { () => new NearestCentroidOptions { Eps = -1 }.Validate(), () => new CorePointOptions { Eps = double.NaN }.Validate(),
+                     () => new LabelAssignment.Clustering.DbscanOptions { Eps = 0 }.Validate() })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(bad);
+            Assert.Equal("Eps", e.ParamName);
+            Assert.Contains("Eps=", e.Message);
+        }
+        var m = Assert.Throws<ArgumentOutOfRangeException>(() => new LabelAssignment.Clustering.DbscanOptions { MinSamples = 0 }.Validate());
+        Assert.Equal("MinSamples", m.ParamName);
+        var (t, _) = Setup(); // cosine tables
+        Assert.Contains("<= 2 for cosine", Assert.Throws<ArgumentOutOfRangeException>(() => new CorePointAssigner(t, new CorePointOptions { Eps = 3 })).Message);
+    }
+
+    [Fact]
     public void BadInitialisationIsRejected()
     {
         var x = new EmbeddingMatrix([1, 0, 0, 1, 1, 1], 3, 2);
