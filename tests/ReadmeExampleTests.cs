@@ -44,11 +44,12 @@ public sealed class ReadmeExampleTests : IDisposable
         int[] stableIds = remap.Apply(today.Labels);
         var scores = ClusteringMetrics.Compare(yesterday.Labels, stableIds);
 
-        var options = new DbscanOptions(Eps: 0.25, MinSamples: 5, Metric: DistanceMetric.Cosine);
+        var options = new DbscanOptions { Eps = 0.25, MinSamples = 5, Metric = DistanceMetric.Cosine };
         var tables = ClusterTables.Initialise(ids, x, Dbscan.Fit(x, options), options);
-        var assigner = new NearestCentroidAssigner(tables, new NearestCentroidOptions(Eps: 0.25));
+        var assigner = new NearestCentroidAssigner(tables, new NearestCentroidOptions { Eps = 0.25 });
+        Assignment p = assigner.Predict(itemId: 100_000, embedding: x.Row(0));
         Assignment a = assigner.Assign(itemId: 100_000, embedding: x.Row(0));
-        tables.Save(Path.Combine(_dir, "tables"));
+        new ClusterTablesStore(Path.Combine(_dir, "tables")).Save(tables);
         // --- end of the sample ---
 
         Assert.Equal(1.0, scores.MatchRate);                // every item keeps yesterday's ID
@@ -57,6 +58,7 @@ public sealed class ReadmeExampleTests : IDisposable
         Assert.Equal(groups, tables.ClusterCount);          // six DBSCAN clusters, no noise
         Assert.False(a.CreatedCluster);
         Assert.Equal(tables.ClusterOf(0), a.ClusterId);     // row 0's twin joins row 0's cluster
-        Assert.True(ClusterTables.Load(Path.Combine(_dir, "tables")).SameStateAs(tables));
+        Assert.Equal(a, p);                                 // the prediction was the answer
+        Assert.True(new ClusterTablesStore(Path.Combine(_dir, "tables")).Load().SameStateAs(tables));
     }
 }

@@ -43,7 +43,7 @@ public sealed class DbscanCase : IBenchCase
             foreach (var (name, data, metric, e) in new[]
                      { ("cosine", x, DistanceMetric.Cosine, eps), ("euclidean", xn, DistanceMetric.Euclidean, epsE) })
             {
-                var options = new DbscanOptions(e, minSamples, metric);
+                var options = new DbscanOptions { Eps = e, MinSamples = minSamples, Metric = metric };
                 var cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
                 int calls = 0;
                 var (result, timing) = context.Measure(() => { calls++; return Dbscan.Fit(data, options); });

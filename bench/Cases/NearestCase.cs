@@ -108,8 +108,8 @@ public sealed class NearestCase : IBenchCase
 
         foreach (var (name, make) in new (string, Func<ClusterTables, IOnlineAssigner>)[]
         {
-            ("centroid", t => new NearestCentroidAssigner(t, new NearestCentroidOptions(eps))),
-            ("corepoint", t => new CorePointAssigner(t, new CorePointOptions(eps))),
+            ("centroid", t => new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps })),
+            ("corepoint", t => new CorePointAssigner(t, new CorePointOptions { Eps = eps })),
         })
         {
             var (batch, bt) = TimeWithSetup(context, () => make(baseTables.Clone()), a => a.AssignBatch(ids, stream), out double bcpu);
@@ -150,7 +150,7 @@ public sealed class NearestCase : IBenchCase
         }
         string anchors = context.Option("nearest-anchors", Path.Combine(context.DataFolder, Path.GetFileNameWithoutExtension(context.XPath) + ".anchors"));
         int nNew = x.Count - nInit;
-        var options = new DbscanOptions(eps, 3, DistanceMetric.Cosine);
+        var options = new DbscanOptions { Eps = eps, MinSamples = 3, Metric = DistanceMetric.Cosine };
         var init = x.SelectRows(Enumerable.Range(0, nInit).ToArray());
         var fresh = x.SelectRows(Enumerable.Range(nInit, nNew).ToArray());
         var initIds = Enumerable.Range(0, nInit).Select(i => (long)i).ToArray();
@@ -177,9 +177,9 @@ public sealed class NearestCase : IBenchCase
 
         foreach (var (name, make) in new (string, Func<ClusterTables, IOnlineAssigner>)[]
         {
-            ("centroid-first", t => new NearestCentroidAssigner(t, new NearestCentroidOptions(eps, FirstWithinEps: true))),
-            ("centroid", t => new NearestCentroidAssigner(t, new NearestCentroidOptions(eps))),
-            ("corepoint", t => new CorePointAssigner(t, new CorePointOptions(eps))),
+            ("centroid-first", t => new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = true })),
+            ("centroid", t => new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps })),
+            ("corepoint", t => new CorePointAssigner(t, new CorePointOptions { Eps = eps })),
         })
         {
             var (batch, bt) = TimeWithSetup(context, () => make(tables.Clone()), a => a.AssignBatch(newIds, fresh), out double bcpu);
@@ -232,9 +232,10 @@ public sealed class NearestCase : IBenchCase
             string suffix = mapping == TruthMapping.Hungarian ? "" : "_majority";
             var assigners = mapping == TruthMapping.Hungarian ? ev.Assigners
                 : OnlineEvaluator.Evaluate(x, nInit, options, TruthMapping.Majority).Assigners;
-            foreach (var a in assigners)
+            for (int k = 0; k < assigners.Count; k++)
             {
-                string key = a.Assigner switch { "NearestCentroid" => "centroid", "CorePoint" => "corepoint", _ => "centroid_first" };
+                var a = assigners[k];
+                string key = Key(ev.Runs[k].Assigner);
                 diag[$"{key}_same{suffix}"] = Math.Round(a.SameShare, 4);
                 diag[$"{key}_missed{suffix}"] = Math.Round(a.MissedShare, 4);
                 diag[$"{key}_wrongly_merged{suffix}"] = Math.Round(a.WronglyMergedShare, 4);
@@ -258,7 +259,7 @@ public sealed class NearestCase : IBenchCase
             .Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         foreach (double eps in epsValues)
         {
-            var (ev, et) = TimeWithSetup(context, () => 0, _ => OnlineEvaluator.Evaluate(x, nInit, new DbscanOptions(eps, 3, DistanceMetric.Cosine)));
+            var (ev, et) = TimeWithSetup(context, () => 0, _ => OnlineEvaluator.Evaluate(x, nInit, new DbscanOptions { Eps = eps, MinSamples = 3, Metric = DistanceMetric.Cosine }));
             var summary = new JsonObject
             {
                 ["initial_clusters"] = ev.InitialClusters,
@@ -269,16 +270,17 @@ public sealed class NearestCase : IBenchCase
                 ["initial_members_beyond_eps_share"] = Math.Round(ev.InitialCentres.MembersBeyondEpsShare, 4),
                 ["truth_in_old_cluster"] = ev.Assigners[0].TruthInOldCluster,
             };
-            foreach (var a in ev.Assigners)
+            for (int k = 0; k < ev.Assigners.Count; k++)
             {
-                string key = a.Assigner switch { "NearestCentroid" => "centroid", "CorePoint" => "corepoint", _ => "centroid_first" };
+                var a = ev.Assigners[k];
+                string key = Key(ev.Runs[k].Assigner);
                 summary[$"{key}_same"] = Math.Round(a.SameShare, 4);
                 summary[$"{key}_missed"] = Math.Round(a.MissedShare, 4);
                 summary[$"{key}_wrongly_merged"] = Math.Round(a.WronglyMergedShare, 4);
             }
             foreach (var r in ev.Runs)
             {
-                string key = r.Assigner switch { "NearestCentroid" => "centroid", "CorePoint" => "corepoint", _ => "centroid_first" };
+                string key = Key(r.Assigner);
                 summary[$"{key}_new_clusters"] = r.Created;
             }
             context.Record($"nearest/sweep/eps={eps.ToString(CultureInfo.InvariantCulture)}", "nearest",
@@ -286,4 +288,11 @@ public sealed class NearestCase : IBenchCase
                 et, summary);
         }
     }
+
+    private static string Key(AssignerKind kind) => kind switch
+    {
+        AssignerKind.NearestCentroid => "centroid",
+        AssignerKind.CorePoint => "corepoint",
+        _ => "centroid_first",
+    };
 }

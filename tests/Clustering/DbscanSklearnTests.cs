@@ -34,7 +34,7 @@ public class DbscanSklearnTests
         var expectedCore = Npy.ReadLabels(Path.Combine(Folder, $"core_{tag}.npy"));
         var metric = metricName == "cosine" ? DistanceMetric.Cosine : DistanceMetric.Euclidean;
 
-        var r = Dbscan.Fit(x, new DbscanOptions(eps, minSamples, metric));
+        var r = Dbscan.Fit(x, new DbscanOptions { Eps = eps, MinSamples = minSamples, Metric = metric });
 
         Assert.Equal(expectedCore, r.CoreSampleIndices);
         Assert.Equal(expected.Max() + 1, r.ClusterCount);

@@ -44,7 +44,7 @@ public class DbscanTests
     {
         var x = Blobs(seed, n, d, centres: 6, spread: 0.3, duplicates: seed % 2 == 0);
         var (labels, core) = DbscanOracle.Fit(x, eps, minSamples, metric);
-        var result = Dbscan.Fit(x, new DbscanOptions(eps, minSamples, metric));
+        var result = Dbscan.Fit(x, new DbscanOptions { Eps = eps, MinSamples = minSamples, Metric = metric });
         Assert.Equal(labels, result.Labels);
         Assert.Equal(Enumerable.Range(0, n).Where(i => core[i]).ToArray(), result.CoreSampleIndices);
         Assert.Equal(labels.Max() + 1, result.ClusterCount);
@@ -75,10 +75,10 @@ public class DbscanTests
         // Integer grid points: distances 1, √2, 2 are exact, and eps = 1 must include the unit steps (distance <= eps).
         float[] data = [0, 0, 1, 0, 2, 0, 5, 5, 5, 6, 9, 9];
         var x = new EmbeddingMatrix(data, 6, 2);
-        var r = Dbscan.Fit(x, new DbscanOptions(1.0, 2, DistanceMetric.Euclidean));
+        var r = Dbscan.Fit(x, new DbscanOptions { Eps = 1.0, MinSamples = 2, Metric = DistanceMetric.Euclidean });
         Assert.Equal([0, 0, 0, 1, 1, -1], r.Labels);
         Assert.Equal([0, 1, 2, 3, 4], r.CoreSampleIndices);
-        var r3 = Dbscan.Fit(x, new DbscanOptions(1.0, 3, DistanceMetric.Euclidean));
+        var r3 = Dbscan.Fit(x, new DbscanOptions { Eps = 1.0, MinSamples = 3, Metric = DistanceMetric.Euclidean });
         // Only the middle point of 0-1-2 has 3 points (itself included) within 1.
         Assert.Equal([0, 0, 0, -1, -1, -1], r3.Labels);
         Assert.Equal([1], r3.CoreSampleIndices);
@@ -92,13 +92,13 @@ public class DbscanTests
         // Row order puts B's core points first, so B is cluster 0 and takes the border point.
         float[] xs = [10, 11, 12, 13, 14, 7, 0, 1, 2, 3, 4];
         var x = new EmbeddingMatrix(xs, 11, 1);
-        var r = Dbscan.Fit(x, new DbscanOptions(3, 4, DistanceMetric.Euclidean));
+        var r = Dbscan.Fit(x, new DbscanOptions { Eps = 3, MinSamples = 4, Metric = DistanceMetric.Euclidean });
         Assert.Equal([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1], r.Labels);
         Assert.False(r.IsCore(5));
         Assert.True(r.IsCore(0) && r.IsCore(10));
         Assert.Equal(2, r.ClusterCount);
         // Reversed row order: A comes first and takes the border point.
-        var rev = Dbscan.Fit(new EmbeddingMatrix([.. xs.Reverse()], 11, 1), new DbscanOptions(3, 4, DistanceMetric.Euclidean));
+        var rev = Dbscan.Fit(new EmbeddingMatrix([.. xs.Reverse()], 11, 1), new DbscanOptions { Eps = 3, MinSamples = 4, Metric = DistanceMetric.Euclidean });
         Assert.Equal([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1], rev.Labels);
     }
 
@@ -107,7 +107,7 @@ public class DbscanTests
     {
         float[] data = [1, 0, 2, 0, 0.5f, 0, 0, 1, 0, 3, -1, 0];
         var x = new EmbeddingMatrix(data, 6, 2);
-        var r = Dbscan.Fit(x, new DbscanOptions(1e-6, 2));
+        var r = Dbscan.Fit(x, new DbscanOptions { Eps = 1e-6, MinSamples = 2 });
         Assert.Equal([0, 0, 0, 1, 1, -1], r.Labels);
         Assert.Equal(1, r.NoiseCount);
     }
@@ -116,7 +116,7 @@ public class DbscanTests
     public void Fit_MinSamplesOne_EveryPointIsCore()
     {
         var x = Blobs(3, 50, 4, 3, 0.2, false);
-        var r = Dbscan.Fit(x, new DbscanOptions(0.01, 1));
+        var r = Dbscan.Fit(x, new DbscanOptions { Eps = 0.01, MinSamples = 1 });
         Assert.Equal(50, r.CoreSampleIndices.Length);
         Assert.Equal(0, r.NoiseCount);
     }
@@ -131,7 +131,7 @@ public class DbscanTests
     public void Fit_BadOptions_NameTheParameter(double eps, int minSamples, string name)
     {
         var x = Blobs(1, 10, 3, 2, 0.1, false);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Dbscan.Fit(x, new DbscanOptions(eps, minSamples)));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Dbscan.Fit(x, new DbscanOptions { Eps = eps, MinSamples = minSamples }));
         Assert.Equal(name, e.ParamName);
         Assert.Contains(name + "=", e.Message);
     }
@@ -140,7 +140,7 @@ public class DbscanTests
     public void Fit_BadMetric_NamesTheParameter()
     {
         var x = Blobs(1, 10, 3, 2, 0.1, false);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Dbscan.Fit(x, new DbscanOptions(0.1, 3, (DistanceMetric)42)));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Dbscan.Fit(x, new DbscanOptions { Eps = 0.1, MinSamples = 3, Metric = (DistanceMetric)42 }));
         Assert.Equal("Metric", e.ParamName);
     }
 
@@ -151,7 +151,7 @@ public class DbscanTests
         {
             var x = Blobs(1, 10, 3, 2, 0.1, false);
             x.Row(4)[2] = bad;
-            var e = Assert.Throws<ArgumentException>(() => Dbscan.Fit(x, new DbscanOptions(0.1, 3, DistanceMetric.Euclidean)));
+            var e = Assert.Throws<ArgumentException>(() => Dbscan.Fit(x, new DbscanOptions { Eps = 0.1, MinSamples = 3, Metric = DistanceMetric.Euclidean }));
             Assert.Equal("x", e.ParamName);
             Assert.Contains("row 4", e.Message);
         }
@@ -162,18 +162,18 @@ public class DbscanTests
     {
         var x = Blobs(1, 10, 3, 2, 0.1, false);
         x.Row(7).Clear();
-        var e = Assert.Throws<ArgumentException>(() => Dbscan.Fit(x, new DbscanOptions(0.1, 3)));
+        var e = Assert.Throws<ArgumentException>(() => Dbscan.Fit(x, new DbscanOptions { Eps = 0.1, MinSamples = 3 }));
         Assert.Equal("x", e.ParamName);
         Assert.Contains("row 7 is a zero vector", e.Message);
-        Assert.Equal(10, Dbscan.Fit(x, new DbscanOptions(0.1, 3, DistanceMetric.Euclidean)).Labels.Length);
+        Assert.Equal(10, Dbscan.Fit(x, new DbscanOptions { Eps = 0.1, MinSamples = 3, Metric = DistanceMetric.Euclidean }).Labels.Length);
     }
 
     [Fact]
     public void Fit_EmptyOrNull_Rejected()
     {
-        var e = Assert.Throws<ArgumentException>(() => Dbscan.Fit(EmbeddingMatrix.Zeros(0, 4), new DbscanOptions(0.1)));
+        var e = Assert.Throws<ArgumentException>(() => Dbscan.Fit(EmbeddingMatrix.Zeros(0, 4), new DbscanOptions { Eps = 0.1 }));
         Assert.Equal("x", e.ParamName);
-        Assert.Throws<ArgumentNullException>(() => Dbscan.Fit(null!, new DbscanOptions(0.1)));
+        Assert.Throws<ArgumentNullException>(() => Dbscan.Fit(null!, new DbscanOptions { Eps = 0.1 }));
         Assert.Throws<ArgumentNullException>(() => Dbscan.Fit(EmbeddingMatrix.Zeros(2, 4), null!));
     }
 
@@ -183,7 +183,7 @@ public class DbscanTests
         var x = Blobs(1, 2000, 16, 5, 0.3, false);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => Dbscan.Fit(x, new DbscanOptions(0.1), null, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => Dbscan.Fit(x, new DbscanOptions { Eps = 0.1 }, null, cts.Token));
     }
 
     [Fact]
@@ -197,13 +197,13 @@ public class DbscanTests
             lock (seen) seen.Add(p);
             if (p.Fraction > 0.2) cts.Cancel();
         });
-        Assert.ThrowsAny<OperationCanceledException>(() => Dbscan.Fit(x, new DbscanOptions(0.1), progress, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => Dbscan.Fit(x, new DbscanOptions { Eps = 0.1 }, progress, cts.Token));
         Assert.NotEmpty(seen);
         Assert.True(seen.Max(p => p.Fraction) < 1.0);
 
         // Uncancelled, from worker threads: the reports arrive in order, one per tile, and the last one is complete.
         var all = new List<WorkProgress>();
-        Dbscan.Fit(x, new DbscanOptions(0.1), new SyncProgress(p => { lock (all) all.Add(p); }));
+        Dbscan.Fit(x, new DbscanOptions { Eps = 0.1 }, new SyncProgress(p => { lock (all) all.Add(p); }));
         long total = all[0].Total;
         Assert.True(total > 1, $"total {total}");
         Assert.All(all, p => Assert.Equal(total, p.Total));

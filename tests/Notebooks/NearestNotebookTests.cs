@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace LabelAssignment.Tests.Notebooks;
 
@@ -62,5 +63,21 @@ public class NearestNotebookTests(NearestNotebookFixture fixture) : IClassFixtur
         // The conclusion is generated from the run's numbers.
         Assert.Contains("At eps = 0.4 (minSamples = 4, cosine), DBSCAN on the 150 initial items found", o);
         Assert.Contains("Across eps 0.35 to 0.45", o);
+    }
+
+    [Fact]
+    public void The_diagnostics_describe_the_run_the_notebook_streamed()
+    {
+        string o = fixture.Outputs;
+        // What the streaming cell reported for the tables the reader watched ...
+        var streamed = Regex.Match(o, @"(\d+) of (\d+) new items joined an existing cluster; (\d+) opened a new one\. The label table now has (\d+) rows, the centre table (\d+)\.");
+        Assert.True(streamed.Success, "the streaming cell's summary is missing");
+        // ... is the NearestCentroid row of the diagnostics table (cells as text, tags removed): joined, opened, ..., centres at end.
+        var cells = Regex.Split(o, "<[^>]*>").Select(t => t.Trim()).Where(t => t.Length > 0).ToList();
+        int row = cells.IndexOf("NearestCentroid");
+        Assert.True(row >= 0, "no NearestCentroid row in the diagnostics table");
+        Assert.Equal(streamed.Groups[1].Value, cells[row + 1]);
+        Assert.Equal(streamed.Groups[3].Value, cells[row + 2]);
+        Assert.Equal(streamed.Groups[5].Value, cells[row + 8]);
     }
 }

@@ -11,8 +11,8 @@ public sealed class AssignerTests
         // Two clusters: ID 0 centred at (1, 0), ID 1 at (0.2, 0). The item (0.3, 0) is within eps = 1 of both.
         var x = new EmbeddingMatrix([1, 0, 0.2f, 0], 2, 2);
         ClusterTables Fresh() => ClusterTables.Initialise([1, 2], x, [0, 1], metric: DistanceMetric.Euclidean);
-        var nearest = new NearestCentroidAssigner(Fresh(), new NearestCentroidOptions(1.0)).Assign(10, [0.3f, 0]);
-        var first = new NearestCentroidAssigner(Fresh(), new NearestCentroidOptions(1.0, FirstWithinEps: true)).Assign(10, [0.3f, 0]);
+        var nearest = new NearestCentroidAssigner(Fresh(), new NearestCentroidOptions { Eps = 1.0 }).Assign(10, [0.3f, 0]);
+        var first = new NearestCentroidAssigner(Fresh(), new NearestCentroidOptions { Eps = 1.0, FirstWithinEps = true }).Assign(10, [0.3f, 0]);
         Assert.Equal(1, nearest.ClusterId);
         Assert.Equal(0.1, nearest.Distance, 6);
         Assert.Equal(0, first.ClusterId);   // the article's loop takes the first centre within eps
@@ -25,7 +25,7 @@ public sealed class AssignerTests
     {
         var x = new EmbeddingMatrix([0, 0, 2, 0], 2, 2);
         var t = ClusterTables.Initialise([1, 2], x, [0, 0], metric: DistanceMetric.Euclidean);
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(1.5));
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 1.5 });
         var r = a.Assign(3, [1, 3]);          // centre (1, 0) is 3 away: new cluster
         Assert.True(r.CreatedCluster);
         Assert.Equal(1, r.ClusterId);
@@ -52,7 +52,7 @@ public sealed class AssignerTests
         var init = OnlineTestData.Rows(x, 0, 300);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core, metric);
         var reference = new OnlineTestData.ReferenceLoop(init, t.ItemClusterIds.ToArray(), metric, eps, firstWithinEps);
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(eps, firstWithinEps));
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithinEps });
         var got = a.AssignBatch(OnlineTestData.Ids(300, 400), OnlineTestData.Rows(x, 300, 400));
         int created = 0;
         for (int i = 0; i < 400; i++)
@@ -84,7 +84,7 @@ public sealed class AssignerTests
         var t0 = ClusterTables.Initialise(OnlineTestData.Ids(0, 200), OnlineTestData.Rows(x, 0, 200), labels, core, metric);
         var ids = OnlineTestData.Ids(200, 600);
         var rows = OnlineTestData.Rows(x, 200, 600);
-        var opts = new NearestCentroidOptions(eps, firstWithinEps);
+        var opts = new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithinEps };
 
         var single = t0.Clone();
         var a = new NearestCentroidAssigner(single, opts);
@@ -116,7 +116,7 @@ public sealed class AssignerTests
         var init = OnlineTestData.Rows(x, 0, 300);
         var (labels, core) = OnlineTestData.NaiveDbscan(init, eps, 3, DistanceMetric.Cosine);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core);
-        var a = new CorePointAssigner(t, new CorePointOptions(eps));
+        var a = new CorePointAssigner(t, new CorePointOptions { Eps = eps });
         Assert.Equal(core.Length, a.CorePointCount);
         var got = a.AssignBatch(OnlineTestData.Ids(300, 200), OnlineTestData.Rows(x, 300, 200));
         for (int i = 0; i < 200; i++)
@@ -152,7 +152,7 @@ public sealed class AssignerTests
 
         // Single == batch for the CorePoint assigner too.
         var t2 = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core);
-        var b = new CorePointAssigner(t2, new CorePointOptions(eps));
+        var b = new CorePointAssigner(t2, new CorePointOptions { Eps = eps });
         var one = Enumerable.Range(0, 200).Select(i => b.Assign(300 + i, x.Row(300 + i))).ToList();
         Assert.Equal(got, one);
     }
@@ -163,7 +163,7 @@ public sealed class AssignerTests
         // No core points at all: every item is noise with its own fresh ID, and the evidence says "nothing".
         var x = new EmbeddingMatrix([1, 0, 0, 1], 2, 2);
         var t = ClusterTables.Initialise([1, 2], x, [-1, -1]);
-        var r = new CorePointAssigner(t, new CorePointOptions(0.5)).Assign(3, [1, 0]);
+        var r = new CorePointAssigner(t, new CorePointOptions { Eps = 0.5 }).Assign(3, [1, 0]);
         Assert.True(r.CreatedCluster);
         Assert.Equal(2, r.ClusterId);
         Assert.True(double.IsPositiveInfinity(r.NearestDistance));

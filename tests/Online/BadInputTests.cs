@@ -24,7 +24,7 @@ public sealed class BadInputTests
         foreach (bool core in new[] { false, true })
         {
             var (t, x) = Setup();
-            IOnlineAssigner a = core ? new CorePointAssigner(t, new CorePointOptions(0.05)) : new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+            IOnlineAssigner a = core ? new CorePointAssigner(t, new CorePointOptions { Eps = 0.05 }) : new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 });
             a.AssignBatch(OnlineTestData.Ids(80, 10), OnlineTestData.Rows(x, 80, 10)); // some online history first
             var before = t.Clone();
             var rows = OnlineTestData.Rows(x, 90, 20);
@@ -52,7 +52,7 @@ public sealed class BadInputTests
     {
         var (t, x) = Setup();
         var before = t.Clone();
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 });
         Assert.Contains("dimension 5", Assert.Throws<ArgumentException>(() => a.Assign(500, new float[5])).Message);
         Assert.Contains("zero vector", Assert.Throws<ArgumentException>(() => a.Assign(500, new float[6])).Message);
         Assert.Contains("already in the label table", Assert.Throws<ArgumentException>(() => a.Assign(3, x.Row(100))).Message);
@@ -66,7 +66,7 @@ public sealed class BadInputTests
         var before = t.Clone();
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.05));
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 });
         Assert.ThrowsAny<OperationCanceledException>(() => a.AssignBatch(OnlineTestData.Ids(80, 20), OnlineTestData.Rows(x, 80, 20), null, cts.Token));
         Assert.True(t.SameStateAs(before));
     }
@@ -79,11 +79,35 @@ public sealed class BadInputTests
     public void BadEpsIsRejected(double eps)
     {
         var (t, _) = Setup();
-        var e1 = Assert.Throws<ArgumentOutOfRangeException>(() => new NearestCentroidAssigner(t, new NearestCentroidOptions(eps)));
-        Assert.Equal("eps", e1.ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CorePointAssigner(t, new CorePointOptions(eps)));
+        var e1 = Assert.Throws<ArgumentOutOfRangeException>(() => new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps }));
+        Assert.Equal("Eps", e1.ParamName);
+        Assert.Contains("Eps=", e1.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CorePointAssigner(t, new CorePointOptions { Eps = eps }));
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             OnlineDiagnostics.Centres(t.ItemEmbeddings(), t.ItemClusterIds.ToArray(), [], eps));
+    }
+
+    [Fact]
+    public void OptionsHaveDefaultsAndValidateNamingTheProperty()
+    {
+        // scikit-learn's DBSCAN defaults (eps=0.5, min_samples=5) and the library's default metric.
+        var d = new LabelAssignment.Clustering.DbscanOptions();
+        Assert.Equal((0.5, 5, DistanceMetric.Cosine), (d.Eps, d.MinSamples, d.Metric));
+        Assert.Equal(0.5, new NearestCentroidOptions().Eps);
+        Assert.False(new NearestCentroidOptions().FirstWithinEps);
+        Assert.Equal(0.5, new CorePointOptions().Eps);
+        new NearestCentroidOptions { Eps = 3 }.Validate();   // > 2 is fine until a cosine table is given
+        foreach (var bad in new Action[] { () => new NearestCentroidOptions { Eps = -1 }.Validate(), () => new CorePointOptions { Eps = double.NaN }.Validate(),
+                     () => new LabelAssignment.Clustering.DbscanOptions { Eps = 0 }.Validate() })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(bad);
+            Assert.Equal("Eps", e.ParamName);
+            Assert.Contains("Eps=", e.Message);
+        }
+        var m = Assert.Throws<ArgumentOutOfRangeException>(() => new LabelAssignment.Clustering.DbscanOptions { MinSamples = 0 }.Validate());
+        Assert.Equal("MinSamples", m.ParamName);
+        var (t, _) = Setup(); // cosine tables
+        Assert.Contains("<= 2 for cosine", Assert.Throws<ArgumentOutOfRangeException>(() => new CorePointAssigner(t, new CorePointOptions { Eps = 3 })).Message);
     }
 
     [Fact]

@@ -98,8 +98,8 @@ public sealed class DiagnosticsTests
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, b.Points.Count), b.Points, labels, core, DistanceMetric.Euclidean);
         var t2 = t.Clone();
         float[] xPoint = [2.0f, -2.5f];
-        var nearest = new NearestCentroidAssigner(t, new NearestCentroidOptions(b.Eps)).Assign(-1, xPoint);
-        var corePt = new CorePointAssigner(t2, new CorePointOptions(b.Eps)).Assign(-1, xPoint);
+        var nearest = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = b.Eps }).Assign(-1, xPoint);
+        var corePt = new CorePointAssigner(t2, new CorePointOptions { Eps = b.Eps }).Assign(-1, xPoint);
         Assert.True(nearest.CreatedCluster);
         Assert.False(corePt.CreatedCluster);
         Assert.Equal(0, corePt.ClusterId);

@@ -26,7 +26,7 @@ public class NearestStudyTests
             }
             // Independent check: at an eps between two core distances, DBSCAN's core points are those at or below it.
             double eps = NearestStudy.Quantile(core, 0.5) * 1.0001;
-            var dbscan = Dbscan.Fit(x, new DbscanOptions(eps, minSamples, metric));
+            var dbscan = Dbscan.Fit(x, new DbscanOptions { Eps = eps, MinSamples = minSamples, Metric = metric });
             var mine = Enumerable.Range(0, x.Count).Where(i => core[i] <= eps).ToArray();
             Assert.Equal(dbscan.CoreSampleIndices, mine);
             Assert.Equal((double)mine.Length / x.Count, NearestStudy.ShareAtMost(core, eps), 12);
@@ -74,19 +74,19 @@ public class NearestStudyTests
     }
 
     static OnlineEvaluation Evaluation(double eps, int truthOld, int ncMissed, int cpMissed, int ncSame, int cpSame,
-        int outside = 0, int clusters = 4, int beyond = 10, int firstSame = -1)
+        int outside = 0, int clusters = 4, int beyond = 10, int firstSame = -1, IReadOnlyList<CentreDiagnostics>? perCluster = null)
     {
         const int nNew = 100;
-        AssignmentDiagnostics D(string name, int same, int missed) =>
-            new(name, eps, nNew, truthOld, nNew - truthOld, same, missed, Math.Max(0, nNew - same - missed) / 2, nNew - same - missed - Math.Max(0, nNew - same - missed) / 2);
-        var nc = D("NearestCentroid", ncSame, ncMissed);
-        var first = D("NearestCentroid (first within eps)", firstSame < 0 ? ncSame : firstSame, ncMissed);
-        var cp = D("CorePoint", cpSame, cpMissed);
-        var run = new AssignerRun("x", 60, 40, 50, 0.01);
+        AssignmentDiagnostics D(AssignerKind kind, int same, int missed) =>
+            new(kind.DisplayName(), eps, nNew, truthOld, nNew - truthOld, same, missed, Math.Max(0, nNew - same - missed) / 2, nNew - same - missed - Math.Max(0, nNew - same - missed) / 2);
+        var nc = D(AssignerKind.NearestCentroid, ncSame, ncMissed);
+        var first = D(AssignerKind.NearestCentroidFirstWithinEps, firstSame < 0 ? ncSame : firstSame, ncMissed);
+        var cp = D(AssignerKind.CorePoint, cpSame, cpMissed);
         var centres = new CentreSummary(clusters, outside, 200, outside * 20, 300, beyond);
         return new OnlineEvaluation(eps, TruthMapping.Hungarian, 5, DistanceMetric.Cosine, 300, nNew, clusters, 100, 104, clusters, 120,
-            [run with { Assigner = nc.Assigner }, run with { Assigner = first.Assigner }, run with { Assigner = cp.Assigner }],
-            [nc, first, cp], centres, centres, []);
+            [new(AssignerKind.NearestCentroid, 60, 40, 144, 0.01), new(AssignerKind.NearestCentroidFirstWithinEps, 61, 39, 143, 0.01),
+             new(AssignerKind.CorePoint, 55, 45, 149, 0.01)],
+            [nc, first, cp], centres, centres, perCluster ?? []);
     }
 
     [Fact]
@@ -140,34 +140,71 @@ public class NearestStudyTests
         var gap = NearestStudy.Series([Evaluation(0.1, 0, 0, 0, 100, 100), sweep[0]]);
         Assert.True(double.IsNaN(gap.Assigners[0].Missed[0]));
         Assert.Equal(0.2, gap.Assigners[0].Missed[1], 12);
-        Assert.Throws<ArgumentException>(() => NearestStudy.Conclusions(sweep[0], [], nearest: "Nope"));
+        var withoutCorePoint = sweep[0] with { Runs = sweep[0].Runs.Take(2).ToArray(), Assigners = sweep[0].Assigners.Take(2).ToArray() };
+        Assert.Contains("no CorePoint run", Assert.Throws<ArgumentException>(() => NearestStudy.Conclusions(withoutCorePoint, [])).Message);
     }
 
     [Fact]
     public void Tables_and_series_carry_the_evaluation()
     {
-        var x = OnlineTestData.Clumps(300, 8, 5, 0.25, seed: 3);
-        var sweep = OnlineEvaluator.Sweep(x, 200, [0.05, 0.1], minSamples: 4);
-        var table = NearestStudy.DiagnosticsTable(sweep[1]);
-        Assert.Equal(3, table.Rows.Count);
-        for (int i = 0; i < 3; i++)
+        // Hand-made evaluations, so every expected cell below is worked out by hand from the inputs.
+        var perCluster = new CentreDiagnostics[]
         {
-            var a = sweep[1].Assigners[i];
-            Assert.Equal(a.Assigner, table["assigner"][i]);
-            Assert.Equal(a.Missed, table["missed"][i]);
-            Assert.Equal(Math.Round(100 * a.SameShare, 2), (double)table["same as re-run %"][i]!, 9);
-            Assert.Equal(sweep[1].Runs[i].Joined + sweep[1].Runs[i].Created, (int)table["joined a cluster"][i]! + (int)table["opened a new ID"][i]!);
-        }
+            new(7, 5, 2, 0.1234567, false, 0.5, 1),
+            new(4, 9, 3, 0.31, true, 0.61234, 3),
+            new(2, 9, 4, 0.05, false, 0.2, 0),
+        };
+        var main = Evaluation(0.24, truthOld: 80, ncMissed: 20, cpMissed: 8, ncSame: 70, cpSame: 88, perCluster: perCluster);
+        var table = NearestStudy.DiagnosticsTable(main);
+        Assert.Equal(3, table.Rows.Count);
+        Assert.Equal(["NearestCentroid", "NearestCentroid (first within eps)", "CorePoint"], Enumerable.Range(0, 3).Select(i => (string)table["assigner"][i]!));
+        Assert.Equal([60, 61, 55], Enumerable.Range(0, 3).Select(i => (int)table["joined a cluster"][i]!));
+        Assert.Equal([40, 39, 45], Enumerable.Range(0, 3).Select(i => (int)table["opened a new ID"][i]!));
+        Assert.Equal([144, 143, 149], Enumerable.Range(0, 3).Select(i => (int)table["centres at end"][i]!));
+        // NearestCentroid: 70 of 100 same; 20 missed = 25% of the 80 truth-in-old and 20% of all; the other 10 merged.
+        Assert.Equal(70.0, (double)table["same as re-run %"][0]!, 9);
+        Assert.Equal(20, (int)table["missed"][0]!);
+        Assert.Equal(25.0, (double)table["missed % of truth-in-old"][0]!, 9);
+        Assert.Equal(20.0, (double)table["wrongly new %"][0]!, 9);
+        Assert.Equal(10.0, (double)table["wrongly merged %"][0]!, 9);
+        // CorePoint: 88 same, 8 missed (10% of 80, 8% of all), 4 merged.
+        Assert.Equal(88.0, (double)table["same as re-run %"][2]!, 9);
+        Assert.Equal(10.0, (double)table["missed % of truth-in-old"][2]!, 9);
+        Assert.Equal(8.0, (double)table["wrongly new %"][2]!, 9);
+        Assert.Equal(4.0, (double)table["wrongly merged %"][2]!, 9);
+
+        // Largest first, ties by ID: clusters 2 and 4 (9 members each), then 7; two rows asked for.
+        var centres = NearestStudy.CentreTable(main, maxRows: 2);
+        Assert.Equal(2, centres.Rows.Count);
+        Assert.Equal([2, 4], new[] { (int)centres["cluster_id"][0]!, (int)centres["cluster_id"][1]! });
+        Assert.Equal(0.31, (double)centres["centre to nearest core"][1]!, 12);
+        Assert.Equal(0.6123, (double)centres["farthest member"][1]!, 12);          // rounded to 4 decimals
+        Assert.Equal(33.33, (double)centres["members beyond eps %"][1]!, 12);      // 3 of 9
+        Assert.Equal(true, centres["centre outside"][1]);
+        Assert.Equal(3, NearestStudy.CentreTable(main).Rows.Count);
+        Assert.Equal("maxRows", Assert.Throws<ArgumentOutOfRangeException>(() => NearestStudy.CentreTable(main, 0)).ParamName);
+
+        // Series: eps 0.1 has nothing to miss (a gap); at 0.24 NearestCentroid missed 20/80, CorePoint 8/80.
+        var sweep = new[] { Evaluation(0.1, 0, 0, 0, 100, 100, outside: 3, beyond: 50), main };
         var s = NearestStudy.Series(sweep);
-        Assert.Equal([0.05, 0.1], s.Eps);
-        Assert.Equal(sweep.Select(e => e.Assigners[2].TruthInOldCluster == 0 ? double.NaN : e.Assigners[2].MissedShareOfTruthInOld), s.Assigners[2].Missed);
-        Assert.Equal(sweep.Select(e => e.Assigners[0].MissedShare), s.Assigners[0].WronglyNew);
-        Assert.Equal(sweep.Select(e => (double)e.InitialCentres.OutsideCount), s.InitialOutside);
-        Assert.Equal(6, NearestStudy.SweepTable(sweep).Rows.Count);
-        var centres = NearestStudy.CentreTable(sweep[1], maxRows: 2);
-        Assert.True(centres.Rows.Count <= 2);
-        if (centres.Rows.Count > 0)
-            Assert.Equal(sweep[1].InitialClusterCentres.Max(c => c.Size), (int)centres["size"][0]!);
+        Assert.Equal([0.1, 0.24], s.Eps);
+        Assert.Equal(AssignerKinds.All, s.Assigners.Select(a => a.Assigner));
+        Assert.True(double.IsNaN(s.Of(AssignerKind.NearestCentroid).Missed[0]));
+        Assert.Equal(0.25, s.Of(AssignerKind.NearestCentroid).Missed[1], 12);
+        Assert.Equal(0.10, s.Of(AssignerKind.CorePoint).Missed[1], 12);
+        Assert.Equal([0.0, 0.08], s.Of(AssignerKind.CorePoint).WronglyNew);
+        Assert.Equal([0.0, 0.04], s.Of(AssignerKind.CorePoint).WronglyMerged);
+        Assert.Equal([1.0, 0.7], s.Of(AssignerKind.NearestCentroid).Same);
+        Assert.Equal([3.0, 0.0], s.InitialOutside);
+        Assert.Equal([0.25, 0.05], s.BeyondEps);                                  // 50 and 10 of 200 clustered items
+        Assert.Equal("CorePoint", s.Of(AssignerKind.CorePoint).Name);
+        var sweepTable = NearestStudy.SweepTable(sweep);
+        Assert.Equal(6, sweepTable.Rows.Count);
+        Assert.Equal(0.24, (double)sweepTable["eps"][5]!, 12);
+        Assert.Equal("CorePoint", sweepTable["assigner"][5]);
+        Assert.Equal(10.0, (double)sweepTable["missed % of truth-in-old"][5]!, 9);
         Assert.Throws<ArgumentException>(() => NearestStudy.Series([]));
+        var mixed = new[] { main, main with { Runs = main.Runs.Reverse().ToArray() } };
+        Assert.Contains("sweep[1]", Assert.Throws<ArgumentException>(() => NearestStudy.Series(mixed)).Message);
     }
 }

@@ -128,6 +128,30 @@ internal static class OnlineTestData
             return c;
         }
 
+        /// <summary>What <see cref="Assign"/> would answer, without changing anything (a new cluster: the smallest free ID).</summary>
+        public (int Id, bool Created) Predict(float[] x)
+        {
+            int chosen = Choose(x);
+            if (chosen >= 0) return (_clusters[chosen].Id, false);
+            int id = 0;
+            while (_live.Contains(id)) id++;
+            return (id, true);
+        }
+
+        private int Choose(float[] x)
+        {
+            int chosen = -1;
+            double best = double.PositiveInfinity;
+            for (int j = 0; j < _clusters.Count; j++)
+            {
+                double dist = Distance(_metric, x, Mean(_clusters[j].Members));
+                if (dist > _eps) continue;
+                if (_first) return j;
+                if (dist < best) { best = dist; chosen = j; }
+            }
+            return chosen;
+        }
+
         public (int Id, bool Created) Assign(float[] x)
         {
             int chosen = -1;

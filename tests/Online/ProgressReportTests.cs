@@ -27,13 +27,13 @@ public sealed class ProgressReportTests
     public void AssignBatch_reports_items_placed_up_to_the_batch_size()
     {
         var x = OnlineTestData.Clumps(600, 16, 8, 0.2, seed: 21);
-        var options = new DbscanOptions(0.06, 3, DistanceMetric.Cosine);
+        var options = new DbscanOptions { Eps = 0.06, MinSamples = 3, Metric = DistanceMetric.Cosine };
         var init = OnlineTestData.Rows(x, 0, 400);
         var tables = ClusterTables.Initialise(OnlineTestData.Ids(0, 400), init, Dbscan.Fit(init, options), options);
         foreach (IOnlineAssigner a in new IOnlineAssigner[]
         {
-            new NearestCentroidAssigner(tables.Clone(), new NearestCentroidOptions(0.06)),
-            new CorePointAssigner(tables.Clone(), new CorePointOptions(0.06)),
+            new NearestCentroidAssigner(tables.Clone(), new NearestCentroidOptions { Eps = 0.06 }),
+            new CorePointAssigner(tables.Clone(), new CorePointOptions { Eps = 0.06 }),
         })
         {
             var progress = new Collect();

@@ -32,9 +32,9 @@ public sealed class PropertyTests
             {
                 IOnlineAssigner a = kind switch
                 {
-                    0 => new NearestCentroidAssigner(t, new NearestCentroidOptions(eps)),
-                    1 => new NearestCentroidAssigner(t, new NearestCentroidOptions(eps, FirstWithinEps: true)),
-                    _ => new CorePointAssigner(t, new CorePointOptions(eps)),
+                    0 => new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps }),
+                    1 => new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = true }),
+                    _ => new CorePointAssigner(t, new CorePointOptions { Eps = eps }),
                 };
                 var liveBefore = t.ClusterIds.ToArray().ToHashSet();
                 var rows = new EmbeddingMatrix(points.SelectMany(p => new[] { (float)p.X, p.Y }).ToArray(), points.Length, 2);

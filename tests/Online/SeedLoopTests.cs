@@ -27,12 +27,12 @@ public sealed class SeedLoopTests
         Assert.Equal(initIds, t.ItemClusterIds.ToArray());
         var nearestTables = t.Clone();
 
-        var first = new NearestCentroidAssigner(t, new NearestCentroidOptions(0.1, FirstWithinEps: true))
+        var first = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.1, FirstWithinEps = true })
             .AssignBatch(OnlineTestData.Ids(nInit, nStream), stream);
         Assert.Equal(streamIds, first.Select(r => r.ClusterId));
 
         // The nearest-centre rule answers differently for some items, on the same input.
-        var nearest = new NearestCentroidAssigner(nearestTables, new NearestCentroidOptions(0.1))
+        var nearest = new NearestCentroidAssigner(nearestTables, new NearestCentroidOptions { Eps = 0.1 })
             .AssignBatch(OnlineTestData.Ids(nInit, nStream), stream);
         int differ = first.Zip(nearest).Count(p => p.First.ClusterId != p.Second.ClusterId);
         Assert.True(differ > 0, "expected the two rules to disagree somewhere on this input");

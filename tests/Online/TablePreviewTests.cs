@@ -26,7 +26,7 @@ public class TablePreviewTests
         Assert.Equal(2L, centres["members"][0]);
         Assert.Equal(1L, centres["members"][1]);
 
-        var assigner = new NearestCentroidAssigner(tables, new NearestCentroidOptions(0.3));
+        var assigner = new NearestCentroidAssigner(tables, new NearestCentroidOptions { Eps = 0.3 });
         var assigned = assigner.AssignBatch([20, 21], new EmbeddingMatrix([1, 0.1f, 0.5f, 9, 9, 9], 2, 3));
         var a = TablePreview.Assignments(assigned);
         Assert.Equal(0, a["cluster_id"][0]);

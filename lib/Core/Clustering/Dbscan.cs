@@ -3,14 +3,21 @@ using LabelAssignment.Numerics;
 namespace LabelAssignment.Clustering;
 
 /// <summary>
-/// Options of <see cref="Dbscan.Fit"/>, with scikit-learn's meaning: a point is a core point when at least
-/// <see cref="MinSamples"/> points, itself included, lie within distance <see cref="Eps"/> of it.
+/// Options of <see cref="Dbscan.Fit"/>, with scikit-learn's meaning and defaults: a point is a core point when at
+/// least <see cref="MinSamples"/> points, itself included, lie within distance <see cref="Eps"/> of it. For example
+/// <c>new DbscanOptions { Eps = 0.25, MinSamples = 5 }</c>.
 /// </summary>
-/// <param name="Eps">Neighbourhood radius, &gt; 0 (cosine: 1 - cos; euclidean: L2 distance).</param>
-/// <param name="MinSamples">Neighbours (counting the point itself) that make a core point, &gt;= 1.</param>
-/// <param name="Metric">Distance between embeddings.</param>
-public sealed record DbscanOptions(double Eps, int MinSamples = 5, DistanceMetric Metric = DistanceMetric.Cosine)
+public sealed record DbscanOptions
 {
+    /// <summary>Neighbourhood radius, &gt; 0 (cosine: 1 - cos; euclidean: L2 distance); default 0.5 as scikit-learn.</summary>
+    public double Eps { get; init; } = 0.5;
+
+    /// <summary>Neighbours (counting the point itself) that make a core point, &gt;= 1; default 5 as scikit-learn.</summary>
+    public int MinSamples { get; init; } = 5;
+
+    /// <summary>Distance between embeddings; default <see cref="DistanceMetric.Cosine"/>, the library's default.</summary>
+    public DistanceMetric Metric { get; init; } = DistanceMetric.Cosine;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first bad option.</summary>
     public void Validate()
     {

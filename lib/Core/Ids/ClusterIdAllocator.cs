@@ -80,6 +80,19 @@ public sealed class ClusterIdAllocator
         return id;
     }
 
+    /// <summary>The ID <see cref="Allocate"/> would return now, without issuing it (nothing changes).</summary>
+    public int Peek()
+    {
+        if (Policy == IdReusePolicy.NeverReuse)
+            return HighWaterMark == int.MaxValue
+                ? throw new InvalidOperationException("cluster IDs are exhausted: the high-water mark is int.MaxValue.")
+                : HighWaterMark + 1;
+        int id = _searchFrom;
+        while (_live.Contains(id))
+            id = checked(id + 1);
+        return id;
+    }
+
     /// <summary>Marks a live ID as retired: its cluster is gone. Under SmallestFree it may be issued again.</summary>
     public void Retire(int id)
     {

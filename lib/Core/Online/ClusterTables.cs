@@ -1,7 +1,5 @@
-using System.Text.Json;
 using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
-using LabelAssignment.IO;
 using LabelAssignment.Ids;
 
 namespace LabelAssignment.Online;
@@ -13,10 +11,14 @@ namespace LabelAssignment.Online;
 /// The real state is kept in flat growing arrays; the studies layer builds DataFrame views of them on demand. Centres are float64 running means (the article recomputes a float64 mean; a
 /// running mean in float64 gives the same value in O(d) per update).
 /// </summary>
+/// <remarks>
+/// Only the assigners change the tables, and only through <see cref="IOnlineAssigner.Assign"/> and
+/// <see cref="IOnlineAssigner.AssignBatch"/> (their <c>Predict</c> calls read them). The tables keep the
+/// <see cref="CentreIndex"/> the assigners search current as centres move and open; <see cref="ClusterTablesStore"/>
+/// saves and loads them.
+/// </remarks>
 public sealed class ClusterTables
 {
-    private const int FormatVersion = 1;
-
     // Label table.
     private long[] _itemIds;
     private float[] _embeddings;     // _itemCount x Dimension
@@ -27,9 +29,7 @@ public sealed class ClusterTables
     // Centre table, in table order (initial clusters sorted by ID, then new clusters as they appear).
     private int[] _centreIds;
     private double[] _centres;       // _centreCount x Dimension, the truth
-    private float[] _centresF;       // float32 copy for screening with Gemm
-    private double[] _centreNorms;
-    private QuantizedRows _quant;    // int8 copy for screening one item at a time
+    private CentreIndex _index;      // what the assigners search: float32 and int8 copies, norms
     private long[] _counts;
     private int _centreCount;
     private readonly Dictionary<int, int> _rowOfCluster;
@@ -50,9 +50,7 @@ public sealed class ClusterTables
         _rowOfItem = new Dictionary<long, int>(itemCapacity);
         _centreIds = new int[centreCapacity];
         _centres = new double[(long)centreCapacity * dimension];
-        _centresF = new float[(long)centreCapacity * dimension];
-        _centreNorms = new double[centreCapacity];
-        _quant = new QuantizedRows(dimension, centreCapacity);
+        _index = new CentreIndex(dimension, centreCapacity);
         _counts = new long[centreCapacity];
         _rowOfCluster = new Dictionary<int, int>(centreCapacity);
         _coreRows = [];
@@ -261,13 +259,12 @@ public sealed class ClusterTables
         }
     }
 
-    // ---------------------------------------------------------------- mutation (internal: the assigners call these)
+    // ---------------------------------------------------------------- mutation (internal: the assigners' Assign and the store call these)
 
-    internal float[] CentresF => _centresF;
-    internal double[] CentreNorms => _centreNorms;
-    internal QuantizedRows Quantized => _quant;
+    /// <summary>The index of the centres, in centre-table order (rows [0, ClusterCount) are current).</summary>
+    internal CentreIndex Index => _index;
 
-    internal double CentreNorm(int row) => _centreNorms[row];
+    internal double CentreNorm(int row) => _index.Norms[row];
 
     internal ReadOnlySpan<double> CentreRowSpan(int row) => _centres.AsSpan(row * Dimension, Dimension);
 
@@ -298,11 +295,9 @@ public sealed class ClusterTables
         {
             int cap = checked(_centreIds.Length * 2);
             Array.Resize(ref _centreIds, cap);
-            Array.Resize(ref _centreNorms, cap);
             Array.Resize(ref _counts, cap);
             Array.Resize(ref _centres, checked(cap * Dimension));
-            Array.Resize(ref _centresF, checked(cap * Dimension));
-            _quant.Resize(cap);
+            _index.Resize(cap);
         }
         int row = _centreCount++;
         _centreIds[row] = clusterId;
@@ -312,14 +307,7 @@ public sealed class ClusterTables
         return row;
     }
 
-    private void RefreshCentre(int row)
-    {
-        var c = _centres.AsSpan(row * Dimension, Dimension);
-        var f = _centresF.AsSpan(row * Dimension, Dimension);
-        for (int k = 0; k < c.Length; k++) f[k] = (float)c[k];
-        _centreNorms[row] = DistanceKernels.Norm(c);
-        _quant.Set(row, c);
-    }
+    private void RefreshCentre(int row) => _index.Set(row, _centres.AsSpan(row * Dimension, Dimension));
 
     /// <summary>Adds the item to the label table and moves the centre of the cluster at <paramref name="row"/> (running mean).</summary>
     internal void JoinCluster(long itemId, ReadOnlySpan<float> x, int row)
@@ -344,6 +332,28 @@ public sealed class ClusterTables
         return row;
     }
 
+    // ---------------------------------------------------------------- what the store reads and writes
+
+    internal ClusterIdAllocator AllocatorForStore => Allocator;
+    internal ReadOnlySpan<float> EmbeddingValues => _embeddings.AsSpan(0, _itemCount * Dimension);
+    internal ReadOnlySpan<double> CentreValues => _centres.AsSpan(0, _centreCount * Dimension);
+    internal ReadOnlySpan<long> Counts => _counts.AsSpan(0, _centreCount);
+
+    /// <summary>Empty tables with room for the given rows (the store fills them).</summary>
+    internal static ClusterTables Empty(int dimension, DistanceMetric metric, ClusterIdAllocator allocator, int items, int clusters) =>
+        new(dimension, metric, allocator, items + items / 4 + 1024, clusters + clusters / 4 + 1024);
+
+    /// <summary>Appends a centre-table row with its saved centre and count; returns the row.</summary>
+    internal int AppendCentre(int clusterId, long count, ReadOnlySpan<double> centre)
+    {
+        int row = AppendCentreRow(clusterId, count);
+        centre.CopyTo(_centres.AsSpan(row * Dimension, Dimension));
+        RefreshCentre(row);
+        return row;
+    }
+
+    internal void SetCoreRows(int[] rows) => _coreRows = rows;
+
     // ---------------------------------------------------------------- copies and comparison
 
     /// <summary>An independent deep copy (e.g. to run two assigners from the same initialisation).</summary>
@@ -357,9 +367,7 @@ public sealed class ClusterTables
         t._itemCount = _itemCount;
         _centreIds.AsSpan(0, _centreCount).CopyTo(t._centreIds);
         _centres.AsSpan(0, _centreCount * Dimension).CopyTo(t._centres);
-        _centresF.AsSpan(0, _centreCount * Dimension).CopyTo(t._centresF);
-        _centreNorms.AsSpan(0, _centreCount).CopyTo(t._centreNorms);
-        t._quant = _quant.Clone(_centreCount);
+        t._index = _index.Clone(_centreCount);
         _counts.AsSpan(0, _centreCount).CopyTo(t._counts);
         foreach (var kv in _rowOfCluster) t._rowOfCluster.Add(kv.Key, kv.Value);
         t._centreCount = _centreCount;
@@ -384,112 +392,5 @@ public sealed class ClusterTables
             && _coreRows.AsSpan().SequenceEqual(other._coreRows)
             && Allocator.Policy == other.Allocator.Policy && Allocator.HighWaterMark == other.Allocator.HighWaterMark
             && Allocator.LiveIds.Order().SequenceEqual(other.Allocator.LiveIds.Order());
-    }
-
-    // ---------------------------------------------------------------- persistence
-
-    private sealed record Manifest(int FormatVersion, string Generation, string Metric, int Dimension, int Items, int Clusters,
-        string IdPolicy, int HighWaterMark);
-
-    private static readonly string[] Parts = ["item_ids", "embeddings", "cluster_ids", "centre_ids", "centres", "counts", "core_rows", "allocator"];
-
-    private static string PartFile(string folder, string part, string generation) =>
-        Path.Combine(folder, $"{part}.{generation}.{(part == "allocator" ? "json" : "npy")}");
-
-    /// <summary>
-    /// Saves the state into <paramref name="folder"/> as .npy files (numpy and pandas read them as they are) and
-    /// a small <c>tables.json</c> manifest. Each save writes a new generation of files and then replaces the
-    /// manifest atomically, so a crash leaves either the old state or the new one, never a mix.
-    /// </summary>
-    public void Save(string folder)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
-        Directory.CreateDirectory(folder);
-        string manifestPath = Path.Combine(folder, "tables.json");
-        string? oldGeneration = null;
-        if (File.Exists(manifestPath))
-        {
-            try { oldGeneration = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(manifestPath))?.Generation; }
-            catch (JsonException) { /* a corrupt manifest is replaced below */ }
-        }
-        string gen = $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}"[..30];
-        Npy.Write(PartFile(folder, "item_ids", gen), (ReadOnlySpan<long>)ItemIds, _itemCount);
-        Npy.Write(PartFile(folder, "embeddings", gen), (ReadOnlySpan<float>)_embeddings.AsSpan(0, _itemCount * Dimension), _itemCount, Dimension);
-        Npy.Write(PartFile(folder, "cluster_ids", gen), (ReadOnlySpan<int>)ItemClusterIds, _itemCount);
-        Npy.Write(PartFile(folder, "centre_ids", gen), (ReadOnlySpan<int>)ClusterIds, _centreCount);
-        Npy.Write(PartFile(folder, "centres", gen), (ReadOnlySpan<double>)_centres.AsSpan(0, _centreCount * Dimension), _centreCount, Dimension);
-        Npy.Write(PartFile(folder, "counts", gen), (ReadOnlySpan<long>)_counts.AsSpan(0, _centreCount), _centreCount);
-        Npy.Write(PartFile(folder, "core_rows", gen), (ReadOnlySpan<int>)_coreRows, _coreRows.Length);
-        Allocator.Save(PartFile(folder, "allocator", gen));
-        var manifest = new Manifest(FormatVersion, gen, Metric.ToString(), Dimension, _itemCount, _centreCount, Allocator.Policy.ToString(), Allocator.HighWaterMark);
-        AtomicFile.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
-        if (oldGeneration is not null && oldGeneration != gen)
-            foreach (string part in Parts)
-                try { File.Delete(PartFile(folder, part, oldGeneration)); } catch (IOException) { }
-    }
-
-    /// <summary>Loads what <see cref="Save"/> wrote; missing or inconsistent files throw <see cref="InvalidDataException"/> naming the file.</summary>
-    public static ClusterTables Load(string folder)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
-        string manifestPath = Path.Combine(folder, "tables.json");
-        if (!File.Exists(manifestPath))
-            throw new FileNotFoundException($"{manifestPath}: no saved cluster tables here.", manifestPath);
-        Manifest? m;
-        try { m = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(manifestPath)); }
-        catch (JsonException e) { throw new InvalidDataException($"{manifestPath}: not a cluster tables manifest ({e.Message}).", e); }
-        if (m is null || m.Generation is null || m.FormatVersion != FormatVersion
-            || !Enum.TryParse<DistanceMetric>(m.Metric, out var metric) || m.Dimension < 1 || m.Items < 1 || m.Clusters < 1)
-            throw new InvalidDataException($"{manifestPath}: not a version-{FormatVersion} cluster tables manifest (format, generation, metric, dimension, items or clusters missing or out of range).");
-        string gen = m.Generation;
-        string F(string part) => PartFile(folder, part, gen);
-        var allocator = ClusterIdAllocator.Load(F("allocator"));
-
-        var itemIds = Npy.Read<long>(F("item_ids"));
-        var emb = Npy.ReadMatrix(F("embeddings"));
-        var clusterIds = Npy.ReadLabels(F("cluster_ids"));
-        var centreIds = Npy.ReadLabels(F("centre_ids"));
-        var (centres, cRows, cCols) = Npy.ReadFloat64Matrix(F("centres"));
-        var counts = Npy.Read<long>(F("counts"));
-        var coreRows = Npy.ReadLabels(F("core_rows"));
-        void Check(bool ok, string part, string what)
-        {
-            if (!ok) throw new InvalidDataException($"{F(part)}: {what} (manifest: {m.Items} items, {m.Clusters} clusters, dimension {m.Dimension}).");
-        }
-        Check(itemIds.Data.Length == m.Items && itemIds.Shape.Length == 1, "item_ids", $"holds {itemIds.Data.Length} item IDs");
-        Check(emb.Count == m.Items && emb.Dimension == m.Dimension, "embeddings", $"has shape ({emb.Count}, {emb.Dimension})");
-        Check(clusterIds.Length == m.Items, "cluster_ids", $"holds {clusterIds.Length} cluster IDs");
-        Check(centreIds.Length == m.Clusters, "centre_ids", $"holds {centreIds.Length} cluster IDs");
-        Check(cRows == m.Clusters && cCols == m.Dimension, "centres", $"has shape ({cRows}, {cCols})");
-        Check(counts.Data.Length == m.Clusters, "counts", $"holds {counts.Data.Length} counts");
-        Check(allocator.Policy.ToString() == m.IdPolicy && allocator.HighWaterMark == m.HighWaterMark, "allocator", "does not match the manifest's policy or high-water mark");
-
-        var t = new ClusterTables(m.Dimension, metric, allocator, m.Items + m.Items / 4 + 1024, m.Clusters + m.Clusters / 4 + 1024);
-        for (int i = 0; i < m.Items; i++)
-        {
-            if (t._rowOfItem.ContainsKey(itemIds.Data[i]))
-                throw new InvalidDataException($"{F("item_ids")}: item_id {itemIds.Data[i]} appears twice.");
-            t.AppendItem(itemIds.Data[i], emb.Data.AsSpan(i * m.Dimension, m.Dimension), clusterIds[i]);
-        }
-        for (int r = 0; r < m.Clusters; r++)
-        {
-            if (!allocator.IsLive(centreIds[r]) || t._rowOfCluster.ContainsKey(centreIds[r]))
-                throw new InvalidDataException($"{F("centre_ids")}: cluster_id {centreIds[r]} is duplicated or not live in the allocator.");
-            if (counts.Data[r] < 1)
-                throw new InvalidDataException($"{F("counts")}: cluster_id {centreIds[r]} has count {counts.Data[r]}; expected >= 1.");
-            int row = t.AppendCentreRow(centreIds[r], counts.Data[r]);
-            centres.AsSpan(r * m.Dimension, m.Dimension).CopyTo(t._centres.AsSpan(row * m.Dimension, m.Dimension));
-            t.RefreshCentre(row);
-        }
-        if (allocator.LiveIds.Count != m.Clusters)
-            throw new InvalidDataException($"{F("allocator")}: {allocator.LiveIds.Count} live IDs but the centre table has {m.Clusters} clusters.");
-        for (int i = 0; i < m.Items; i++)
-            if (!t._rowOfCluster.ContainsKey(clusterIds[i]))
-                throw new InvalidDataException($"{F("cluster_ids")}: row {i} has cluster_id {clusterIds[i]}, which has no centre.");
-        for (int k = 0; k < coreRows.Length; k++)
-            if ((uint)coreRows[k] >= (uint)m.Items || (k > 0 && coreRows[k] <= coreRows[k - 1]))
-                throw new InvalidDataException($"{F("core_rows")}: entry {k} = {coreRows[k]} is outside [0, {m.Items}) or not ascending.");
-        t._coreRows = coreRows;
-        return t;
     }
 }

@@ -2,12 +2,17 @@ using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Online;
 
-/// <summary>Options of the <see cref="CorePointAssigner"/>.</summary>
-/// <param name="Eps">The DBSCAN eps the core points were found with.</param>
-public sealed record CorePointOptions(double Eps)
+/// <summary>Options of the <see cref="CorePointAssigner"/>, e.g. <c>new CorePointOptions { Eps = 0.25 }</c>.</summary>
+public sealed record CorePointOptions
 {
-    /// <summary>Throws when eps is not finite and positive (or above 2 under cosine).</summary>
-    public void Validate(DistanceMetric metric) => AssignerChecks.ValidateEps(Eps, metric);
+    /// <summary>The DBSCAN eps the core points were found with; default 0.5, <see cref="Clustering.DbscanOptions"/>' default.</summary>
+    public double Eps { get; init; } = 0.5;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <see cref="Eps"/> is not a finite number &gt; 0.</summary>
+    public void Validate() => AssignerChecks.ValidateEpsOption(Eps, null);
+
+    /// <summary><see cref="Validate()"/>, and under cosine also <see cref="Eps"/> &lt;= 2 (the range of the distance).</summary>
+    internal void Validate(DistanceMetric metric) => AssignerChecks.ValidateEpsOption(Eps, metric);
 }
 
 /// <summary>
@@ -23,16 +28,23 @@ public sealed record CorePointOptions(double Eps)
 /// core point is a member of its cluster, exactly as DBSCAN would say for a point added without refitting) and
 /// keeps clusters from creeping or merging between re-clusterings; the price is that a dense group of new items
 /// far from every old core point stays as singletons until the next full DBSCAN. Because the index is fixed, a
-/// batch is one Gemm call plus an exact check of the few candidates per item.
+/// batch is one Gemm call plus an exact check of the few candidates per item. <see cref="Assign"/> and
+/// <see cref="AssignBatch"/> commit into the tables given to the constructor; <see cref="Predict"/> and
+/// <see cref="PredictBatch"/> never change them.
 /// </remarks>
 public sealed class CorePointAssigner : IOnlineAssigner
 {
-    private readonly float[] _core;      // core points, row-major
-    private readonly double[] _coreNorms;
+    private readonly CentreIndex _core;  // the core points, fixed at construction
     private readonly int[] _coreClusters;
-    private readonly QuantizedRows _quant; // int8 copy for screening one item at a time
 
-    /// <summary>Uses <paramref name="tables"/> (updated in place); the index is <see cref="ClusterTables.CoreRows"/>.</summary>
+    /// <summary>
+    /// An assigner that commits into <paramref name="tables"/>: every <see cref="Assign"/> and
+    /// <see cref="AssignBatch"/> adds its items to the label table and moves or opens centres in place (clone the
+    /// tables first to try something without keeping it, or use <see cref="Predict"/>). The index is
+    /// <see cref="ClusterTables.CoreRows"/> as they are now.
+    /// </summary>
+    /// <param name="tables">The tables to take the core points from and to commit into.</param>
+    /// <param name="options">Eps; validated here (Eps &lt;= 2 under cosine).</param>
     public CorePointAssigner(ClusterTables tables, CorePointOptions options)
     {
         ArgumentNullException.ThrowIfNull(tables);
@@ -41,19 +53,13 @@ public sealed class CorePointAssigner : IOnlineAssigner
         Tables = tables;
         Options = options;
         var rows = tables.CoreRows;
-        int d = tables.Dimension;
-        _core = new float[rows.Length * d];
-        _coreNorms = new double[rows.Length];
+        _core = new CentreIndex(tables.Dimension, rows.Length);
         _coreClusters = new int[rows.Length];
-        _quant = new QuantizedRows(d, rows.Length);
         var ids = tables.ItemClusterIds;
         for (int k = 0; k < rows.Length; k++)
         {
-            var x = tables.ItemEmbedding(rows[k]);
-            x.CopyTo(_core.AsSpan(k * d, d));
-            _coreNorms[k] = DistanceKernels.Norm(x);
+            _core.Set(k, tables.ItemEmbedding(rows[k]));
             _coreClusters[k] = ids[rows[k]];
-            _quant.Set(k, x);
         }
     }
 
@@ -64,7 +70,16 @@ public sealed class CorePointAssigner : IOnlineAssigner
     public CorePointOptions Options { get; }
 
     /// <summary>Number of core points in the index.</summary>
-    public int CorePointCount => _coreNorms.Length;
+    public int CorePointCount => _coreClusters.Length;
+
+    /// <inheritdoc/>
+    public Assignment Predict(long itemId, ReadOnlySpan<float> embedding) =>
+        PredictBatch([itemId], Tables.SingleRow(embedding))[0];
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Assignment> PredictBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
+        CancellationToken cancellationToken = default) =>
+        Run(itemIds, embeddings, commit: false, null, cancellationToken);
 
     /// <inheritdoc/>
     public Assignment Assign(long itemId, ReadOnlySpan<float> embedding) =>
@@ -72,16 +87,24 @@ public sealed class CorePointAssigner : IOnlineAssigner
 
     /// <inheritdoc/>
     public IReadOnlyList<Assignment> AssignBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(itemIds, embeddings, commit: true, progress, cancellationToken);
+
+    // The index never changes, so a prediction is the same search as an assignment; only the commit differs.
+    private Assignment[] Run(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, bool commit,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         Tables.ValidateBatch(itemIds, embeddings);
         var t = Tables;
-        int d = t.Dimension, total = embeddings.Count, nc = _coreNorms.Length;
+        int d = t.Dimension, total = embeddings.Count, nc = _coreClusters.Length;
         var metric = t.Metric;
         double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d);
+        var core = _core.Rows;
+        var coreNorms = _core.Norms;
         var results = new Assignment[total];
         var norms = new double[total];
         for (int i = 0; i < total; i++) norms[i] = DistanceKernels.Norm(embeddings.Data.AsSpan(i * d, d));
+        int fresh = -1; // predictions only: the ID the allocator would issue next
 
         for (int start = 0; start < total; )
         {
@@ -89,32 +112,37 @@ public sealed class CorePointAssigner : IOnlineAssigner
             int m = Math.Min(AssignerChecks.ChunkRows(nc), total - start);
             var scores = new float[(long)m * nc];
             DistanceKernels.Scores(metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
-                _core, nc, _coreNorms, d, scores, m == 1 ? _quant : null);
-            double[]? quantErr = m == 1 ? _quant.Errors : null;
+                core, nc, coreNorms, d, scores, m == 1 ? _core.Quantized : null);
+            double[]? quantErr = m == 1 ? _core.Quantized.Errors : null;
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
                 int off = item * d;
                 double xn = norms[item];
                 float[] xa = embeddings.Data;
-                double Exact(int j) => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, _core.AsSpan(j * d, d), _coreNorms[j]);
-                var (nearest, nearD) = Screening.Nearest(metric, scores.AsSpan(i * nc, nc), nc, factor, xn, _coreNorms, Exact, quantErr);
+                double Exact(int j) => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, core.AsSpan(j * d, d), coreNorms[j]);
+                var (nearest, nearD) = Screening.Nearest(metric, scores.AsSpan(i * nc, nc), nc, factor, xn, coreNorms, Exact, quantErr);
                 long id = itemIds[item];
                 var x = xa.AsSpan(off, d);
                 if (nearest >= 0 && nearD <= eps)
                 {
                     int cluster = _coreClusters[nearest];
-                    t.JoinCluster(id, x, t.RowOfCluster(cluster));
+                    if (commit) t.JoinCluster(id, x, t.RowOfCluster(cluster));
                     results[item] = new Assignment(id, cluster, nearD, false, nearD);
                 }
-                else
+                else if (commit)
                 {
                     int r = t.OpenCluster(id, x);
                     results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
                 }
+                else
+                {
+                    if (fresh < 0) fresh = t.Allocator.Peek();
+                    results[item] = new Assignment(id, fresh, 0.0, true, nearD);
+                }
             }
             start += m;
-            progress?.Report(new WorkProgress("core point assignment", start, total));
+            if (commit) progress?.Report(new WorkProgress("core point assignment", start, total));
         }
         return results;
     }

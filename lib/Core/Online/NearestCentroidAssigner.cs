@@ -3,14 +3,22 @@ using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Online;
 
-/// <summary>Options of the <see cref="NearestCentroidAssigner"/>.</summary>
-/// <param name="Eps">Join a cluster only when its centre is within this distance (the DBSCAN eps, usually).</param>
-/// <param name="FirstWithinEps">False (default): the nearest centre within eps wins. True: the first centre within
-/// eps in centre-table order wins, as the article's loop does; kept to reproduce it.</param>
-public sealed record NearestCentroidOptions(double Eps, bool FirstWithinEps = false)
+/// <summary>Options of the <see cref="NearestCentroidAssigner"/>, e.g. <c>new NearestCentroidOptions { Eps = 0.25 }</c>.</summary>
+public sealed record NearestCentroidOptions
 {
-    /// <summary>Throws when eps is not finite and positive (or above 2 under cosine).</summary>
-    public void Validate(DistanceMetric metric) => AssignerChecks.ValidateEps(Eps, metric);
+    /// <summary>Join a cluster only when its centre is within this distance (the DBSCAN eps, usually); default 0.5,
+    /// <see cref="Clustering.DbscanOptions"/>' default.</summary>
+    public double Eps { get; init; } = 0.5;
+
+    /// <summary>False (default): the nearest centre within eps wins. True: the first centre within eps in
+    /// centre-table order wins, as the article's loop does; kept to reproduce it.</summary>
+    public bool FirstWithinEps { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <see cref="Eps"/> is not a finite number &gt; 0.</summary>
+    public void Validate() => AssignerChecks.ValidateEpsOption(Eps, null);
+
+    /// <summary><see cref="Validate()"/>, and under cosine also <see cref="Eps"/> &lt;= 2 (the range of the distance).</summary>
+    internal void Validate(DistanceMetric metric) => AssignerChecks.ValidateEpsOption(Eps, metric);
 }
 
 /// <summary>
@@ -20,6 +28,8 @@ public sealed record NearestCentroidOptions(double Eps, bool FirstWithinEps = fa
 /// cluster with a fresh ID and is its centre. This is an approximation of re-clustering: an item inside a large
 /// cluster but farther than eps from its centre opens a new cluster, and a non-convex cluster's centre may lie
 /// outside it (measure both with <see cref="OnlineDiagnostics"/>).
+/// <see cref="Assign"/> and <see cref="AssignBatch"/> commit into the tables given to the constructor;
+/// <see cref="Predict"/> and <see cref="PredictBatch"/> never change them.
 /// </summary>
 /// <remarks>
 /// Batches are exact: distances of the whole chunk to the centres as they were at its start come from one
@@ -30,7 +40,13 @@ public sealed record NearestCentroidOptions(double Eps, bool FirstWithinEps = fa
 /// </remarks>
 public sealed class NearestCentroidAssigner : IOnlineAssigner
 {
-    /// <summary>Uses <paramref name="tables"/> (updated in place) with <paramref name="options"/>.</summary>
+    /// <summary>
+    /// An assigner that commits into <paramref name="tables"/>: every <see cref="Assign"/> and
+    /// <see cref="AssignBatch"/> adds its items to the label table and moves or opens centres in place (clone the
+    /// tables first to try something without keeping it, or use <see cref="Predict"/>).
+    /// </summary>
+    /// <param name="tables">The tables to search and to commit into.</param>
+    /// <param name="options">Eps and the tie rule; validated here (Eps &lt;= 2 under cosine).</param>
     public NearestCentroidAssigner(ClusterTables tables, NearestCentroidOptions options)
     {
         ArgumentNullException.ThrowIfNull(tables);
@@ -47,6 +63,47 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     public NearestCentroidOptions Options { get; }
 
     /// <inheritdoc/>
+    public Assignment Predict(long itemId, ReadOnlySpan<float> embedding) =>
+        PredictBatch([itemId], Tables.SingleRow(embedding))[0];
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Assignment> PredictBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
+        CancellationToken cancellationToken = default)
+    {
+        Tables.ValidateBatch(itemIds, embeddings);
+        var t = Tables;
+        int d = t.Dimension, total = embeddings.Count, n = t.ClusterCount;
+        var index = t.Index;
+        var norms = ItemNorms(embeddings);
+        var results = new Assignment[total];
+        int fresh = -1; // the ID an item that opens a cluster would get: the same for every item, nothing is issued
+        for (int start = 0; start < total; )
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int m = Math.Min(AssignerChecks.ChunkRows(n), total - start);
+            var scores = new float[(long)m * n];
+            DistanceKernels.Scores(t.Metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
+                index.Rows, n, index.Norms, d, scores, m == 1 ? index.Quantized : null);
+            double[]? quantErr = m == 1 ? index.Quantized.Errors : null;
+            for (int i = 0; i < m; i++)
+            {
+                int item = start + i;
+                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), n, quantErr);
+                long id = itemIds[item];
+                if (chosen >= 0)
+                    results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+                else
+                {
+                    if (fresh < 0) fresh = t.Allocator.Peek();
+                    results[item] = new Assignment(id, fresh, 0.0, true, nearD);
+                }
+            }
+            start += m;
+        }
+        return results;
+    }
+
+    /// <inheritdoc/>
     public Assignment Assign(long itemId, ReadOnlySpan<float> embedding) =>
         AssignBatch([itemId], Tables.SingleRow(embedding))[0];
 
@@ -58,10 +115,8 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var t = Tables;
         int d = t.Dimension, total = embeddings.Count;
         var metric = t.Metric;
-        double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d);
         var results = new Assignment[total];
-        var norms = new double[total];
-        for (int i = 0; i < total; i++) norms[i] = DistanceKernels.Norm(embeddings.Data.AsSpan(i * d, d));
+        var norms = ItemNorms(embeddings);
 
         for (int start = 0; start < total; )
         {
@@ -70,9 +125,9 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
             int m = Math.Min(AssignerChecks.ChunkRows(n0), total - start);
             var scores = new float[(long)m * n0];
             DistanceKernels.Scores(metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
-                t.CentresF, n0, t.CentreNorms, d, scores, m == 1 ? t.Quantized : null);
+                t.Index.Rows, n0, t.Index.Norms, d, scores, m == 1 ? t.Index.Quantized : null);
             // One item alone is screened with the int8 copy (no centre can have moved within its chunk).
-            double[]? quantErr = m == 1 ? t.Quantized.Errors : null;
+            double[]? quantErr = m == 1 ? t.Index.Quantized.Errors : null;
             var dirty = new bool[n0];
             var dirtyRows = new List<int>();
             var row = new float[n0 + m];
@@ -84,22 +139,12 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 int count = t.ClusterCount;
                 scores.AsSpan(i * n0, n0).CopyTo(row);
                 // Centres that moved or opened since the chunk's Gemm: fresh float32 scores, same error bound.
-                var cf = t.CentresF;
-                var cn = t.CentreNorms;
+                var cf = t.Index.Rows;
+                var cn = t.Index.Norms;
                 foreach (int j in dirtyRows) row[j] = FreshScore(metric, x, xn, cf.AsSpan(j * d, d), cn[j]);
                 for (int j = n0; j < count; j++) row[j] = FreshScore(metric, x, xn, cf.AsSpan(j * d, d), cn[j]);
 
-                float[] xa = embeddings.Data;
-                int off = item * d;
-                double Exact(int j) => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, t.CentreRowSpan(j), t.CentreNorm(j));
-                var (nearRow, nearD) = Screening.Nearest(metric, row, count, factor, xn, cn, Exact, quantErr);
-                int chosen;
-                double chosenD;
-                if (Options.FirstWithinEps)
-                    (chosen, chosenD) = Screening.FirstWithin(metric, row, count, factor, xn, cn, eps, Exact, quantErr);
-                else
-                    (chosen, chosenD) = nearD <= eps ? (nearRow, nearD) : (-1, double.PositiveInfinity);
-
+                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, count, quantErr);
                 long id = itemIds[item];
                 if (chosen >= 0)
                 {
@@ -117,6 +162,37 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
             progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The rule, from screening scores of one item against the first <paramref name="count"/> centre rows as they
+    /// are now: the chosen row (-1: open a cluster), its exact distance, and the exact nearest distance.
+    /// </summary>
+    private (int Chosen, double ChosenDistance, double NearestDistance) Decide(float[] xa, int item, double xn,
+        ReadOnlySpan<float> scores, int count, double[]? quantErr)
+    {
+        var t = Tables;
+        var metric = t.Metric;
+        int d = t.Dimension, off = item * d;
+        double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d);
+        var cn = t.Index.Norms;
+        double Exact(int j) => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, t.CentreRowSpan(j), t.CentreNorm(j));
+        var (nearRow, nearD) = Screening.Nearest(metric, scores, count, factor, xn, cn, Exact, quantErr);
+        int chosen;
+        double chosenD;
+        if (Options.FirstWithinEps)
+            (chosen, chosenD) = Screening.FirstWithin(metric, scores, count, factor, xn, cn, eps, Exact, quantErr);
+        else
+            (chosen, chosenD) = nearD <= eps ? (nearRow, nearD) : (-1, double.PositiveInfinity);
+        return (chosen, chosenD, nearD);
+    }
+
+    private static double[] ItemNorms(EmbeddingMatrix embeddings)
+    {
+        int d = embeddings.Dimension;
+        var norms = new double[embeddings.Count];
+        for (int i = 0; i < norms.Length; i++) norms[i] = DistanceKernels.Norm(embeddings.Data.AsSpan(i * d, d));
+        return norms;
     }
 
     private static float FreshScore(DistanceMetric metric, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> c, double cn)

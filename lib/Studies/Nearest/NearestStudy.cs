@@ -6,13 +6,17 @@ using LabelAssignment.Online;
 namespace LabelAssignment.Studies;
 
 /// <summary>One assigner's failure shares across an eps sweep, one value per eps (the notebook's charts).</summary>
-/// <param name="Assigner">Assigner name.</param>
+/// <param name="Assigner">Which assigner.</param>
 /// <param name="Missed">Of the new items the re-run puts into an old cluster, the share sent to a new cluster (failure 1);
 /// NaN (a gap in a chart) at an eps where no new item belongs to an old cluster, since there is nothing to miss.</param>
 /// <param name="WronglyNew">Of all new items, the share wrongly given a new cluster (failure 1 over everything streamed).</param>
 /// <param name="WronglyMerged">Of all new items, the share wrongly merged into an old cluster.</param>
 /// <param name="Same">Of all new items, the share given the re-run's answer.</param>
-public sealed record AssignerSweepSeries(string Assigner, double[] Missed, double[] WronglyNew, double[] WronglyMerged, double[] Same);
+public sealed record AssignerSweepSeries(AssignerKind Assigner, double[] Missed, double[] WronglyNew, double[] WronglyMerged, double[] Same)
+{
+    /// <summary>The assigner's display name (a chart's legend).</summary>
+    public string Name => Assigner.DisplayName();
+}
 
 /// <summary>The sweep as series against eps.</summary>
 /// <param name="Eps">The eps values, in sweep order.</param>
@@ -22,7 +26,12 @@ public sealed record AssignerSweepSeries(string Assigner, double[] Missed, doubl
 /// <param name="InitialClusters">Initial clusters, per eps.</param>
 /// <param name="BeyondEps">Share of clustered initial items farther than eps from their own centre, per eps.</param>
 public sealed record NearestSweepSeries(double[] Eps, IReadOnlyList<AssignerSweepSeries> Assigners, double[] InitialOutside,
-    double[] RerunOutside, double[] InitialClusters, double[] BeyondEps);
+    double[] RerunOutside, double[] InitialClusters, double[] BeyondEps)
+{
+    /// <summary>The series of <paramref name="kind"/>; throws when the sweep did not run it.</summary>
+    public AssignerSweepSeries Of(AssignerKind kind) => Assigners.FirstOrDefault(a => a.Assigner == kind)
+        ?? throw new ArgumentException($"the sweep has no {kind} series (it has: {string.Join(", ", Assigners.Select(a => a.Assigner))}).", nameof(kind));
+}
 
 /// <summary>
 /// The computed half of the notebook <c>3.nearest</c>: the distance look that picks eps, the diagnostics as tables,
@@ -131,7 +140,7 @@ public static class NearestStudy
         {
             var a = evaluation.Assigners[i];
             var r = evaluation.Runs[i];
-            name[i] = a.Assigner;
+            name[i] = r.Name;
             joined[i] = r.Joined;
             opened[i] = r.Created;
             same[i] = Percent(a.SameShare);
@@ -208,11 +217,11 @@ public static class NearestStudy
         ArgumentNullException.ThrowIfNull(sweep);
         if (sweep.Count == 0)
             throw new ArgumentException("sweep is empty: give at least one evaluation.", nameof(sweep));
-        var names = sweep[0].Assigners.Select(a => a.Assigner).ToArray();
+        var kinds = sweep[0].Runs.Select(r => r.Assigner).ToArray();
         for (int i = 1; i < sweep.Count; i++)
-            if (!sweep[i].Assigners.Select(a => a.Assigner).SequenceEqual(names))
+            if (!sweep[i].Runs.Select(r => r.Assigner).SequenceEqual(kinds))
                 throw new ArgumentException($"sweep[{i}] has other assigners than sweep[0].", nameof(sweep));
-        var series = names.Select((n, k) => new AssignerSweepSeries(n,
+        var series = kinds.Select((n, k) => new AssignerSweepSeries(n,
             sweep.Select(e => e.Assigners[k].TruthInOldCluster == 0 ? double.NaN : e.Assigners[k].MissedShareOfTruthInOld).ToArray(),
             sweep.Select(e => e.Assigners[k].MissedShare).ToArray(),
             sweep.Select(e => e.Assigners[k].WronglyMergedShare).ToArray(),
@@ -231,15 +240,16 @@ public static class NearestStudy
     /// </summary>
     /// <param name="main">The evaluation at the notebook's eps.</param>
     /// <param name="sweep">The eps sweep (may be empty).</param>
-    /// <param name="nearest">Name of the article's assigner in the evaluations.</param>
-    /// <param name="corePoint">Name of the core-point assigner.</param>
+    /// <param name="nearestKind">The article's assigner in the evaluations.</param>
+    /// <param name="corePointKind">The core-point assigner.</param>
     public static IReadOnlyList<string> Conclusions(OnlineEvaluation main, IReadOnlyList<OnlineEvaluation> sweep,
-        string nearest = "NearestCentroid", string corePoint = "CorePoint")
+        AssignerKind nearestKind = AssignerKind.NearestCentroid, AssignerKind corePointKind = AssignerKind.CorePoint)
     {
         ArgumentNullException.ThrowIfNull(main);
         ArgumentNullException.ThrowIfNull(sweep);
-        var nc = Find(main, nearest, nameof(main));
-        var cp = Find(main, corePoint, nameof(main));
+        var nc = Find(main, nearestKind, nameof(main));
+        var cp = Find(main, corePointKind, nameof(main));
+        string nearest = nearestKind.DisplayName(), corePoint = corePointKind.DisplayName();
         var lines = new List<string>();
         string eps = F(main.Eps);
         string P(double share) => (100 * share).ToString("0.#", CultureInfo.InvariantCulture) + "%";
@@ -276,7 +286,7 @@ public static class NearestStudy
         lines.Add($"Agreement with the re-run: {nearest} {P(nc.SameShare)}, {corePoint} {P(cp.SameShare)}" +
             (better is null ? " (equal)." : $"; {better} agrees more often.") +
             $" Wrongly merged into an old cluster: {nearest} {P(nc.WronglyMergedShare)}, {corePoint} {P(cp.WronglyMergedShare)}.");
-        var first = main.Assigners.FirstOrDefault(a => a.Assigner.Contains("first", StringComparison.OrdinalIgnoreCase));
+        var first = main.Has(AssignerKind.NearestCentroidFirstWithinEps) ? main.Agreement(AssignerKind.NearestCentroidFirstWithinEps) : null;
         if (first is not null && first.Same != nc.Same)
             lines.Add($"The article's own loop (first centre within eps in table order, not the nearest) agrees on {P(first.SameShare)} " +
                 $"against {P(nc.SameShare)} for the nearest centre: the order of the centre table changes answers.");
@@ -293,12 +303,12 @@ public static class NearestStudy
         if (sweep.Count > 1)
         {
             var s = Series(sweep);
-            var ncS = s.Assigners.FirstOrDefault(a => a.Assigner == nearest);
-            var cpS = s.Assigners.FirstOrDefault(a => a.Assigner == corePoint);
+            var ncS = s.Assigners.FirstOrDefault(a => a.Assigner == nearestKind);
+            var cpS = s.Assigners.FirstOrDefault(a => a.Assigner == corePointKind);
             string range = $"{F(s.Eps.Min())} to {F(s.Eps.Max())}";
             if (ncS is not null && cpS is not null)
             {
-                var withTruth = sweep.Select((e, i) => (e, i)).Where(p => Find(p.e, nearest, nameof(sweep)).TruthInOldCluster > 0).Select(p => p.i).ToArray();
+                var withTruth = sweep.Select((e, i) => (e, i)).Where(p => Find(p.e, nearestKind, nameof(sweep)).TruthInOldCluster > 0).Select(p => p.i).ToArray();
                 if (withTruth.Length == 0)
                     lines.Add($"Across eps {range}, no streamed item belonged to an old cluster at any eps, so the sweep says nothing about failure 1.");
                 else
@@ -323,9 +333,9 @@ public static class NearestStudy
         return lines;
     }
 
-    static AssignmentDiagnostics Find(OnlineEvaluation e, string name, string parameter) =>
-        e.Assigners.FirstOrDefault(a => a.Assigner == name)
-        ?? throw new ArgumentException($"the evaluation has no assigner named '{name}' (it has: {string.Join(", ", e.Assigners.Select(a => a.Assigner))}).", parameter);
+    static AssignmentDiagnostics Find(OnlineEvaluation e, AssignerKind kind, string parameter) =>
+        e.Has(kind) ? e.Agreement(kind)
+        : throw new ArgumentException($"the evaluation has no {kind} run (it has: {string.Join(", ", e.Runs.Select(r => r.Assigner))}).", parameter);
 
     static double Percent(double share) => Math.Round(100 * share, 2);
 

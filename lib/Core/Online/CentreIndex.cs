@@ -1,0 +1,82 @@
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Online;
+
+/// <summary>
+/// The rows an assigner searches, kept in the forms its screening reads: a float32 copy (for <see cref="Gemm"/>),
+/// the float64 norms, and an int8 copy (<see cref="QuantizedRows"/>, for one item at a time). The
+/// <see cref="ClusterTables"/> keep one for their centres, refreshed whenever a centre moves or opens; the
+/// <see cref="CorePointAssigner"/> builds one of its core points. The float64 truth stays with the owner: an index
+/// holds only what screening needs, so every decision is still confirmed with exact distances.
+/// </summary>
+internal sealed class CentreIndex
+{
+    private float[] _rows;      // capacity x Dimension
+    private double[] _norms;
+    private QuantizedRows _quant;
+
+    public CentreIndex(int dimension, int capacity)
+    {
+        Dimension = dimension;
+        _rows = new float[(long)capacity * dimension];
+        _norms = new double[capacity];
+        _quant = new QuantizedRows(dimension, capacity);
+    }
+
+    private CentreIndex(int dimension, float[] rows, double[] norms, QuantizedRows quant)
+    {
+        Dimension = dimension;
+        _rows = rows;
+        _norms = norms;
+        _quant = quant;
+    }
+
+    public int Dimension { get; }
+
+    /// <summary>Rows the arrays have room for.</summary>
+    public int Capacity => _norms.Length;
+
+    /// <summary>float32 rows, row-major (only the first rows the owner uses are meaningful).</summary>
+    public float[] Rows => _rows;
+
+    /// <summary>float64 norm of each row.</summary>
+    public double[] Norms => _norms;
+
+    /// <summary>The int8 copy.</summary>
+    public QuantizedRows Quantized => _quant;
+
+    /// <summary>Grows (or shrinks) the room to <paramref name="capacity"/> rows, keeping the rows already set.</summary>
+    public void Resize(int capacity)
+    {
+        Array.Resize(ref _rows, checked(capacity * Dimension));
+        Array.Resize(ref _norms, capacity);
+        _quant.Resize(capacity);
+    }
+
+    /// <summary>Sets row <paramref name="row"/> from a float64 centre (float32 copy rounded from it, norm of the float64 values).</summary>
+    public void Set(int row, ReadOnlySpan<double> centre)
+    {
+        var f = _rows.AsSpan(row * Dimension, Dimension);
+        for (int k = 0; k < centre.Length; k++) f[k] = (float)centre[k];
+        _norms[row] = DistanceKernels.Norm(centre);
+        _quant.Set(row, centre);
+    }
+
+    /// <summary>Sets row <paramref name="row"/> from a float32 point (copied as it is).</summary>
+    public void Set(int row, ReadOnlySpan<float> point)
+    {
+        point.CopyTo(_rows.AsSpan(row * Dimension, Dimension));
+        _norms[row] = DistanceKernels.Norm(point);
+        _quant.Set(row, point);
+    }
+
+    /// <summary>An independent copy of the first <paramref name="rows"/> rows, with the same capacity.</summary>
+    public CentreIndex Clone(int rows)
+    {
+        var f = new float[_rows.Length];
+        _rows.AsSpan(0, rows * Dimension).CopyTo(f);
+        var n = new double[_norms.Length];
+        _norms.AsSpan(0, rows).CopyTo(n);
+        return new CentreIndex(Dimension, f, n, _quant.Clone(rows));
+    }
+}
