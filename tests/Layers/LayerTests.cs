@@ -71,4 +71,20 @@ public class LayerTests
         Assert.Equal(projects, projectRefs);
         Assert.Equal(packages, packageRefs);
     }
+
+    [Fact]
+    public void The_readme_library_sample_uses_only_the_core()
+    {
+        string readme = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "README.md"));
+        int section = readme.IndexOf("## Using the library without notebooks", StringComparison.Ordinal);
+        Assert.True(section >= 0, "README has no 'Using the library without notebooks' section");
+        int start = readme.IndexOf("```csharp", section, StringComparison.Ordinal);
+        int end = readme.IndexOf("```", start + 9, StringComparison.Ordinal);
+        var usings = readme[start..end].Split('\n').Select(l => l.Trim())
+            .Where(l => l.StartsWith("using LabelAssignment", StringComparison.Ordinal))
+            .Select(l => l["using ".Length..].TrimEnd(';')).ToArray();
+        Assert.NotEmpty(usings);
+        var coreNamespaces = Core.GetExportedTypes().Select(t => t.Namespace).ToHashSet();
+        Assert.All(usings, ns => Assert.True(coreNamespaces.Contains(ns), $"README sample uses {ns}, which is not in LabelAssignment.Core"));
+    }
 }
