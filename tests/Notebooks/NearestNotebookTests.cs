@@ -22,7 +22,7 @@ public sealed class NearestNotebookFixture
             {
                 ["initItems"] = "150", ["newItems"] = "100", ["model"] = "resnet18-64", ["eps"] = "0.4", ["minSamples"] = "4",
                 ["sweepFrom"] = "0.35", ["sweepTo"] = "0.45", ["sweepStep"] = "0.05",
-                ["dataFolder"] = data, ["cifar"] = TestPaths.SharedCifar100,
+                ["dataFolder"] = data, ["cifar"] = TestPaths.Cifar100,
             });
         // Every rich output (not the streams), one per line.
         Outputs = string.Concat(Run.Outputs().Where(o => o.Type != "stream").Select(o => o.Text + "\n"));
