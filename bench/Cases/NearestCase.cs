@@ -213,19 +213,18 @@ public sealed class NearestCase : IBenchCase
                 summary["same_ids_as_anchor"] = Enumerable.Range(0, m).Count(i => batch[i].ClusterId == anchorStream[i]);
             }
             string epsText = eps.ToString(CultureInfo.InvariantCulture);
-            JsonObject? artifacts = null;
-            string? anchorId = null;
-            if (name == "centroid-first")
+            // Every rule's assignments are kept. The article's rule is what the anchor's pandas loop runs: its files
+            // carry the anchor's names, and bench compare joins the record with nearest/pandas and checks both id
+            // tables row by row.
+            bool article = name == "centroid-first";
+            string? anchorId = article ? $"nearest/pandas/eps={epsText}" : null;
+            var artifacts = new JsonObject
             {
-                // The article's rule is what the anchor's pandas loop runs: bench compare joins this record with
-                // nearest/pandas and checks both id tables row by row.
-                anchorId = $"nearest/pandas/eps={epsText}";
-                artifacts = new JsonObject
-                {
-                    ["init_cluster_ids"] = context.SaveArtifact("nearest_init_cluster_ids.npy", tables.ItemClusterIds.ToArray()),
-                    ["stream_cluster_ids"] = context.SaveArtifact("nearest_stream_cluster_ids.npy", batch.Select(r => r.ClusterId).ToArray()),
-                };
-            }
+                ["stream_cluster_ids"] = context.SaveArtifact(article ? "nearest_stream_cluster_ids.npy" : $"nearest_{name}_stream_cluster_ids.npy",
+                    batch.Select(r => r.ClusterId).ToArray()),
+            };
+            if (article)
+                artifacts["init_cluster_ids"] = context.SaveArtifact("nearest_init_cluster_ids.npy", tables.ItemClusterIds.ToArray());
             context.Record($"nearest/{name}/eps={epsText}", "nearest",
                 new JsonObject { ["eps"] = eps, ["init_rows"] = nInit, ["stream_rows"] = nNew, ["single_rows"] = singleCount, ["min_samples"] = 3, ["mode"] = "batch" },
                 PerItem(bt, nNew), summary, artifacts, anchorId);
