@@ -128,7 +128,7 @@ public sealed class EmbeddingSourceTests
     }
 
     [Fact]
-    public void Without_cache_it_embeds_real_cifar100_images_and_caches_them()
+    public void Without_cache_it_embeds_cifar100_images_and_caches_them()
     {
         string root = TestPaths.NewTempFolder();
         try
