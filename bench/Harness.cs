@@ -17,6 +17,13 @@ public interface IBenchCase
 
     /// <summary>Runs every operation of the case, recording each through <see cref="BenchContext.Record"/>.</summary>
     void Run(BenchContext context);
+
+    /// <summary>
+    /// Options that make <see cref="Run"/> small enough for the warm-up (<see cref="BenchContext.ForWarmUp"/>): the
+    /// same operations on the warm-up data set, e.g. <c>--lsa-sizes 60,40x60</c>. Empty by default.
+    /// </summary>
+    /// <param name="folder">The warm-up folder, for options that name a folder (e.g. a cache).</param>
+    IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string>();
 }
 
 /// <summary>Timing of one case: median over counted runs, as the anchor script reports it.</summary>
@@ -86,6 +93,62 @@ public sealed class BenchContext
         return path;
     }
 
+    /// <summary>Saves a matrix (e.g. KMeans centres) as float32 .npy under <see cref="ArtifactsFolder"/>; returns the path.</summary>
+    public string SaveArtifact(string name, EmbeddingMatrix matrix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(matrix);
+        string path = Path.Combine(ArtifactsFolder, name);
+        Directory.CreateDirectory(ArtifactsFolder);
+        LabelAssignment.IO.Npy.Write(path, matrix);
+        return path;
+    }
+
+    /// <summary>Rows of X in the warm-up data set.</summary>
+    public const int WarmUpRows = 1000;
+
+    /// <summary>Cluster count of the warm-up label pairs (<c>&lt;stem&gt;_pairs_k10.npy</c>).</summary>
+    public const int WarmUpPairsK = 10;
+
+    /// <summary>
+    /// A context for warming a case up before it is timed: a small data set written under <paramref name="folder"/>
+    /// the way make_data.py lays one out (<c>warm_X.npy</c> with the first <see cref="WarmUpRows"/> rows of X,
+    /// <c>warm_pairs_k10.npy</c>, <c>lsa_60x60.npy</c>, <c>lsa_40x60.npy</c>), the options given plus
+    /// <paramref name="overrides"/> (no anchor artifacts), one run per measurement, and output and records discarded.
+    /// </summary>
+    public BenchContext ForWarmUp(string folder, IReadOnlyDictionary<string, string> overrides)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        ArgumentNullException.ThrowIfNull(overrides);
+        Directory.CreateDirectory(folder);
+        int n = Math.Min(X.Count, WarmUpRows);
+        var x = X.SelectRows(Enumerable.Range(0, n).ToArray());
+        string xPath = Path.Combine(folder, "warm_X.npy");
+        if (!File.Exists(xPath))
+        {
+            LabelAssignment.IO.Npy.Write(xPath, x);
+            var rng = new Random(5);
+            int[] pairs = new int[2 * n];
+            for (int i = 0; i < n; i++)
+            {
+                pairs[i] = i % WarmUpPairsK;
+                pairs[n + i] = rng.NextDouble() < 0.2 ? rng.Next(WarmUpPairsK) : pairs[i];
+            }
+            LabelAssignment.IO.Npy.Write<int>(Path.Combine(folder, $"warm_pairs_k{WarmUpPairsK}.npy"), pairs, 2, n);
+            foreach (var (r, c) in new[] { (60, 60), (40, 60) })
+                LabelAssignment.IO.Npy.Write<double>(Path.Combine(folder, $"lsa_{r}x{c}.npy"),
+                    Enumerable.Range(0, r * c).Select(_ => rng.NextDouble()).ToArray(), r, c);
+        }
+        var options = Options.Where(kv => kv.Key is not ("anchor-artifacts" or "nearest-anchors" or "out" or "artifacts"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        foreach (var (key, value) in overrides) options[key] = value;
+        return new BenchContext
+        {
+            XPath = xPath, X = x, Options = options, Repeats = 1, WarmupBelowSeconds = 0, Output = TextWriter.Null,
+            ArtifactsFolder = Path.Combine(folder, "artifacts"),
+        };
+    }
+
     /// <summary>Every record made so far.</summary>
     public IReadOnlyList<JsonObject> Results => _results;
 
@@ -116,9 +179,10 @@ public sealed class BenchContext
 
     /// <summary>Records one case result and prints it as one JSON line. <paramref name="artifacts"/> maps a kind
     /// ("labels") to a file from <see cref="SaveArtifact"/>; <c>bench compare</c> compares it with the anchor's
-    /// artifact of the same kind (labels: identical rows and ARI).</summary>
+    /// artifact of the same kind (labels, centers, cluster ids: row by row). <paramref name="anchorId"/> names the
+    /// anchor record this one reproduces when the ids differ.</summary>
     public void Record(string id, string caseName, JsonObject parameters, Timing timing, JsonObject summary,
-        JsonObject? artifacts = null)
+        JsonObject? artifacts = null, string? anchorId = null)
     {
         var record = new JsonObject
         {
@@ -137,6 +201,8 @@ public sealed class BenchContext
         };
         if (artifacts is not null)
             record["artifacts"] = artifacts;
+        if (anchorId is not null)
+            record["anchor_id"] = anchorId;
         _results.Add(record);
         Output.WriteLine(record.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
         Output.Flush();

@@ -9,6 +9,9 @@
 #   --cases a,b      cases to run (default: every case both sides know); see `dotnet run --project bench -- list`
 #   --out DIR        where the reports, artifacts and tables go (default: data/bench/ in the repo, git-ignored)
 #   --reuse-anchors  keep an existing anchor report instead of rerunning scikit-learn (it takes minutes)
+#   --kmeans-seeds L KMeans seeds, a range or a list (default 0-9): one fit moves 2-3% with the seed, so both sides
+#                    report the median inertia over these seeds; the anchor script takes one seed, so it runs once
+#                    per seed (the first timed with --repeats, the others fitted once)
 #   --option value   any other option goes to both sides unchanged (same names on both: --repeats 3,
 #                    --metric-ks 100,5000, --dbscan-eps 0.1,0.2, ...)
 set -euo pipefail
@@ -29,12 +32,13 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 [ $# -ge 1 ] || usage
 case "$1" in -h|--help) usage 0 ;; esac
 data="$1"; shift
-sets=(); cases=""; out="$repo/data/bench"; reuse=0; pass=()
+sets=(); cases=""; out="$repo/data/bench"; reuse=0; pass=(); kmeans_seeds="0-9"
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) cases="${2:?--cases needs a value}"; shift 2 ;;
     --out) out="${2:?--out needs a folder}"; shift 2 ;;
     --reuse-anchors) reuse=1; shift ;;
+    --kmeans-seeds) kmeans_seeds="${2:?--kmeans-seeds needs a value}"; shift 2 ;;
     -h|--help) usage 0 ;;
     --*) [ $# -ge 2 ] || { echo "compare.sh: option $1 needs a value" >&2; exit 2; }; pass+=("$1" "$2"); shift 2 ;;
     *) sets+=("$1"); shift ;;
@@ -86,7 +90,21 @@ for c in ${cases//,/ }; do
 done
 [ ${#run_ours[@]} -gt 0 ] || { echo "compare.sh: none of the cases '$cases' is implemented by our harness" >&2; exit 2; }
 ours_list=$(IFS=,; echo "${run_ours[*]}")
-theirs_list=$(IFS=,; echo "${run_theirs[*]:-}")
+# KMeans runs apart on the anchor side: once per seed.
+kmeans_anchor=0; main_theirs=()
+for c in ${run_theirs[@]+"${run_theirs[@]}"}; do
+  if [ "$c" = kmeans ]; then kmeans_anchor=1; else main_theirs+=("$c"); fi
+done
+theirs_list=$(IFS=,; echo "${main_theirs[*]:-}")
+seeds=()
+for part in ${kmeans_seeds//,/ }; do
+  if [[ "$part" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+    for ((v = BASH_REMATCH[1]; v <= BASH_REMATCH[2]; v++)); do seeds+=("$v"); done
+  elif [[ "$part" =~ ^[0-9]+$ ]]; then seeds+=("$part")
+  else echo "compare.sh: --kmeans-seeds '$kmeans_seeds': '$part' is not a seed or a range such as 0-9" >&2; exit 2
+  fi
+done
+[ ${#seeds[@]} -gt 0 ] || { echo "compare.sh: --kmeans-seeds '$kmeans_seeds' names no seed" >&2; exit 2; }
 
 mkdir -p "$out"
 status=0
@@ -99,6 +117,7 @@ for s in "${sets[@]}"; do
     "$python" "$anchors/make_data.py" "$data" --sets "${BASH_REMATCH[1]}x${BASH_REMATCH[2]}"
   fi
   theirs_json="$out/$s.anchors.json"; ours_json="$out/$s.dotnet.json"; table="$out/$s.compare.txt"
+  anchor_reports=()
   # 4. scikit-learn / SciPy, keeping its reference outputs (labels, centres) for the label comparison.
   if [ -n "$theirs_list" ]; then
     if [ $reuse -eq 1 ] && [ -f "$theirs_json" ]; then
@@ -108,16 +127,35 @@ for s in "${sets[@]}"; do
       "$python" "$anchors/anchor_bench.py" "$x" --cases "$theirs_list" --out "$theirs_json" \
         --artifacts "$out/$s.anchors" ${pass[@]+"${pass[@]}"}
     fi
+    anchor_reports+=("$theirs_json")
+  fi
+  if [ $kmeans_anchor -eq 1 ]; then
+    for i in "${!seeds[@]}"; do
+      seed="${seeds[$i]}"; seed_json="$out/$s.anchors.kmeans-seed$seed.json"
+      if [ $reuse -eq 1 ] && [ -f "$seed_json" ]; then
+        echo "== $s: reusing $seed_json"
+      elif [ "$i" -eq 0 ]; then
+        # The first seed is timed as usual and keeps its labels and centres.
+        echo "== $s: anchor_bench.py --cases kmeans --kmeans-seed $seed (timed)"
+        "$python" "$anchors/anchor_bench.py" "$x" --cases kmeans --out "$seed_json" --artifacts "$out/$s.anchors" \
+          ${pass[@]+"${pass[@]}"} --kmeans-seed "$seed"
+      else
+        echo "== $s: anchor_bench.py --cases kmeans --kmeans-seed $seed (one fit, for the inertia)"
+        "$python" "$anchors/anchor_bench.py" "$x" --cases kmeans --out "$seed_json" --artifacts none \
+          ${pass[@]+"${pass[@]}"} --kmeans-seed "$seed" --repeats 1 --warmup-below 0
+      fi
+      anchor_reports+=("$seed_json")
+    done
   fi
   # 5. Ours, on the same files.
   echo "== $s: bench run --cases $ours_list"
   "${bench[@]}" run "$x" --cases "$ours_list" --out "$ours_json" --artifacts "$out/$s.dotnet" \
-    --anchor-artifacts "$out/$s.anchors" ${pass[@]+"${pass[@]}"}
+    --anchor-artifacts "$out/$s.anchors" --kmeans-seeds "$kmeans_seeds" ${pass[@]+"${pass[@]}"}
   # 6. The table.
   echo
   echo "== $s: ours / theirs (below 1 = we are faster)"
-  if [ -f "$theirs_json" ]; then
-    "${bench[@]}" compare "$ours_json" "$theirs_json" | tee "$table" || status=1
+  if [ ${#anchor_reports[@]} -gt 0 ]; then
+    "${bench[@]}" compare "$ours_json" "${anchor_reports[@]}" | tee "$table" || status=1
   else
     echo "(no anchor report: nothing to compare against)"
   fi

@@ -8,8 +8,9 @@ namespace LabelAssignment.Bench.Cases;
 
 /// <summary>
 /// DBSCAN as anchor_bench.py's "dbscan" case: cosine on X with each eps, and euclidean on the L2-normalised rows with
-/// eps_e = sqrt(2 eps) (the same neighbourhoods for unit vectors). Labels are checked against the anchor's
-/// <c>&lt;X without .npy&gt;.anchors/dbscan_{metric}_eps{eps}_labels.npy</c> when it exists.
+/// eps_e = sqrt(2 eps) (the same neighbourhoods for unit vectors). Labels are written as artifacts
+/// (<c>dbscan_{metric}_eps{eps}_labels.npy</c>, named as the anchor's) and, when the anchor's are in
+/// <c>--anchor-artifacts</c>, checked against them here (border points two clusters reach are counted apart).
 /// Options: <c>--dbscan-eps 0.1,0.2</c>, <c>--dbscan-min-samples 3</c>; for tuning, <c>--dbscan-block 512</c> (rows per
 /// block) and <c>--dbscan-rank 128</c> (rank of the low-rank first pass; 0 runs the full blocked product only).
 /// </summary>
@@ -57,13 +58,12 @@ public sealed class DbscanCase : IBenchCase
                     ["cpu_s_per_run"] = Math.Round(cpu, 4),
                 };
                 string tag = eps.ToString("G", inv);
-                string anchor = Path.Combine(context.DataFolder,
-                    Path.GetFileNameWithoutExtension(context.XPath) + ".anchors", $"dbscan_{name}_eps{tag}_labels.npy");
-                if (File.Exists(anchor))
+                string file = $"dbscan_{name}_eps{tag}_labels.npy";
+                if (context.AnchorArtifact(file) is { } anchor)
                     Compare(Npy.ReadLabels(anchor), result, data, options, summary);
                 context.Record($"dbscan/{name}/eps={tag}", Name,
                     new JsonObject { ["eps"] = eps, ["eps_used"] = e, ["metric"] = name, ["min_samples"] = minSamples },
-                    timing, summary);
+                    timing, summary, new JsonObject { ["labels"] = context.SaveArtifact(file, result.Labels) });
             }
         }
     }

@@ -20,6 +20,9 @@ public sealed class GemmCase : IBenchCase
     public string Description => "C = X·Yᵀ GFLOP/s (ours 1 thread / parallel vs numpy OpenBLAS 1 / all threads)";
 
     /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string> { ["gemm-k"] = "100", ["gemm-python"] = "none" };
+
+    /// <inheritdoc/>
     public void Run(BenchContext context)
     {
         var x = context.X;

@@ -20,6 +20,9 @@ public sealed class KnnCase : IBenchCase
     /// <inheritdoc />
     public string Description => "leave-one-out k-NN accuracy (cosine) of ResNet18 embeddings on CIFAR-100 test (ignores X; --cifar, --data, --sizes, --k)";
 
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string> { ["images"] = "50", ["data"] = Path.Combine(folder, "data") };
+
     /// <inheritdoc />
     public void Run(BenchContext context)
     {

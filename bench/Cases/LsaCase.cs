@@ -19,6 +19,9 @@ public sealed class LsaCase : IBenchCase
     public string Description => "LinearAssignment.Solve on lsa_RxC.npy (option --lsa-sizes, default 100,1000,3000,5000,1000x1200)";
 
     /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string> { ["lsa-sizes"] = "60,40x60" };
+
+    /// <inheritdoc/>
     public void Run(BenchContext context)
     {
         foreach (var (r, c) in ParseShapes(context.Option("lsa-sizes", "100,1000,3000,5000,1000x1200")))

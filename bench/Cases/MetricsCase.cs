@@ -20,6 +20,9 @@ public sealed class MetricsCase : IBenchCase
     public string Description => "ARI / AMI on <stem>_pairs_k{K}.npy for K in --metric-ks (default 100,5000)";
 
     /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string> { ["metric-ks"] = "10" };
+
+    /// <inheritdoc/>
     public void Run(BenchContext context)
     {
         int n = context.X.Count;

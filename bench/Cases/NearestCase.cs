@@ -32,6 +32,9 @@ public sealed class NearestCase : IBenchCase
     public string Description => "online assignment: article loop / nearest centre / core point, items per second and failure shares";
 
     /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string> { ["nearest-init"] = "500", ["nearest-single"] = "50", ["nearest-synthetic"] = "100" };
+
+    /// <inheritdoc/>
     public void Run(BenchContext context)
     {
         int synthetic = int.Parse(context.Option("nearest-synthetic", "3000"), CultureInfo.InvariantCulture);
@@ -148,7 +151,7 @@ public sealed class NearestCase : IBenchCase
             context.Output.WriteLine($"# nearest: skipped the real-data part: X has {x.Count} rows, --nearest-init is {nInit}.");
             return;
         }
-        string anchors = context.Option("nearest-anchors", Path.Combine(context.DataFolder, Path.GetFileNameWithoutExtension(context.XPath) + ".anchors"));
+        string anchors = context.Option("nearest-anchors", context.AnchorArtifactsFolder);
         int nNew = x.Count - nInit;
         var options = new DbscanOptions { Eps = eps, MinSamples = 3, Metric = DistanceMetric.Cosine };
         var init = x.SelectRows(Enumerable.Range(0, nInit).ToArray());
@@ -209,9 +212,22 @@ public sealed class NearestCase : IBenchCase
                 summary["anchor_rows_compared"] = m;
                 summary["same_ids_as_anchor"] = Enumerable.Range(0, m).Count(i => batch[i].ClusterId == anchorStream[i]);
             }
-            context.Record($"nearest/{name}/eps={eps.ToString(CultureInfo.InvariantCulture)}", "nearest",
+            string epsText = eps.ToString(CultureInfo.InvariantCulture);
+            // Every rule's assignments are kept. The article's rule is what the anchor's pandas loop runs: its files
+            // carry the anchor's names, and bench compare joins the record with nearest/pandas and checks both id
+            // tables row by row.
+            bool article = name == "centroid-first";
+            string? anchorId = article ? $"nearest/pandas/eps={epsText}" : null;
+            var artifacts = new JsonObject
+            {
+                ["stream_cluster_ids"] = context.SaveArtifact(article ? "nearest_stream_cluster_ids.npy" : $"nearest_{name}_stream_cluster_ids.npy",
+                    batch.Select(r => r.ClusterId).ToArray()),
+            };
+            if (article)
+                artifacts["init_cluster_ids"] = context.SaveArtifact("nearest_init_cluster_ids.npy", tables.ItemClusterIds.ToArray());
+            context.Record($"nearest/{name}/eps={epsText}", "nearest",
                 new JsonObject { ["eps"] = eps, ["init_rows"] = nInit, ["stream_rows"] = nNew, ["single_rows"] = singleCount, ["min_samples"] = 3, ["mode"] = "batch" },
-                PerItem(bt, nNew), summary);
+                PerItem(bt, nNew), summary, artifacts, anchorId);
         }
 
         // Failure shares against the truth of DBSCAN on all rows, with both ways of giving its clusters old IDs.

@@ -21,6 +21,9 @@ public sealed class RemapCase : IBenchCase
     public string Description => "LabelRemapper.ByOverlap on <stem>_pairs_k{K}.npy (options --remap-ks, default 100,5000; --remap-thresholds, default 0.95,0.5)";
 
     /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string> { ["remap-ks"] = "10" };
+
+    /// <inheritdoc/>
     public void Run(BenchContext context)
     {
         var thresholds = context.Option("remap-thresholds", "0.95,0.5")

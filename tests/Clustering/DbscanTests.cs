@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
 

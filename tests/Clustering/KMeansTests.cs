@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
 using LabelAssignment.IO;
@@ -134,16 +135,10 @@ public class KMeansTests
         // Brute force in double over the returned centres: the bounded assignment must not keep a stale label.
         var data = RandomMatrix(1500, 16, 8);
         var result = KMeans.Fit(data, new KMeansOptions { K = 30, NInit = 1, Seed = 3, Metric = DistanceMetric.Euclidean });
-        int d = 16;
         double inertia = 0;
         for (int i = 0; i < 1500; i++)
         {
-            double Dist(int j)
-            {
-                double s = 0;
-                for (int t = 0; t < d; t++) s += Math.Pow(data.Data[i * d + t] - result.Centres.Data[j * d + t], 2);
-                return s;
-            }
+            double Dist(int j) => Math.Pow(Distances.Between(DistanceMetric.Euclidean, data.Row(i), result.Centres.Row(j)), 2);
             double mine = Dist(result.Labels[i]);
             double best = Enumerable.Range(0, 30).Min(Dist);
             Assert.True(mine <= best + 1e-5, $"item {i}: label {result.Labels[i]} at {mine}, nearest at {best}");

@@ -164,7 +164,7 @@ public class Cifar100Tests
         Assert.Contains("ftp://", Assert.Throws<ArgumentException>(() => new Cifar100Options { ArchiveUri = new Uri("ftp://a/b") }.Validate()).Message);
     }
 
-    [Fact]
+    [RealCifar100Fact]
     public void Real_test_split_has_the_official_order_and_class_counts()
     {
         var d = Cifar100.Load(TestPaths.SharedCifar100, Cifar100Split.Test);

@@ -1,3 +1,4 @@
+using LabelAssignment.Data;
 using LabelAssignment.Embedding;
 using LabelAssignment.Numerics;
 using LabelAssignment.IO;
@@ -127,21 +128,28 @@ public sealed class EmbeddingSourceTests
     }
 
     [Fact]
-    public void Without_cache_it_embeds_real_cifar100_images_and_caches_them()
+    public void Without_cache_it_embeds_cifar100_images_and_caches_them()
     {
         string root = TestPaths.NewTempFolder();
         try
         {
-            // The repo root lies below the folder holding shared/cifar-100: found automatically.
-            var request = new EmbeddingRequest { DataFolder = root, SearchFrom = TestPaths.RepoRoot, Model = "resnet18-64", Count = 6, L2Normalize = true };
+            // With ../shared/cifar-100 the repo root lies below it: found automatically. A fresh clone has none: the
+            // tests' own small file in the official format is named instead.
+            var request = new EmbeddingRequest
+            {
+                DataFolder = root, SearchFrom = TestPaths.RepoRoot, Model = "resnet18-64", Count = 6, L2Normalize = true,
+                Cifar = TestPaths.HasRealCifar100 ? "" : TestPaths.Cifar100,
+            };
             double last = 0;
             var made = EmbeddingSource.Load(request, new SyncProgress(p => last = p.Fraction));
             Assert.Equal(1.0, last);
             Assert.Equal(EmbeddingOrigin.Computed, made.Origin);
             Assert.Equal((6, 512), (made.Embeddings.Count, made.Embeddings.Dimension));
             Assert.Equal([0, 1, 2, 3, 4, 5], made.ItemIds);
-            // The official test split starts with fine labels 49 33 72 51 71 92.
+            // The labels are the file's first six (the official test split starts with 49 33 72 51 71 92, and so
+            // does the tests' own file).
             Assert.Equal([49, 33, 72, 51, 71, 92], made.Labels!);
+            Assert.Equal(Cifar100.Load(TestPaths.Cifar100, Cifar100Split.Test).FineLabels[..6], made.Labels!);
             Assert.Equal(1.0, System.Numerics.Tensors.TensorPrimitives.Norm(made.Embeddings.Row(0)), 5);
             Assert.NotNull(EmbeddingCache.TryLoad(root, new EmbeddingCacheKey("cifar100", "test", 6, "resnet18-64-l2")));
 
@@ -149,11 +157,11 @@ public sealed class EmbeddingSourceTests
             Assert.Equal(EmbeddingOrigin.Cache, again.Origin);
             Assert.Equal(made.Embeddings.Data, again.Embeddings.Data);
             // A named CIFAR-100 folder with fewer rows asked: the cache entry's first rows.
-            var fewer = EmbeddingSource.Load(request with { Count = 3, Cifar = TestPaths.SharedCifar100 });
+            var fewer = EmbeddingSource.Load(request with { Count = 3, Cifar = TestPaths.Cifar100 });
             Assert.Equal(EmbeddingOrigin.Cache, fewer.Origin);
             Assert.Equal(made.Embeddings.Data.AsSpan(0, 3 * 512).ToArray(), fewer.Embeddings.Data);
             Assert.Equal("Count", Assert.Throws<ArgumentOutOfRangeException>(() =>
-                EmbeddingSource.Load(request with { Count = 10_001, Cifar = TestPaths.SharedCifar100 })).ParamName);
+                EmbeddingSource.Load(request with { Count = 10_001, Cifar = TestPaths.Cifar100 })).ParamName);
         }
         finally { Directory.Delete(root, true); }
     }

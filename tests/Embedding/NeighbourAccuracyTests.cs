@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Numerics;
 using LabelAssignment.IO;
 using LabelAssignment.Metrics;
@@ -28,13 +29,8 @@ public class NeighbourAccuracyTests
         int[] nb = NeighbourAccuracy.NearestNeighbours(x, k);
         for (int i = 0; i < n; i++)
         {
-            double Cos(int j)
-            {
-                double dot = 0, a = 0, b = 0;
-                for (int t = 0; t < d; t++) { dot += x.Row(i)[t] * x.Row(j)[t]; a += x.Row(i)[t] * x.Row(i)[t]; b += x.Row(j)[t] * x.Row(j)[t]; }
-                return dot / Math.Sqrt(a * b);
-            }
-            var want = Enumerable.Range(0, n).Where(j => j != i).OrderByDescending(Cos).ThenBy(j => j).Take(k).ToArray();
+            var want = Enumerable.Range(0, n).Where(j => j != i)
+                .OrderBy(j => Distances.Between(DistanceMetric.Cosine, x, i, j)).ThenBy(j => j).Take(k).ToArray();
             Assert.Equal(want, nb.AsSpan(i * k, k).ToArray());
         }
     }

@@ -8,14 +8,15 @@ using SixLabors.ImageSharp.Processing;
 
 namespace LabelAssignment.Tests.Embedding;
 
-/// <summary>One 224 embedder and a few real CIFAR-100 test images, shared by the ResNet18 tests (sessions are slow to create).</summary>
+/// <summary>One 224 embedder and a few CIFAR-100 test images (the real ones when ../shared/cifar-100 is present),
+/// shared by the ResNet18 tests (sessions are slow to create).</summary>
 public sealed class ResNet18Fixture : IDisposable
 {
     public ResNet18Fixture()
     {
         Preset = ModelPreset.ResNet18();
         Embedder = new OnnxImageEmbedder(Preset, new EmbedderOptions { BatchSize = 4 });
-        Images = Cifar100.Load(TestPaths.SharedCifar100, Cifar100Split.Test).Take(5);
+        Images = Cifar100.Load(TestPaths.Cifar100, Cifar100Split.Test).Take(5);
         Shipped = new InferenceSession(Path.Combine(ResNet18Model.DefaultFolder, ResNet18Model.ModelRelativePath));
     }
 

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using LabelAssignment.Embedding;
+using LabelAssignment.Numerics;
+using LabelAssignment.Tests.Oracles;
 
 namespace LabelAssignment.Tests.Notebooks;
 
@@ -7,8 +10,11 @@ namespace LabelAssignment.Tests.Notebooks;
 /// Runs notebooks/3.nearest.ipynb headless once on a small input: 250 real CIFAR-100 test images embedded with the
 /// packaged ResNet18 at 64x64 (fast) into a temporary data folder, a three-value eps sweep.
 /// </summary>
-public sealed class NearestNotebookFixture
+public sealed class NearestNotebookFixture : IDisposable
 {
+    /// <summary>The temporary data folder the notebook embedded into (its cache entry is read back by the tests).</summary>
+    public string DataFolder { get; }
+
     /// <summary>The run.</summary>
     public NotebookRun Run { get; }
 
@@ -17,16 +23,21 @@ public sealed class NearestNotebookFixture
 
     public NearestNotebookFixture()
     {
-        string data = Directory.CreateTempSubdirectory("la-nearest-data-").FullName;
+        string data = DataFolder = Directory.CreateTempSubdirectory("la-nearest-data-").FullName;
         Run = NotebookRunner.Run(Path.Combine(NotebookRunner.RepoRoot, "notebooks", "3.nearest.ipynb"),
             new Dictionary<string, string>
             {
                 ["initItems"] = "150", ["newItems"] = "100", ["model"] = "resnet18-64", ["eps"] = "0.4", ["minSamples"] = "4",
                 ["sweepFrom"] = "0.35", ["sweepTo"] = "0.45", ["sweepStep"] = "0.05",
-                ["dataFolder"] = data, ["cifar"] = TestPaths.SharedCifar100,
+                ["dataFolder"] = data, ["cifar"] = TestPaths.Cifar100,
             });
         // Every rich output (not the streams), one per line.
         Outputs = string.Concat(Run.Outputs().Where(o => o.Type != "stream").Select(o => o.Text + "\n"));
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(DataFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
 
@@ -34,7 +45,28 @@ public sealed class NearestNotebookFixture
 public class NearestNotebookTests(NearestNotebookFixture fixture) : IClassFixture<NearestNotebookFixture>
 {
     [Fact]
-    public void Runs_headless_on_a_small_input_without_an_error_cell() => fixture.Run.AssertNoErrors();
+    public void Runs_headless_and_reports_the_DBSCAN_counts_of_the_brute_force_oracle_on_the_embeddings_it_cached()
+    {
+        fixture.Run.AssertNoErrors();
+        // The embeddings the notebook computed and cached; DBSCAN on the first 150 recomputed by the tests' oracle.
+        var set = EmbeddingCache.TryLoad(fixture.DataFolder, new EmbeddingCacheKey("cifar100", "test", 250, "resnet18-64-l2"));
+        Assert.NotNull(set);
+        var init = set.Embeddings.SelectRows(Enumerable.Range(0, 150).ToArray());
+        var (labels, core) = DbscanOracle.Fit(init, 0.4, 4, DistanceMetric.Cosine);
+        int clusters = labels.Max() + 1, noise = labels.Count(l => l < 0);
+        var m = Regex.Match(fixture.Outputs, @"DBSCAN: (\d+) clusters, (\d+) noise points .*?, (\d+) core points; the centre table has (\d+) rows");
+        Assert.True(m.Success, "the DBSCAN line is missing");
+        // Each noise point becomes its own cluster in the centre table.
+        Assert.Equal((clusters, noise, core.Count(c => c), clusters + noise),
+            (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), int.Parse(m.Groups[3].Value), int.Parse(m.Groups[4].Value)));
+        // 100 new items streamed: those that joined and those that opened a cluster add up, and the label table has
+        // every item.
+        var s = Regex.Match(fixture.Outputs, @"(\d+) of (\d+) new items joined an existing cluster; (\d+) opened a new one\. The label table now has (\d+) rows");
+        Assert.True(s.Success, "the streaming line is missing");
+        Assert.Equal(100, int.Parse(s.Groups[2].Value));
+        Assert.Equal(100, int.Parse(s.Groups[1].Value) + int.Parse(s.Groups[3].Value));
+        Assert.Equal(250, int.Parse(s.Groups[4].Value));
+    }
 
     [Fact]
     public void Shows_the_source_the_tables_the_pictures_the_diagnostics_the_sweep_and_the_conclusion()

@@ -85,9 +85,15 @@ public sealed class DemoNotebookFixture : IDisposable
 public sealed class NotebookHarnessTests(DemoNotebookFixture demo) : IClassFixture<DemoNotebookFixture>
 {
     [Fact]
-    public void Notebook_runs_without_error_cells()
+    public void Notebook_runs_without_error_cells_and_its_table_holds_the_values_the_inputs_give()
     {
         demo.Run.AssertNoErrors();
+        // The DataFrame cell: row i's first value is scale * 3i (the matrix holds scale * v, v = 0 .. 3n-1).
+        string table = demo.Run.Outputs().Where(o => o.Type == "text/html").Select(o => o.Text)
+            .Single(h => h.Contains("<table") && HtmlTables.Header(h).Contains("first"));
+        Assert.Equal(Enumerable.Range(0, DemoNotebookFixture.N).Select(i => i.ToString(CultureInfo.InvariantCulture)), HtmlTables.Column(table, "row"));
+        Assert.Equal(Enumerable.Range(0, DemoNotebookFixture.N).Select(i => DemoNotebookFixture.Scale * 3 * i),
+            HtmlTables.Column(table, "first").Select(v => double.Parse(v, CultureInfo.InvariantCulture)));
     }
 
     [Fact]

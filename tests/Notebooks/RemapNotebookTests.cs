@@ -17,6 +17,9 @@ public sealed class RemapNotebookFixture : IDisposable
     /// <summary>Clusters in the blobs (and k).</summary>
     public const int K = 6;
 
+    /// <summary>The input: row i belongs to blob i % K.</summary>
+    public EmbeddingMatrix Blobs { get; }
+
     public RemapNotebookFixture()
     {
         // K blobs, 40 items each, in 16-D: centres 10 apart on average, spread 0.05. Any sane clustering finds the
@@ -30,7 +33,8 @@ public sealed class RemapNotebookFixture : IDisposable
             for (int j = 0; j < d; j++)
                 data[i * d + j] = (float)(centres[i % K][j] + 0.05 * Gauss());
         string npy = Path.Combine(Folder, "blobs.npy");
-        Npy.Write(npy, new EmbeddingMatrix(data, K * perBlob, d));
+        Blobs = new EmbeddingMatrix(data, K * perBlob, d);
+        Npy.Write(npy, Blobs);
         Run = NotebookRunner.Run(Path.Combine(NotebookRunner.RepoRoot, "notebooks", "2.remap.ipynb"),
             new Dictionary<string, string>
             {
@@ -52,9 +56,25 @@ public sealed class RemapNotebookFixture : IDisposable
 public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFixture<RemapNotebookFixture>
 {
     [Fact]
-    public void Runs_headless_on_a_small_input_without_error_cells()
+    public void Runs_headless_and_the_fit_table_shows_the_inertia_of_the_blobs_recomputed_from_the_input()
     {
         fixture.Run.AssertNoErrors();
+        // The blobs are far apart, so every fit finds them: its inertia is the sum of squared distances of the rows
+        // to their blob's mean, computed here in double from the input the test wrote.
+        var x = fixture.Blobs;
+        int k = RemapNotebookFixture.K, n = x.Count, d = x.Dimension;
+        var mean = new double[k, d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) mean[i % k, j] += x.Row(i)[j] / (double)(n / k);
+        double inertia = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) inertia += Math.Pow(x.Row(i)[j] - mean[i % k, j], 2);
+        string table = fixture.Run.Outputs().Where(o => o.Type == "text/html").Select(o => o.Text).Single(h => h.Contains("inertiaYesterday"));
+        Assert.Equal("same items, another seed", HtmlTables.Column(table, "experiment")[0]);
+        // All 240 items on both days, and both days' inertia, shown to 3 decimals.
+        Assert.Equal([$"{n}", $"{n}", $"{n}"], new[] { "itemsYesterday", "itemsToday", "shared" }.Select(c => HtmlTables.Column(table, c)[0]));
+        foreach (string column in new[] { "inertiaYesterday", "inertiaToday" })
+            Assert.Equal(inertia, double.Parse(HtmlTables.Column(table, column)[0], CultureInfo.InvariantCulture), 6e-4);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Tests.Clustering;
 using LabelAssignment.Numerics;
 

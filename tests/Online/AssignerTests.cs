@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
 
@@ -48,7 +49,7 @@ public sealed class AssignerTests
     {
         var x = OnlineTestData.Clumps(700, 24, 10, 0.2, seed: 11);
         double eps = metric == DistanceMetric.Cosine ? 0.06 : 1.6;
-        var (labels, core) = OnlineTestData.NaiveDbscan(OnlineTestData.Rows(x, 0, 300), eps, 3, metric);
+        var (labels, core) = DbscanOracle.FitCoreRows(OnlineTestData.Rows(x, 0, 300), eps, 3, metric);
         var init = OnlineTestData.Rows(x, 0, 300);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core, metric);
         var reference = new OnlineTestData.ReferenceLoop(init, t.ItemClusterIds.ToArray(), metric, eps, firstWithinEps);
@@ -80,7 +81,7 @@ public sealed class AssignerTests
             for (int k = 0; k < 24; k++) x.Data[i * 24 + k] = (float)OnlineTestData.Gauss(rng);
             for (int k = 0; k < 24; k++) x.Data[(i + 3) * 24 + k] = x.Data[i * 24 + k] + (float)(0.01 * OnlineTestData.Gauss(rng));
         }
-        var (labels, core) = OnlineTestData.NaiveDbscan(OnlineTestData.Rows(x, 0, 200), eps, 3, metric);
+        var (labels, core) = DbscanOracle.FitCoreRows(OnlineTestData.Rows(x, 0, 200), eps, 3, metric);
         var t0 = ClusterTables.Initialise(OnlineTestData.Ids(0, 200), OnlineTestData.Rows(x, 0, 200), labels, core, metric);
         var ids = OnlineTestData.Ids(200, 600);
         var rows = OnlineTestData.Rows(x, 200, 600);
@@ -114,7 +115,7 @@ public sealed class AssignerTests
         var x = OnlineTestData.Clumps(500, 16, 8, 0.2, seed: 9);
         const double eps = 0.06;
         var init = OnlineTestData.Rows(x, 0, 300);
-        var (labels, core) = OnlineTestData.NaiveDbscan(init, eps, 3, DistanceMetric.Cosine);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, eps, 3, DistanceMetric.Cosine);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core);
         var a = new CorePointAssigner(t, new CorePointOptions { Eps = eps });
         Assert.Equal(core.Length, a.CorePointCount);
@@ -127,7 +128,7 @@ public sealed class AssignerTests
             double bestD = double.PositiveInfinity;
             foreach (int c in core)
             {
-                double dist = OnlineTestData.Distance(DistanceMetric.Cosine, xi, init.Row(c).ToArray().Select(v => (double)v).ToArray());
+                double dist = Distances.Between(DistanceMetric.Cosine, xi, init.Row(c));
                 if (dist < bestD) { bestD = dist; best = c; }
             }
             if (bestD <= eps)

@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
 using LabelAssignment.Reporting;
@@ -10,7 +11,7 @@ public sealed class BadInputTests
     {
         var x = OnlineTestData.Clumps(120, 6, 4, 0.1, seed: 2);
         var init = OnlineTestData.Rows(x, 0, 80);
-        var (labels, core) = OnlineTestData.NaiveDbscan(init, 0.05, 3, DistanceMetric.Cosine);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, 0.05, 3, DistanceMetric.Cosine);
         return (ClusterTables.Initialise(OnlineTestData.Ids(0, 80), init, labels, core), x);
     }
 

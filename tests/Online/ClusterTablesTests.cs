@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
 using Microsoft.Data.Analysis;
@@ -67,7 +68,7 @@ public sealed class ClusterTablesTests
     public void SaveAndLoadGiveTheSameStateAndTheSameNextAnswers()
     {
         var x = OnlineTestData.Clumps(400, 12, 6, 0.15, seed: 3);
-        var (labels, core) = OnlineTestData.NaiveDbscan(OnlineTestData.Rows(x, 0, 250), 0.05, 3, DistanceMetric.Cosine);
+        var (labels, core) = DbscanOracle.FitCoreRows(OnlineTestData.Rows(x, 0, 250), 0.05, 3, DistanceMetric.Cosine);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 250), OnlineTestData.Rows(x, 0, 250), labels, core);
         var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 });
         a.AssignBatch(OnlineTestData.Ids(250, 50), OnlineTestData.Rows(x, 250, 50));

@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
 using LabelAssignment.Studies;
@@ -62,7 +63,7 @@ public sealed class DiagnosticsTests
     public void CrescentCentreLiesOutsideTheCluster()
     {
         var c = ToyShapes.Crescent();
-        var (labels, core) = OnlineTestData.NaiveDbscan(c.Points, c.Eps, c.MinSamples, DistanceMetric.Euclidean);
+        var (labels, core) = DbscanOracle.FitCoreRows(c.Points, c.Eps, c.MinSamples, DistanceMetric.Euclidean);
         Assert.Equal(0, labels.Max());                 // one cluster
         Assert.True(labels.Count(l => l == 0) > 0.95 * labels.Length);
         // Independent check: no core point at all within eps of the member mean, in fact none within 1.
@@ -85,7 +86,7 @@ public sealed class DiagnosticsTests
     public void LargeBlobHasItsCentreInsideButMostPointsBeyondEps()
     {
         var b = ToyShapes.IrregularBlob();
-        var (labels, core) = OnlineTestData.NaiveDbscan(b.Points, b.Eps, b.MinSamples, DistanceMetric.Euclidean);
+        var (labels, core) = DbscanOracle.FitCoreRows(b.Points, b.Eps, b.MinSamples, DistanceMetric.Euclidean);
         Assert.Equal(0, labels.Max());
         var d0 = Assert.Single(OnlineDiagnostics.Centres(b.Points, labels, core, b.Eps, DistanceMetric.Euclidean));
         Assert.False(d0.CentreOutside);

@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
@@ -19,8 +20,8 @@ public sealed class EvaluatorTests
 
         // The same steps by hand, with the naive DBSCAN as the truth.
         var init = OnlineTestData.Rows(x, 0, 400);
-        var (labels, core) = OnlineTestData.NaiveDbscan(init, 0.06, 3, DistanceMetric.Cosine);
-        var (all, _) = OnlineTestData.NaiveDbscan(x, 0.06, 3, DistanceMetric.Cosine);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, 0.06, 3, DistanceMetric.Cosine);
+        var (all, _) = DbscanOracle.FitCoreRows(x, 0.06, 3, DistanceMetric.Cosine);
         Assert.Equal(labels.Max() + 1, ev.InitialClusters);
         Assert.Equal(all.Max() + 1, ev.RerunClusters);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 400), init, labels, core);
@@ -62,8 +63,8 @@ public sealed class EvaluatorTests
         Assert.Equal(tables.ClusterCount, ev.Run(AssignerKind.NearestCentroid).CentresAtEnd);
 
         // Against the naive DBSCAN as the truth, computed here from the rows.
-        var (labels, _) = OnlineTestData.NaiveDbscan(init, 0.06, 3, DistanceMetric.Cosine);
-        var (all, _) = OnlineTestData.NaiveDbscan(x, 0.06, 3, DistanceMetric.Cosine);
+        var (labels, _) = DbscanOracle.FitCoreRows(init, 0.06, 3, DistanceMetric.Cosine);
+        var (all, _) = DbscanOracle.FitCoreRows(x, 0.06, 3, DistanceMetric.Cosine);
         Assert.Equal(OnlineDiagnostics.Compare("NearestCentroid", 0.06, labels, all, watched.Select(r => r.ClusterId).ToArray()),
             ev.Agreement(AssignerKind.NearestCentroid));
         Assert.Equal(all.Max() + 1, ev.RerunClusters);

@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
@@ -21,7 +22,7 @@ public class NearestStudyTests
             for (int i = 0; i < x.Count; i += 17)
             {
                 var others = Enumerable.Range(0, x.Count).Where(j => j != i)
-                    .Select(j => Reference(metric, x.Row(i).ToArray(), x.Row(j).ToArray())).Order().ToArray();
+                    .Select(j => Distances.Between(metric, x, i, j)).Order().ToArray();
                 Assert.Equal(others[minSamples - 2], core[i], 9);
             }
             // Independent check: at an eps between two core distances, DBSCAN's core points are those at or below it.
@@ -32,13 +33,6 @@ public class NearestStudyTests
             Assert.Equal((double)mine.Length / x.Count, NearestStudy.ShareAtMost(core, eps), 12);
         }
         Assert.All(NearestStudy.CoreDistances(x, 1, metric), v => Assert.Equal(0, v));
-    }
-
-    static double Reference(DistanceMetric metric, float[] a, float[] b)
-    {
-        double dot = 0, aa = 0, bb = 0, sq = 0;
-        for (int k = 0; k < a.Length; k++) { dot += a[k] * (double)b[k]; aa += a[k] * (double)a[k]; bb += b[k] * (double)b[k]; sq += (a[k] - (double)b[k]) * (a[k] - (double)b[k]); }
-        return metric == DistanceMetric.Cosine ? 1 - dot / Math.Sqrt(aa * bb) : Math.Sqrt(sq);
     }
 
     [Fact]

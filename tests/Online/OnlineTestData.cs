@@ -1,8 +1,10 @@
 using LabelAssignment.Numerics;
+using LabelAssignment.Tests.Oracles;
 
 namespace LabelAssignment.Tests.Online;
 
-/// <summary>Small clumpy data sets and a naive, obviously-correct reference of the nearest-centre loop.</summary>
+/// <summary>Small clumpy data sets and a naive, obviously-correct reference of the nearest-centre loop (DBSCAN and
+/// distances: <see cref="DbscanOracle"/>, <see cref="Distances"/>).</summary>
 internal static class OnlineTestData
 {
     /// <summary>n rows of dimension d: most are noisy copies of a few directions, some are random.</summary>
@@ -30,71 +32,6 @@ internal static class OnlineTestData
 
     public static EmbeddingMatrix Rows(EmbeddingMatrix x, int from, int count) =>
         x.SelectRows(Enumerable.Range(from, count).ToArray());
-
-    public static double Distance(DistanceMetric metric, ReadOnlySpan<float> x, double[] c)
-    {
-        double dot = 0, xx = 0, cc = 0, sq = 0;
-        for (int k = 0; k < x.Length; k++)
-        {
-            dot += x[k] * c[k];
-            xx += (double)x[k] * x[k];
-            cc += c[k] * c[k];
-            sq += (x[k] - c[k]) * (x[k] - c[k]);
-        }
-        return metric == DistanceMetric.Cosine ? 1 - dot / Math.Sqrt(xx * cc) : Math.Sqrt(sq);
-    }
-
-    /// <summary>Brute-force DBSCAN core points (neighbours within eps, counting the point itself, >= minSamples).</summary>
-    public static int[] CorePoints(EmbeddingMatrix x, double eps, int minSamples, DistanceMetric metric)
-    {
-        int n = x.Count, d = x.Dimension;
-        var core = new List<int>();
-        for (int i = 0; i < n; i++)
-        {
-            var xi = x.Data.AsSpan(i * d, d).ToArray().Select(v => (double)v).ToArray();
-            int count = 0;
-            for (int j = 0; j < n; j++)
-                if (Distance(metric, x.Data.AsSpan(j * d, d), xi) <= eps) count++;
-            if (count >= minSamples) core.Add(i);
-        }
-        return [.. core];
-    }
-
-    /// <summary>
-    /// A naive DBSCAN (brute force, the textbook expansion in row order as scikit-learn does) for tests: labels and
-    /// core points. Only for small n.
-    /// </summary>
-    public static (int[] Labels, int[] Core) NaiveDbscan(EmbeddingMatrix x, double eps, int minSamples, DistanceMetric metric)
-    {
-        int n = x.Count, d = x.Dimension;
-        var neighbours = new List<int>[n];
-        for (int i = 0; i < n; i++)
-        {
-            var xi = x.Data.AsSpan(i * d, d).ToArray().Select(v => (double)v).ToArray();
-            neighbours[i] = [];
-            for (int j = 0; j < n; j++)
-                if (Distance(metric, x.Data.AsSpan(j * d, d), xi) <= eps) neighbours[i].Add(j);
-        }
-        var isCore = neighbours.Select(nb => nb.Count >= minSamples).ToArray();
-        var labels = Enumerable.Repeat(-1, n).ToArray();
-        int next = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (labels[i] != -1 || !isCore[i]) continue;
-            var stack = new Stack<int>();
-            stack.Push(i);
-            labels[i] = next;
-            while (stack.Count > 0)
-            {
-                int p = stack.Pop();
-                if (!isCore[p]) continue;
-                foreach (int q in neighbours[p])
-                    if (labels[q] == -1) { labels[q] = next; stack.Push(q); }
-            }
-            next++;
-        }
-        return (labels, Enumerable.Range(0, n).Where(i => isCore[i]).ToArray());
-    }
 
     /// <summary>
     /// The nearest-centre loop written the slow, obvious way: a list of (id, member rows), centres recomputed as
@@ -144,7 +81,7 @@ internal static class OnlineTestData
             double best = double.PositiveInfinity;
             for (int j = 0; j < _clusters.Count; j++)
             {
-                double dist = Distance(_metric, x, Mean(_clusters[j].Members));
+                double dist = Distances.Between(_metric, x, Mean(_clusters[j].Members));
                 if (dist > _eps) continue;
                 if (_first) return j;
                 if (dist < best) { best = dist; chosen = j; }
@@ -158,7 +95,7 @@ internal static class OnlineTestData
             double best = double.PositiveInfinity;
             for (int j = 0; j < _clusters.Count; j++)
             {
-                double dist = Distance(_metric, x, Mean(_clusters[j].Members));
+                double dist = Distances.Between(_metric, x, Mean(_clusters[j].Members));
                 if (dist > _eps) continue;
                 if (_first) { chosen = j; break; }
                 if (dist < best) { best = dist; chosen = j; }

@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
 
@@ -44,7 +45,7 @@ public sealed class PredictTests
     {
         var x = OnlineTestData.Clumps(900, 24, 10, 0.2, seed: 17);
         var init = OnlineTestData.Rows(x, 0, 300);
-        var (labels, core) = OnlineTestData.NaiveDbscan(init, eps, 3, metric);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, eps, 3, metric);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core, metric);
         var reference = new OnlineTestData.ReferenceLoop(init, t.ItemClusterIds.ToArray(), metric, eps, firstWithinEps);
         var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithinEps });
@@ -86,7 +87,7 @@ public sealed class PredictTests
         var x = OnlineTestData.Clumps(500, 16, 8, 0.2, seed: 9);
         const double eps = 0.06;
         var init = OnlineTestData.Rows(x, 0, 300);
-        var (labels, core) = OnlineTestData.NaiveDbscan(init, eps, 3, DistanceMetric.Cosine);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, eps, 3, DistanceMetric.Cosine);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core);
         var a = new CorePointAssigner(t, new CorePointOptions { Eps = eps });
         var before = t.Clone();
@@ -102,7 +103,7 @@ public sealed class PredictTests
             int best = -1;
             foreach (int c in core)
             {
-                double dist = OnlineTestData.Distance(DistanceMetric.Cosine, xi, init.Row(c).ToArray().Select(v => (double)v).ToArray());
+                double dist = Distances.Between(DistanceMetric.Cosine, xi, init.Row(c));
                 if (dist < bestD) { bestD = dist; best = c; }
             }
             Assert.Equal(bestD, batch[i].NearestDistance, 9);

@@ -1,28 +1,15 @@
 using LabelAssignment.Numerics;
 
-namespace LabelAssignment.Tests.Clustering;
+namespace LabelAssignment.Tests.Oracles;
 
 /// <summary>
-/// A straightforward DBSCAN for tests: all pairwise distances in double precision, core points by count (the point
-/// itself included), then breadth-first expansion seeded at the core points in row order.
+/// The tests' one DBSCAN reference: all pairwise distances in double precision (<see cref="Distances"/>), core points
+/// by count (the point itself included), then expansion seeded at the core points in row order, as scikit-learn
+/// labels them. Only for small n.
 /// </summary>
 internal static class DbscanOracle
 {
-    public static double Distance(EmbeddingMatrix x, int i, int j, DistanceMetric metric)
-    {
-        var a = x.Row(i);
-        var b = x.Row(j);
-        double dot = 0, na = 0, nb = 0, sq = 0;
-        for (int k = 0; k < a.Length; k++)
-        {
-            dot += (double)a[k] * b[k];
-            na += (double)a[k] * a[k];
-            nb += (double)b[k] * b[k];
-            sq += ((double)a[k] - b[k]) * ((double)a[k] - b[k]);
-        }
-        return metric == DistanceMetric.Cosine ? 1 - dot / (Math.Sqrt(na) * Math.Sqrt(nb)) : Math.Sqrt(sq);
-    }
-
+    /// <summary>For every row, the rows within eps (itself included), in row order.</summary>
     public static List<int>[] Neighborhoods(EmbeddingMatrix x, double eps, DistanceMetric metric)
     {
         int n = x.Count;
@@ -31,17 +18,12 @@ internal static class DbscanOracle
         {
             result[i] = [];
             for (int j = 0; j < n; j++)
-            {
-                // Euclidean compared squared, as scikit-learn does (no sqrt rounding at the boundary).
-                bool within = i == j || (metric == DistanceMetric.Cosine
-                    ? Distance(x, i, j, metric) <= eps
-                    : Math.Pow(Distance(x, i, j, metric), 2) <= eps * eps);
-                if (within) result[i].Add(j);
-            }
+                if (Distances.Within(metric, x, i, j, eps)) result[i].Add(j);
         }
         return result;
     }
 
+    /// <summary>Labels (noise -1, clusters numbered in order of their first core point) and a core flag per row.</summary>
     public static (int[] Labels, bool[] Core) Fit(EmbeddingMatrix x, double eps, int minSamples, DistanceMetric metric)
     {
         var nbh = Neighborhoods(x, eps, metric);
@@ -65,5 +47,12 @@ internal static class DbscanOracle
             next++;
         }
         return (labels, core);
+    }
+
+    /// <summary>As <see cref="Fit"/>, with the core points as ascending row numbers.</summary>
+    public static (int[] Labels, int[] CoreRows) FitCoreRows(EmbeddingMatrix x, double eps, int minSamples, DistanceMetric metric)
+    {
+        var (labels, core) = Fit(x, eps, minSamples, metric);
+        return (labels, Enumerable.Range(0, core.Length).Where(i => core[i]).ToArray());
     }
 }
