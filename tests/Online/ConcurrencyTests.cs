@@ -65,19 +65,22 @@ public sealed class ConcurrencyTests
             }
         });
         Assert.Empty(errors);
-        CheckAgainstReplay(kind, initial, tables, stream, results, firstId: 2000, []);
+        CheckAgainstReplay(Enumerable.Repeat(kind, 4000).ToArray(), initial, tables, stream, results, firstId: 2000, []);
     }
 
     [Theory]
     [InlineData("nearest")]
     [InlineData("first")]
     [InlineData("core")]
+    [InlineData("mixed")] // even threads commit through a NearestCentroid, odd ones through a CorePoint assigner, same tables
     public void PredictAssignAndSaveFromEightThreadsMatchASingleThreadedReplay(string kind)
     {
         const int initialItems = 2000, streamItems = 2400, firstId = 1_000_000;
         var (initial, stream) = Data(initialItems, streamItems, 32, seed: 11);
         var tables = initial.Clone();
-        var a = Make(kind, tables);
+        string[] kinds = kind == "mixed" ? ["nearest", "core"] : [kind];
+        var assigners = kinds.Select(k => Make(k, tables)).ToArray(); // one assigner, or two sharing the tables
+        var kindOf = new string[streamItems];
         var results = new Assignment?[streamItems];
         var batches = new ConcurrentQueue<long[]>();
         var predictions = new ConcurrentQueue<(long Id, int Stream, Assignment Answer)>();
@@ -90,6 +93,7 @@ public sealed class ConcurrencyTests
             var errors = RunThreads(8, thread =>
             {
                 var rng = new Random(100 + thread);
+                var a = assigners[thread % assigners.Length];
                 while (true)
                 {
                     int op = rng.Next(40);
@@ -110,6 +114,7 @@ public sealed class ConcurrencyTests
                         int from = Interlocked.Add(ref claimed, size) - size;
                         if (from >= streamItems) return;
                         size = Math.Min(size, streamItems - from);
+                        for (int k = 0; k < size; k++) kindOf[from + k] = kinds[thread % kinds.Length];
                         var ids = OnlineTestData.Ids(firstId + from, size);
                         if (size == 1)
                             results[from] = a.Assign(ids[0], stream.Row(from));
@@ -147,7 +152,7 @@ public sealed class ConcurrencyTests
                 if (p.CreatedCluster) Assert.True(p.NearestDistance > Eps);
                 else Assert.True(tables.ContainsCluster(p.ClusterId) && p.Distance <= Eps);
             }
-            CheckAgainstReplay(kind, initial, tables, stream, results, firstId, [.. snapshots]);
+            CheckAgainstReplay(kindOf, initial, tables, stream, results, firstId, [.. snapshots]);
         }
         finally { if (Directory.Exists(folder)) Directory.Delete(folder, true); }
     }
@@ -157,7 +162,7 @@ public sealed class ConcurrencyTests
     /// membership, centres are the mean of their members; the same state as a single-threaded replay of the
     /// committed order (and every snapshot equal to the replay at its length); a reload equals the tables.
     /// </summary>
-    private static void CheckAgainstReplay(string kind, ClusterTables initial, ClusterTables final, EmbeddingMatrix stream,
+    private static void CheckAgainstReplay(string[] kindOf, ClusterTables initial, ClusterTables final, EmbeddingMatrix stream,
         Assignment?[] results, long firstId, ClusterTables[] snapshots)
     {
         int committed = results.Count(r => r is not null);
@@ -191,7 +196,7 @@ public sealed class ConcurrencyTests
         // The same committed order, one item at a time on one thread, gives the same answers and the same state.
         var pending = snapshots.GroupBy(s => s.ItemCount).ToDictionary(g => g.Key, g => g.ToList());
         var replay = initial.Clone();
-        var b = Make(kind, replay);
+        var replayers = kindOf.Distinct().ToDictionary(k => k, k => Make(k, replay));
         void CompareSnapshots()
         {
             if (pending.Remove(replay.ItemCount, out var list))
@@ -201,7 +206,7 @@ public sealed class ConcurrencyTests
         for (int row = initial.ItemCount; row < final.ItemCount; row++)
         {
             int i = checked((int)(ids[row] - firstId));
-            Assert.Equal(results[i], b.Assign(ids[row], stream.Row(i)));
+            Assert.Equal(results[i], replayers[kindOf[i]].Assign(ids[row], stream.Row(i)));
             CompareSnapshots();
         }
         Assert.Empty(pending);
