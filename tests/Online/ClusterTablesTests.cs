@@ -78,8 +78,9 @@ public sealed class ClusterTablesTests
             var store = new ClusterTablesStore(folder);
             Assert.False(store.Exists);
             store.Save(t);
-            store.Save(t); // a second save replaces the first generation and removes its files
-            Assert.Equal(9, Directory.GetFiles(folder).Length);
+            store.Save(t); // a second save replaces the first generation but keeps it for readers until the next save
+            store.Save(t); // ... which removes it
+            Assert.Equal(2 * 8 + 2, Directory.GetFiles(folder).Length); // two generations, tables.json, tables.lock
             var u = store.Load();
             Assert.True(u.SameStateAs(t));
 
@@ -120,17 +121,20 @@ public sealed class ClusterTablesTests
         Assert.Equal(4, t.HighWaterMark);
         Assert.Equal([9f, 9f], t.ItemEmbedding(6).ToArray());
 
-        // Written again by the store, it is the same files (names and manifest fields) and the same state.
+        // Written again by the store, it is the same files (names, and the manifest's fields plus the checksums of
+        // format 2) and the same state.
         string folder = Path.Combine(Path.GetTempPath(), $"tables-{Guid.NewGuid():N}");
         try
         {
             var store = new ClusterTablesStore(folder);
             store.Save(t);
             static string Part(string file) => Path.GetFileName(file).Split('.')[0] + Path.GetExtension(file);
-            Assert.Equal(Directory.GetFiles(fixture).Select(Part).Order(), Directory.GetFiles(folder).Select(Part).Order());
+            Assert.Equal(Directory.GetFiles(fixture).Select(Part).Order(),
+                Directory.GetFiles(folder).Where(f => Path.GetFileName(f) != "tables.lock").Select(Part).Order());
             static string[] Keys(string manifest) =>
                 [.. System.Text.Json.JsonDocument.Parse(File.ReadAllText(manifest)).RootElement.EnumerateObject().Select(p => p.Name)];
-            Assert.Equal(Keys(Path.Combine(fixture, "tables.json")), Keys(Path.Combine(folder, "tables.json")));
+            Assert.Equal([.. Keys(Path.Combine(fixture, "tables.json")), "Checksums"], Keys(Path.Combine(folder, "tables.json")));
+            Assert.Equal(2, System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "tables.json"))).RootElement.GetProperty("FormatVersion").GetInt32());
             foreach (string part in new[] { "item_ids", "embeddings", "cluster_ids", "centre_ids", "centres", "counts", "core_rows" })
                 Assert.Equal(File.ReadAllBytes(Directory.GetFiles(fixture, $"{part}.*").Single()),
                     File.ReadAllBytes(Directory.GetFiles(folder, $"{part}.*").Single()));

@@ -12,10 +12,19 @@ namespace LabelAssignment.Online;
 /// running mean in float64 gives the same value in O(d) per update).
 /// </summary>
 /// <remarks>
-/// Only the assigners change the tables, and only through <see cref="IOnlineAssigner.Assign"/> and
+/// <para>Only the assigners change the tables, and only through <see cref="IOnlineAssigner.Assign"/> and
 /// <see cref="IOnlineAssigner.AssignBatch"/> (their <c>Predict</c> calls read them). The tables keep the
 /// <see cref="CentreIndex"/> the assigners search current as centres move and open; <see cref="ClusterTablesStore"/>
-/// saves and loads them.
+/// saves and loads them.</para>
+/// <para><b>Concurrency.</b> The tables own a reader-writer lock, so any number of assigners over the same tables
+/// may be called from any threads: predictions (and <see cref="ClusterTablesStore.Save"/>, <see cref="Clone"/>,
+/// <see cref="SameStateAs"/>, <see cref="ItemEmbeddings"/>, <see cref="ContainsItem"/>, <see cref="ClusterOf"/>,
+/// <see cref="ContainsCluster"/>, <see cref="MemberCount"/>) read in parallel; each <c>Assign</c> or
+/// <c>AssignBatch</c> commits alone, the whole batch under one write lock, so no reader sees part of a batch and
+/// commits take effect in the order they took the lock (the label table's row order). The members that return spans
+/// (<see cref="ItemIds"/>, <see cref="ItemClusterIds"/>, <see cref="ClusterIds"/>, <see cref="CoreRows"/>,
+/// <see cref="ItemEmbedding"/>, <see cref="Centre"/>) are not synchronised: a span is valid until the next commit,
+/// so while commits may run on other threads read a <see cref="Clone"/> (a consistent snapshot) instead.</para>
 /// </remarks>
 public sealed class ClusterTables
 {
@@ -36,6 +45,10 @@ public sealed class ClusterTables
 
     private int[] _coreRows;         // item rows that were DBSCAN core points at initialisation
     private int _version;
+
+    // Readers (predictions, snapshots) share it; a commit (a whole Assign/AssignBatch) holds it alone. Recursion is
+    // allowed so that a progress callback inside a batch may still read the tables.
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.SupportsRecursion);
 
     private ClusterTables(int dimension, DistanceMetric metric, ClusterIdAllocator allocator, int itemCapacity, int centreCapacity)
     {
@@ -98,26 +111,75 @@ public sealed class ClusterTables
     }
 
     /// <summary>A copy of all item embeddings (ItemCount x Dimension).</summary>
-    public EmbeddingMatrix ItemEmbeddings() =>
-        new(_embeddings.AsSpan(0, _itemCount * Dimension).ToArray(), _itemCount, Dimension);
+    public EmbeddingMatrix ItemEmbeddings()
+    {
+        using var _ = ReadLock();
+        return new(_embeddings.AsSpan(0, _itemCount * Dimension).ToArray(), _itemCount, Dimension);
+    }
 
     /// <summary>Whether an item with this ID is in the label table.</summary>
-    public bool ContainsItem(long itemId) => _rowOfItem.ContainsKey(itemId);
+    public bool ContainsItem(long itemId)
+    {
+        using var _ = ReadLock();
+        return _rowOfItem.ContainsKey(itemId);
+    }
 
     /// <summary>The cluster ID of an item in the label table; throws when the item is unknown (there is no "none" ID).</summary>
-    public int ClusterOf(long itemId) =>
-        _rowOfItem.TryGetValue(itemId, out int row)
+    public int ClusterOf(long itemId)
+    {
+        using var _ = ReadLock();
+        return _rowOfItem.TryGetValue(itemId, out int row)
             ? _itemClusters[row]
             : throw new KeyNotFoundException($"item_id {itemId} is not in the label table.");
+    }
 
     /// <summary>Whether a live cluster holds this ID.</summary>
-    public bool ContainsCluster(int clusterId) => _rowOfCluster.ContainsKey(clusterId);
+    public bool ContainsCluster(int clusterId)
+    {
+        using var _ = ReadLock();
+        return _rowOfCluster.ContainsKey(clusterId);
+    }
 
-    /// <summary>The centre (float64 running mean) of a live cluster.</summary>
-    public ReadOnlySpan<double> Centre(int clusterId) => _centres.AsSpan(CentreRow(clusterId) * Dimension, Dimension);
+    /// <summary>The centre (float64 running mean) of a live cluster (not synchronised: valid until the next commit).</summary>
+    public ReadOnlySpan<double> Centre(int clusterId)
+    {
+        using var _ = ReadLock();
+        return _centres.AsSpan(CentreRow(clusterId) * Dimension, Dimension);
+    }
 
     /// <summary>How many items a live cluster holds.</summary>
-    public long MemberCount(int clusterId) => _counts[CentreRow(clusterId)];
+    public long MemberCount(int clusterId)
+    {
+        using var _ = ReadLock();
+        return _counts[CentreRow(clusterId)];
+    }
+
+    /// <summary>Shared access for reading (predictions, snapshots); dispose to release.</summary>
+    internal TablesLock ReadLock() => new(_lock, write: false);
+
+    /// <summary>Exclusive access for one commit (a whole Assign or AssignBatch); dispose to release.</summary>
+    internal TablesLock WriteLock() => new(_lock, write: true);
+
+    /// <summary>A held lock of the tables; a struct, so taking one allocates nothing.</summary>
+    internal readonly ref struct TablesLock
+    {
+        private readonly ReaderWriterLockSlim _held;
+        private readonly bool _write;
+
+        internal TablesLock(ReaderWriterLockSlim held, bool write)
+        {
+            if (write) held.EnterWriteLock();
+            else held.EnterReadLock();
+            _held = held;
+            _write = write;
+        }
+
+        public void Dispose()
+        {
+            if (_write) _held.ExitWriteLock();
+            else _held.ExitReadLock();
+        }
+    }
 
     private int CentreRow(int clusterId) =>
         _rowOfCluster.TryGetValue(clusterId, out int row)
@@ -356,9 +418,11 @@ public sealed class ClusterTables
 
     // ---------------------------------------------------------------- copies and comparison
 
-    /// <summary>An independent deep copy (e.g. to run two assigners from the same initialisation).</summary>
+    /// <summary>An independent deep copy (e.g. to run two assigners from the same initialisation); a consistent
+    /// snapshot even while commits run on other threads.</summary>
     public ClusterTables Clone()
     {
+        using var _ = ReadLock();
         var t = new ClusterTables(Dimension, Metric, Allocator.Clone(), _itemIds.Length, _centreIds.Length);
         _itemIds.AsSpan(0, _itemCount).CopyTo(t._itemIds);
         _itemClusters.AsSpan(0, _itemCount).CopyTo(t._itemClusters);
@@ -377,11 +441,15 @@ public sealed class ClusterTables
 
     /// <summary>
     /// True when both hold exactly the same tables (every item, embedding bit, cluster ID, centre bit and count,
-    /// in the same order), the same core points and the same allocator state.
+    /// in the same order), the same core points and the same allocator state. Safe while commits run: it compares a
+    /// snapshot of <paramref name="other"/> under this table's read lock (one lock at a time, so no lock-order deadlock).
     /// </summary>
     public bool SameStateAs(ClusterTables other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        if (!ReferenceEquals(other, this))
+            other = other.Clone();
+        using var _ = ReadLock();
         return Dimension == other.Dimension && Metric == other.Metric
             && _itemCount == other._itemCount && _centreCount == other._centreCount
             && ItemIds.SequenceEqual(other.ItemIds) && ItemClusterIds.SequenceEqual(other.ItemClusterIds)

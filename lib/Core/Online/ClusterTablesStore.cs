@@ -1,4 +1,10 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using LabelAssignment.IO;
 using LabelAssignment.Ids;
 using LabelAssignment.Numerics;
@@ -7,19 +13,64 @@ namespace LabelAssignment.Online;
 
 /// <summary>
 /// Where <see cref="ClusterTables"/> live between runs: one folder of .npy files (numpy and pandas read them as they
-/// are) and a small <c>tables.json</c> manifest naming the current generation. Each save writes a new generation of
-/// files and then replaces the manifest atomically, so a crash leaves either the old state or the new one, never a
-/// mix. The format (version 1) is unchanged from when the tables saved themselves.
+/// are) and a small <c>tables.json</c> manifest naming the current generation and the SHA-256 of each of its files.
+/// Each save writes a new generation of files and then replaces the manifest atomically, so a crash leaves either
+/// the old state or the new one, never a mix.
 /// </summary>
+/// <remarks>
+/// <para><b>Formats.</b> Saves write format version 2: the manifest records a SHA-256 checksum per file, verified on
+/// <see cref="Load"/>. Folders written before checksums existed (version 1, the same files and manifest without
+/// <c>Checksums</c>) still load, with every value check below but no checksum check.</para>
+/// <para><b>What Load trusts.</b> Nothing: the generation name must match the pattern the store writes (17 digits,
+/// '-', 12 lower-case hex digits) before any file it names is read or deleted; every file's checksum (version 2),
+/// shape and values are checked: finite embeddings and centres (non-zero embeddings under cosine), distinct item
+/// IDs, counts equal to the memberships in <c>cluster_ids</c>, centres equal to the mean of their members (to a
+/// relative 1e-6), IDs live in the allocator, core rows in range. A failed check throws
+/// <see cref="InvalidDataException"/> naming the file and the check.</para>
+/// <para><b>Concurrency.</b> Any thread may call <see cref="Save"/> and <see cref="Load"/>, also while assigners
+/// commit. Save takes a consistent snapshot: it holds the tables' read lock while it writes, so predictions go on
+/// and commits wait until the files are written. Saves into one folder are serialised within a process; a save from
+/// another process while one runs is refused with an <see cref="IOException"/> (the folder's <c>tables.lock</c>).
+/// A save keeps the generation it replaces until the next save, so a reader that read the manifest just before a
+/// save still finds its files; a load whose generation vanished anyway (two saves during one load) retries once
+/// with the new manifest.</para>
+/// <para><b>Debris.</b> A failed save deletes what it wrote; a crashed one leaves a partial generation and
+/// temporary files, which the next successful save removes (every generation but the new and the previous one, and
+/// every temporary file of the store's patterns; other files in the folder are never touched).</para>
+/// </remarks>
 public sealed class ClusterTablesStore
 {
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
     private const string ManifestName = "tables.json";
+    private const string LockName = "tables.lock";
+    private const int MaxManifestBytes = 1 << 20;
+    private const double MeanTolerance = 1e-6; // relative to the cluster's largest |value|; the running mean drifts ~n*1e-16
 
-    private sealed record Manifest(int FormatVersion, string Generation, string Metric, int Dimension, int Items, int Clusters,
-        string IdPolicy, int HighWaterMark);
+    private sealed record Manifest(int FormatVersion, string? Generation, string? Metric, int Dimension, int Items, int Clusters,
+        string? IdPolicy, int HighWaterMark, Dictionary<string, string>? Checksums = null);
 
     private static readonly string[] Parts = ["item_ids", "embeddings", "cluster_ids", "centre_ids", "centres", "counts", "core_rows", "allocator"];
+
+    private const string GenerationPattern = "[0-9]{17}-[0-9a-f]{12}";
+    private static readonly Regex GenerationRx = new($@"\A{GenerationPattern}\z", RegexOptions.CultureInvariant);
+    private static readonly Regex PartFileRx = new(
+        $@"\A(?:{string.Join('|', Parts)})\.(?<gen>{GenerationPattern})\.(?:npy|json)\z", RegexOptions.CultureInvariant);
+    private static readonly Regex TempFileRx = new( // AtomicFile's temporary names for the store's files
+        $@"\A\.(?:(?:{string.Join('|', Parts)})\.{GenerationPattern}\.(?:npy|json)|tables\.json)\.[0-9]+\.[0-9a-f]{{32}}\.tmp\z",
+        RegexOptions.CultureInvariant);
+
+    private static readonly JsonSerializerOptions ReadOptions = new()
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+    };
+    private static readonly JsonSerializerOptions WriteOptions = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static readonly ConcurrentDictionary<string, object> FolderGates = new(StringComparer.Ordinal);
 
     /// <summary>A store in <paramref name="folder"/> (created on the first save).</summary>
     public ClusterTablesStore(string folder)
@@ -34,59 +85,208 @@ public sealed class ClusterTablesStore
     /// <summary>Whether a saved state is here (the manifest exists).</summary>
     public bool Exists => File.Exists(ManifestPath);
 
+    /// <summary>Test seam: called with each file's path before a save writes it (throw to make the save fail there).</summary>
+    internal Action<string>? BeforeWrite { get; set; }
+
     private string ManifestPath => Path.Combine(Folder, ManifestName);
 
+    // Only ever called with a generation that matched GenerationRx, and with a part from Parts.
     private string PartFile(string part, string generation) =>
         Path.Combine(Folder, $"{part}.{generation}.{(part == "allocator" ? "json" : "npy")}");
 
     /// <summary>
-    /// Saves <paramref name="tables"/> as a new generation, then points the manifest at it and deletes the files of
-    /// the generation it replaced.
+    /// Saves <paramref name="tables"/> as a new generation (a consistent snapshot: commits wait while it is written),
+    /// points the manifest at it, and removes every older generation but the one it replaced and any debris of
+    /// crashed saves. On failure it deletes what it wrote and rethrows; the previous state stays current.
     /// </summary>
+    /// <exception cref="IOException">Another process is saving into the same folder, or the disk failed.</exception>
     public void Save(ClusterTables tables)
     {
         ArgumentNullException.ThrowIfNull(tables);
-        Directory.CreateDirectory(Folder);
-        string? oldGeneration = null;
-        if (File.Exists(ManifestPath))
+        lock (FolderGates.GetOrAdd(Path.GetFullPath(Folder), _ => new object()))
         {
-            try { oldGeneration = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(ManifestPath))?.Generation; }
-            catch (JsonException) { /* a corrupt manifest is replaced below */ }
+            Directory.CreateDirectory(Folder);
+            using var exclusive = TakeSaveLock();
+            string? previous = CurrentGeneration();
+            string gen;
+            do gen = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}")[..30];
+            while (gen == previous);
+            try
+            {
+                Manifest manifest;
+                using (tables.ReadLock())
+                    manifest = WriteGeneration(tables, gen);
+                BeforeWrite?.Invoke(ManifestPath);
+                AtomicFile.WriteAllText(ManifestPath, JsonSerializer.Serialize(manifest, WriteOptions));
+            }
+            catch
+            {
+                foreach (string part in Parts) TryDelete(PartFile(part, gen));
+                throw;
+            }
+            foreach (string path in Directory.GetFiles(Folder))
+            {
+                string name = Path.GetFileName(path);
+                var m = PartFileRx.Match(name);
+                if (m.Success ? m.Groups["gen"].Value != gen && m.Groups["gen"].Value != previous : TempFileRx.IsMatch(name))
+                    TryDelete(path);
+            }
         }
-        string gen = $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}"[..30];
-        int items = tables.ItemCount, clusters = tables.ClusterCount, d = tables.Dimension;
-        var allocator = tables.AllocatorForStore;
-        Npy.Write(PartFile("item_ids", gen), tables.ItemIds, items);
-        Npy.Write(PartFile("embeddings", gen), tables.EmbeddingValues, items, d);
-        Npy.Write(PartFile("cluster_ids", gen), tables.ItemClusterIds, items);
-        Npy.Write(PartFile("centre_ids", gen), tables.ClusterIds, clusters);
-        Npy.Write(PartFile("centres", gen), tables.CentreValues, clusters, d);
-        Npy.Write(PartFile("counts", gen), tables.Counts, clusters);
-        Npy.Write(PartFile("core_rows", gen), tables.CoreRows, tables.CoreRows.Length);
-        allocator.Save(PartFile("allocator", gen));
-        var manifest = new Manifest(FormatVersion, gen, tables.Metric.ToString(), d, items, clusters, allocator.Policy.ToString(), allocator.HighWaterMark);
-        AtomicFile.WriteAllText(ManifestPath, JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
-        if (oldGeneration is not null && oldGeneration != gen)
-            foreach (string part in Parts)
-                try { File.Delete(PartFile(part, oldGeneration)); } catch (IOException) { }
     }
 
-    /// <summary>Loads what <see cref="Save"/> wrote; missing or inconsistent files throw <see cref="InvalidDataException"/> naming the file.</summary>
+    private FileStream TakeSaveLock()
+    {
+        string path = Path.Combine(Folder, LockName);
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new IOException($"{path}: another process is saving cluster tables into {Folder}; saves into one folder must not overlap.", e);
+        }
+    }
+
+    /// <summary>The generation the manifest names, when it is a valid manifest; null otherwise (nothing to keep).</summary>
+    private string? CurrentGeneration()
+    {
+        try { return ParseManifest(ReadManifestText(ManifestPath), ManifestPath).Generation; }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { return null; }
+    }
+
+    private Manifest WriteGeneration(ClusterTables tables, string gen)
+    {
+        int items = tables.ItemCount, clusters = tables.ClusterCount, d = tables.Dimension;
+        var allocator = tables.AllocatorForStore;
+        var sums = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["item_ids"] = WriteNpy(PartFile("item_ids", gen), tables.ItemIds, items),
+            ["embeddings"] = WriteNpy(PartFile("embeddings", gen), tables.EmbeddingValues, items, d),
+            ["cluster_ids"] = WriteNpy(PartFile("cluster_ids", gen), tables.ItemClusterIds, items),
+            ["centre_ids"] = WriteNpy(PartFile("centre_ids", gen), tables.ClusterIds, clusters),
+            ["centres"] = WriteNpy(PartFile("centres", gen), tables.CentreValues, clusters, d),
+            ["counts"] = WriteNpy(PartFile("counts", gen), tables.Counts, clusters),
+            ["core_rows"] = WriteNpy(PartFile("core_rows", gen), tables.CoreRows, tables.CoreRows.Length),
+        };
+        string allocatorFile = PartFile("allocator", gen);
+        BeforeWrite?.Invoke(allocatorFile);
+        allocator.Save(allocatorFile);
+        using (var s = File.OpenRead(allocatorFile))
+            sums["allocator"] = Convert.ToHexStringLower(SHA256.HashData(s));
+        return new Manifest(FormatVersion, gen, tables.Metric.ToString(), d, items, clusters, allocator.Policy.ToString(),
+            allocator.HighWaterMark, sums);
+    }
+
+    /// <summary>Writes a .npy file and returns the SHA-256 of its bytes, hashed from memory (header + data) as written.</summary>
+    private string WriteNpy<T>(string path, ReadOnlySpan<T> data, params int[] shape) where T : unmanaged
+    {
+        BeforeWrite?.Invoke(path);
+        Npy.Write(path, data, shape);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Npy.BuildHeader(Npy.DescrOf<T>(), shape));
+        int chunk = (1 << 30) / Marshal.SizeOf<T>();
+        for (int at = 0; at < data.Length; at += chunk)
+            hash.AppendData(MemoryMarshal.AsBytes(data.Slice(at, Math.Min(chunk, data.Length - at))));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// Loads what <see cref="Save"/> wrote (format 2, or format 1 without checksums). A missing manifest throws
+    /// <see cref="FileNotFoundException"/>; anything else wrong (a name outside the pattern, a missing or damaged file,
+    /// a value that cannot be true) throws <see cref="InvalidDataException"/> naming the file and the check.
+    /// </summary>
     public ClusterTables Load()
     {
         string manifestPath = ManifestPath;
-        if (!File.Exists(manifestPath))
-            throw new FileNotFoundException($"{manifestPath}: no saved cluster tables here.", manifestPath);
-        Manifest? m;
-        try { m = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(manifestPath)); }
-        catch (JsonException e) { throw new InvalidDataException($"{manifestPath}: not a cluster tables manifest ({e.Message}).", e); }
-        if (m is null || m.Generation is null || m.FormatVersion != FormatVersion
-            || !Enum.TryParse<DistanceMetric>(m.Metric, out var metric) || m.Dimension < 1 || m.Items < 1 || m.Clusters < 1)
-            throw new InvalidDataException($"{manifestPath}: not a version-{FormatVersion} cluster tables manifest (format, generation, metric, dimension, items or clusters missing or out of range).");
-        string gen = m.Generation;
-        string F(string part) => PartFile(part, gen);
-        var allocator = ClusterIdAllocator.Load(F("allocator"));
+        for (int attempt = 0; ; attempt++)
+        {
+            string text = ReadManifestText(manifestPath);
+            var m = ParseManifest(text, manifestPath);
+            try
+            {
+                return LoadGeneration(m);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Two saves ran during this load and removed its generation: once more with the new manifest.
+                string? now = null;
+                try { now = ReadManifestText(manifestPath); } catch (IOException) { }
+                if (attempt == 0 && now is not null && now != text)
+                    continue;
+                string file = (e as FileNotFoundException)?.FileName ?? Folder;
+                throw new InvalidDataException(
+                    $"{file}: missing, but {manifestPath} names generation {m.Generation}, whose 8 files must all be present.", e);
+            }
+        }
+    }
 
+    private static string ReadManifestText(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no saved cluster tables here.", path);
+        using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (s.Length > MaxManifestBytes)
+            throw new InvalidDataException($"{path}: {s.Length} bytes is too large for a cluster tables manifest (at most {MaxManifestBytes}).");
+        using var r = new StreamReader(s, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true));
+        try { return r.ReadToEnd(); }
+        catch (System.Text.DecoderFallbackException e) { throw new InvalidDataException($"{path}: not UTF-8 text, so not a cluster tables manifest.", e); }
+    }
+
+    /// <summary>Parses and checks a manifest; nothing it names is touched before every field passed.</summary>
+    private static Manifest ParseManifest(string text, string path)
+    {
+        Manifest? m;
+        try { m = JsonSerializer.Deserialize<Manifest>(text, ReadOptions); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a cluster tables manifest ({e.Message}).", e); }
+        void Check(bool ok, string what)
+        {
+            if (!ok) throw new InvalidDataException($"{path}: {what}.");
+        }
+        Check(m is not null, "is null, not a cluster tables manifest");
+        Check(m!.FormatVersion is 1 or FormatVersion, $"FormatVersion {m.FormatVersion} is not supported (1 or {FormatVersion})");
+        Check(m.Generation is not null && GenerationRx.IsMatch(m.Generation),
+            $"Generation '{m.Generation}' is not a generation name (17 digits, '-', 12 lower-case hex digits); no file it names is read or deleted");
+        Check(Enum.TryParse<DistanceMetric>(m.Metric, out var metric) && Enum.IsDefined(metric) && metric.ToString() == m.Metric,
+            $"Metric '{m.Metric}' is not Cosine or Euclidean");
+        Check(Enum.TryParse<IdReusePolicy>(m.IdPolicy, out var policy) && Enum.IsDefined(policy) && policy.ToString() == m.IdPolicy,
+            $"IdPolicy '{m.IdPolicy}' is not SmallestFree or NeverReuse");
+        Check(m.Dimension >= 1 && m.Items >= 1 && m.Clusters >= 1 && m.Clusters <= m.Items
+            && (long)m.Items * m.Dimension <= Array.MaxLength && (long)m.Clusters * m.Dimension <= Array.MaxLength,
+            $"Dimension {m.Dimension}, Items {m.Items}, Clusters {m.Clusters}: expected >= 1 each, Clusters <= Items, and tables that fit in memory");
+        Check(m.HighWaterMark >= m.Clusters - 1, $"HighWaterMark {m.HighWaterMark} is below Clusters - 1 = {m.Clusters - 1} (live IDs are distinct and >= 0)");
+        if (m.FormatVersion == 1)
+            Check(m.Checksums is null, "FormatVersion 1 carries no Checksums, yet this manifest has them (a damaged version 2 manifest?)");
+        else
+        {
+            Check(m.Checksums is not null && m.Checksums.Count == Parts.Length && Parts.All(m.Checksums.ContainsKey),
+                $"Checksums must hold exactly the parts {string.Join(", ", Parts)}");
+            foreach (var (part, hex) in m.Checksums!)
+                Check(hex is not null && hex.Length == 64 && hex.All(char.IsAsciiHexDigit), $"Checksums.{part} '{hex}' is not a SHA-256 (64 hex digits)");
+        }
+        return m;
+    }
+
+    private ClusterTables LoadGeneration(Manifest m)
+    {
+        string gen = m.Generation!;
+        string F(string part) => PartFile(part, gen);
+        if (m.Checksums is not null)
+            foreach (string part in Parts)
+            {
+                byte[] got;
+                using (var s = new FileStream(F(part), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16))
+                    got = SHA256.HashData(s);
+                if (!got.AsSpan().SequenceEqual(Convert.FromHexString(m.Checksums[part])))
+                    throw new InvalidDataException(
+                        $"{F(part)}: SHA-256 checksum {Convert.ToHexStringLower(got)} differs from {m.Checksums[part].ToLowerInvariant()} recorded in {ManifestPath}: the file is damaged or was changed after the save.");
+            }
+        Enum.TryParse<DistanceMetric>(m.Metric, out var metric);
+        int n = m.Items, k = m.Clusters, d = m.Dimension;
+        var allocator = ClusterIdAllocator.Load(F("allocator"));
         var itemIds = Npy.Read<long>(F("item_ids"));
         var emb = Npy.ReadMatrix(F("embeddings"));
         var clusterIds = Npy.ReadLabels(F("cluster_ids"));
@@ -96,39 +296,81 @@ public sealed class ClusterTablesStore
         var coreRows = Npy.ReadLabels(F("core_rows"));
         void Check(bool ok, string part, string what)
         {
-            if (!ok) throw new InvalidDataException($"{F(part)}: {what} (manifest: {m.Items} items, {m.Clusters} clusters, dimension {m.Dimension}).");
+            if (!ok) throw new InvalidDataException($"{F(part)}: {what}.");
         }
-        Check(itemIds.Data.Length == m.Items && itemIds.Shape.Length == 1, "item_ids", $"holds {itemIds.Data.Length} item IDs");
-        Check(emb.Count == m.Items && emb.Dimension == m.Dimension, "embeddings", $"has shape ({emb.Count}, {emb.Dimension})");
-        Check(clusterIds.Length == m.Items, "cluster_ids", $"holds {clusterIds.Length} cluster IDs");
-        Check(centreIds.Length == m.Clusters, "centre_ids", $"holds {centreIds.Length} cluster IDs");
-        Check(cRows == m.Clusters && cCols == m.Dimension, "centres", $"has shape ({cRows}, {cCols})");
-        Check(counts.Data.Length == m.Clusters, "counts", $"holds {counts.Data.Length} counts");
-        Check(allocator.Policy.ToString() == m.IdPolicy && allocator.HighWaterMark == m.HighWaterMark, "allocator", "does not match the manifest's policy or high-water mark");
+        string shapes = $"the manifest says {n} items, {k} clusters, dimension {d}";
+        Check(itemIds.Data.Length == n && itemIds.Shape.Length == 1, "item_ids", $"shape ({string.Join(", ", itemIds.Shape)}) but {shapes}");
+        Check(emb.Count == n && emb.Dimension == d, "embeddings", $"shape ({emb.Count}, {emb.Dimension}) but {shapes}");
+        Check(clusterIds.Length == n, "cluster_ids", $"holds {clusterIds.Length} cluster IDs but {shapes}");
+        Check(centreIds.Length == k, "centre_ids", $"holds {centreIds.Length} cluster IDs but {shapes}");
+        Check(cRows == k && cCols == d, "centres", $"shape ({cRows}, {cCols}) but {shapes}");
+        Check(counts.Data.Length == k && counts.Shape.Length == 1, "counts", $"shape ({string.Join(", ", counts.Shape)}) but {shapes}");
+        Check(allocator.Policy.ToString() == m.IdPolicy && allocator.HighWaterMark == m.HighWaterMark, "allocator",
+            $"policy {allocator.Policy} and high-water mark {allocator.HighWaterMark} differ from the manifest's {m.IdPolicy} and {m.HighWaterMark}");
+        Check(allocator.LiveIds.Count == k, "allocator", $"{allocator.LiveIds.Count} live IDs but the centre table has {k} clusters");
 
-        var t = ClusterTables.Empty(m.Dimension, metric, allocator, m.Items, m.Clusters);
-        for (int i = 0; i < m.Items; i++)
+        // Values: finite, and under cosine a direction for every embedding.
+        for (int i = 0; i < n; i++)
         {
-            if (t.ContainsItem(itemIds.Data[i]))
-                throw new InvalidDataException($"{F("item_ids")}: item_id {itemIds.Data[i]} appears twice.");
-            t.AppendItem(itemIds.Data[i], emb.Data.AsSpan(i * m.Dimension, m.Dimension), clusterIds[i]);
+            var row = emb.Data.AsSpan(i * d, d);
+            bool zero = true;
+            for (int c = 0; c < d; c++)
+            {
+                Check(float.IsFinite(row[c]), "embeddings", $"row {i} column {c} is {row[c]}: every embedding value must be finite");
+                zero &= row[c] == 0;
+            }
+            Check(!zero || metric != DistanceMetric.Cosine, "embeddings", $"row {i} is the zero vector: under cosine every embedding needs a direction");
         }
-        for (int r = 0; r < m.Clusters; r++)
+        for (int j = 0; j < centres.Length; j++)
+            Check(double.IsFinite(centres[j]), "centres", $"row {j / d} column {j % d} is {centres[j]}: every centre value must be finite");
+
+        // Memberships: every item's cluster has a centre, counts equal the members, centres are the members' mean.
+        var rowOfCluster = new Dictionary<int, int>(k);
+        for (int r = 0; r < k; r++)
         {
-            if (!allocator.IsLive(centreIds[r]) || t.ContainsCluster(centreIds[r]))
-                throw new InvalidDataException($"{F("centre_ids")}: cluster_id {centreIds[r]} is duplicated or not live in the allocator.");
-            if (counts.Data[r] < 1)
-                throw new InvalidDataException($"{F("counts")}: cluster_id {centreIds[r]} has count {counts.Data[r]}; expected >= 1.");
-            t.AppendCentre(centreIds[r], counts.Data[r], centres.AsSpan(r * m.Dimension, m.Dimension));
+            Check(allocator.IsLive(centreIds[r]), "centre_ids", $"cluster_id {centreIds[r]} (row {r}) is not live in {F("allocator")}");
+            Check(rowOfCluster.TryAdd(centreIds[r], r), "centre_ids", $"cluster_id {centreIds[r]} appears twice");
+            Check(counts.Data[r] >= 1, "counts", $"cluster_id {centreIds[r]} has count {counts.Data[r]}; a live cluster has at least one member");
         }
-        if (allocator.LiveIds.Count != m.Clusters)
-            throw new InvalidDataException($"{F("allocator")}: {allocator.LiveIds.Count} live IDs but the centre table has {m.Clusters} clusters.");
-        for (int i = 0; i < m.Items; i++)
-            if (!t.ContainsCluster(clusterIds[i]))
-                throw new InvalidDataException($"{F("cluster_ids")}: row {i} has cluster_id {clusterIds[i]}, which has no centre.");
-        for (int k = 0; k < coreRows.Length; k++)
-            if ((uint)coreRows[k] >= (uint)m.Items || (k > 0 && coreRows[k] <= coreRows[k - 1]))
-                throw new InvalidDataException($"{F("core_rows")}: entry {k} = {coreRows[k]} is outside [0, {m.Items}) or not ascending.");
+        var members = new long[k];
+        var sums = new double[(long)k * d];
+        var scale = new double[k];
+        var seen = new HashSet<long>(n);
+        for (int i = 0; i < n; i++)
+        {
+            Check(seen.Add(itemIds.Data[i]), "item_ids", $"item_id {itemIds.Data[i]} appears twice (again at row {i}): item IDs are distinct");
+            Check(rowOfCluster.TryGetValue(clusterIds[i], out int r), "cluster_ids",
+                $"row {i} has cluster_id {clusterIds[i]}, which has no centre in {F("centre_ids")}");
+            members[r]++;
+            var x = emb.Data.AsSpan(i * d, d);
+            var s = sums.AsSpan(r * d, d);
+            for (int c = 0; c < d; c++)
+            {
+                s[c] += x[c];
+                scale[r] = Math.Max(scale[r], Math.Abs(x[c]));
+            }
+        }
+        for (int r = 0; r < k; r++)
+        {
+            Check(counts.Data[r] == members[r], "counts",
+                $"cluster_id {centreIds[r]} has count {counts.Data[r]} but {members[r]} rows of {F("cluster_ids")} name it: counts must equal the memberships");
+            double tol = MeanTolerance * scale[r];
+            for (int c = 0; c < d; c++)
+            {
+                double mean = sums[(long)r * d + c] / members[r], centre = centres[(long)r * d + c];
+                Check(Math.Abs(centre - mean) <= tol, "centres",
+                    $"cluster_id {centreIds[r]} column {c} is {centre} but the mean of its {members[r]} members in {F("embeddings")} is {mean}: a centre is the mean of its members");
+            }
+        }
+        for (int j = 0; j < coreRows.Length; j++)
+            Check((uint)coreRows[j] < (uint)n && (j == 0 || coreRows[j] > coreRows[j - 1]), "core_rows",
+                $"entry {j} = {coreRows[j]} is outside [0, {n}) or not ascending");
+
+        var t = ClusterTables.Empty(d, metric, allocator, n, k);
+        for (int i = 0; i < n; i++)
+            t.AppendItem(itemIds.Data[i], emb.Data.AsSpan(i * d, d), clusterIds[i]);
+        for (int r = 0; r < k; r++)
+            t.AppendCentre(centreIds[r], counts.Data[r], centres.AsSpan(r * d, d));
         t.SetCoreRows(coreRows);
         return t;
     }

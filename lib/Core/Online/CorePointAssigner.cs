@@ -31,6 +31,10 @@ public sealed record CorePointOptions
 /// batch is one Gemm call plus an exact check of the few candidates per item. <see cref="Assign"/> and
 /// <see cref="AssignBatch"/> commit into the tables given to the constructor; <see cref="Predict"/> and
 /// <see cref="PredictBatch"/> never change them.
+/// <para>Thread-safe, through the lock the <see cref="ClusterTables"/> own (so two assigners over the same tables
+/// are safe too): predictions run in parallel with each other; each <see cref="Assign"/> or <see cref="AssignBatch"/>
+/// is one commit that runs alone, a batch atomically (no reader sees part of it; progress is reported inside it);
+/// concurrent commits take effect in the order they took the lock. The core-point index is immutable.</para>
 /// </remarks>
 public sealed class CorePointAssigner : IOnlineAssigner
 {
@@ -52,6 +56,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
         options.Validate(tables.Metric);
         Tables = tables;
         Options = options;
+        using var shared = tables.ReadLock();
         var rows = tables.CoreRows;
         _core = new CentreIndex(tables.Dimension, rows.Length);
         _coreClusters = new int[rows.Length];
@@ -94,6 +99,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
     private Assignment[] Run(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, bool commit,
         IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
+        using var held = commit ? Tables.WriteLock() : Tables.ReadLock(); // a committing batch is one commit
         Tables.ValidateBatch(itemIds, embeddings);
         var t = Tables;
         int d = t.Dimension, total = embeddings.Count, nc = _coreClusters.Length;

@@ -32,11 +32,16 @@ public sealed record NearestCentroidOptions
 /// <see cref="Predict"/> and <see cref="PredictBatch"/> never change them.
 /// </summary>
 /// <remarks>
-/// Batches are exact: distances of the whole chunk to the centres as they were at its start come from one
+/// <para>Thread-safe, through the lock the <see cref="ClusterTables"/> own (so two assigners over the same tables
+/// are safe too): predictions run in parallel with each other; each <see cref="Assign"/> or <see cref="AssignBatch"/>
+/// is one commit that runs alone, a batch atomically (no reader sees part of it; progress is reported inside it);
+/// concurrent commits take effect in the order they took the lock. A prediction answers for the tables as they were
+/// between two commits.</para>
+/// <para>Batches are exact: distances of the whole chunk to the centres as they were at its start come from one
 /// <see cref="Gemm"/> call; while the items are then resolved in order, centres moved or opened by earlier items of
 /// the chunk are re-measured, and every decision is confirmed with exact float64 distances. A single item is
 /// screened against an int8 copy of the centres (a quarter of the memory traffic of float32) with a rigorous error
-/// bound, and decided the same exact way.
+/// bound, and decided the same exact way.</para>
 /// </remarks>
 public sealed class NearestCentroidAssigner : IOnlineAssigner
 {
@@ -70,6 +75,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     public IReadOnlyList<Assignment> PredictBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
         CancellationToken cancellationToken = default)
     {
+        using var shared = Tables.ReadLock();
         Tables.ValidateBatch(itemIds, embeddings);
         var t = Tables;
         int d = t.Dimension, total = embeddings.Count, n = t.ClusterCount;
@@ -111,6 +117,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     public IReadOnlyList<Assignment> AssignBatch(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        using var exclusive = Tables.WriteLock(); // the whole batch is one commit
         Tables.ValidateBatch(itemIds, embeddings);
         var t = Tables;
         int d = t.Dimension, total = embeddings.Count;

@@ -23,6 +23,12 @@ public sealed record Assignment(long ItemId, int ClusterId, double Distance, boo
 /// <see cref="OnlineDiagnostics"/> for how far). A batch gives exactly what one-at-a-time in the same order gives.
 /// Invalid input throws before anything changes.
 /// </summary>
+/// <remarks>
+/// Concurrency contract (both assigners of this library): safe for concurrent use. <see cref="Predict"/> and
+/// <see cref="PredictBatch"/> run in parallel; <see cref="Assign"/> and <see cref="AssignBatch"/> are serialised
+/// commits, a batch atomic, through a reader-writer lock owned by the <see cref="ClusterTables"/> (so assigners
+/// sharing tables exclude each other too); <see cref="ClusterTablesStore.Save"/> takes a consistent snapshot.
+/// </remarks>
 public interface IOnlineAssigner
 {
     /// <summary>The tables this assigner searches and commits into.</summary>
