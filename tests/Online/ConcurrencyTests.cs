@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using System.Collections.Concurrent;
 using LabelAssignment.Numerics;
 using LabelAssignment.Online;
@@ -18,7 +19,7 @@ public sealed class ConcurrencyTests
     {
         var x = OnlineTestData.Clumps(initial + stream, d, 8, 0.15, seed);
         var init = OnlineTestData.Rows(x, 0, initial);
-        var (labels, core) = OnlineTestData.NaiveDbscan(init, Eps, 5, DistanceMetric.Cosine);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, Eps, 5, DistanceMetric.Cosine);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, initial), init, labels, core);
         return (t, OnlineTestData.Rows(x, initial, stream));
     }

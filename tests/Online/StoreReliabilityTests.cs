@@ -1,3 +1,4 @@
+using LabelAssignment.Tests.Oracles;
 using System.Text.Json.Nodes;
 using CsCheck;
 using LabelAssignment.IO;
@@ -24,7 +25,7 @@ public sealed class StoreReliabilityTests : IDisposable
     {
         var x = OnlineTestData.Clumps(60 + streamed, 6, 4, 0.15, seed);
         var init = OnlineTestData.Rows(x, 0, 60);
-        var (labels, core) = OnlineTestData.NaiveDbscan(init, 0.05, 3, DistanceMetric.Cosine);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, 0.05, 3, DistanceMetric.Cosine);
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 60), init, labels, core);
         if (streamed > 0)
             new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.05 })
