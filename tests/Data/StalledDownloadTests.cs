@@ -86,4 +86,27 @@ public class StalledDownloadTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void Download_options_validate_naming_the_property()
+    {
+        new DownloadOptions().Validate();
+        foreach (var (name, bad) in new (string, DownloadOptions)[]
+        {
+            ("MaxAttempts", new() { MaxAttempts = 0 }),
+            ("IdleTimeout", new() { IdleTimeout = TimeSpan.Zero }),
+            ("Timeout", new() { Timeout = TimeSpan.FromSeconds(-5) }),
+            ("RetryDelay", new() { RetryDelay = TimeSpan.FromSeconds(-1) }),
+        })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(bad.Validate);
+            Assert.Equal(name, e.ParamName);
+            Assert.Contains(name, e.Message);
+        }
+        new DownloadOptions { Timeout = Timeout.InfiniteTimeSpan }.Validate();
+        Assert.Equal("IdleTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new Cifar100Options { IdleTimeout = TimeSpan.Zero }.Validate()).ParamName);
+        Assert.Equal("DownloadTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new Cifar100Options { DownloadTimeout = TimeSpan.Zero }.Validate()).ParamName);
+        var o = new Cifar100Options { MaxAttempts = 2, IdleTimeout = TimeSpan.FromSeconds(7), DownloadTimeout = TimeSpan.FromMinutes(3) };
+        Assert.Equal(new DownloadOptions { MaxAttempts = 2, IdleTimeout = TimeSpan.FromSeconds(7), Timeout = TimeSpan.FromMinutes(3) }, o.DownloadOptions);
+    }
 }

@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using LabelAssignment.Embedding;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace LabelAssignment.Tests.Embedding;
 
@@ -158,5 +160,41 @@ public class DecodingLimitsTests
         Assert.Contains("truncated", cut.Message);
         using var full = Preprocessor().Decode(whole, "whole.png");
         Assert.Equal(200, full[63, 63].B);
+    }
+
+    [Fact]
+    public void Jpeg_cut_inside_its_scan_data_is_an_error()
+    {
+        using var image = new Image<Rgb24>(64, 64);
+        for (int y = 0; y < 64; y++)
+            for (int x = 0; x < 64; x++)
+                image[x, y] = new Rgb24((byte)(4 * x), (byte)(4 * y), 99);
+        using var ms = new MemoryStream();
+        image.SaveAsJpeg(ms);
+        byte[] jpeg = ms.ToArray();
+        using (var whole = Preprocessor().Decode(jpeg, "whole.jpg"))
+            Assert.Equal(64, whole.Width);
+        var e = Assert.Throws<InvalidDataException>(() => Preprocessor().Decode(jpeg[..(jpeg.Length * 2 / 3)], "cut.jpg"));
+        Assert.Contains("cut.jpg", e.Message);
+        Assert.Contains("truncated", e.Message);
+    }
+
+    [Fact]
+    public void Limits_validate_naming_the_property()
+    {
+        new ImageDecodingLimits().Validate();
+        foreach (var (name, bad) in new (string, ImageDecodingLimits)[]
+        {
+            ("MaxPixelsPerFrame", new() { MaxPixelsPerFrame = 0 }),
+            ("MaxTotalPixels", new() { MaxTotalPixels = 10, MaxPixelsPerFrame = 100 }),
+            ("MaxFrames", new() { MaxFrames = 0 }),
+            ("MaxAncillaryBytes", new() { MaxAncillaryBytes = -1 }),
+        })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(bad.Validate);
+            Assert.Equal(name, e.ParamName);
+            Assert.Contains(name, e.Message);
+        }
+        Assert.Equal("MaxFrames", Assert.Throws<ArgumentOutOfRangeException>(() => new EmbedderOptions { Decoding = new() { MaxFrames = 0 } }.Validate()).ParamName);
     }
 }
