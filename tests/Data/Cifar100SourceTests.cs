@@ -99,7 +99,7 @@ public sealed class Cifar100SourceTests : IDisposable
         string named = CopyBinaryTo(Path.Combine(_root, "mine"));
         found = await Locate(Cifar100Split.Test, options with { LocalFolder = named }, start, env: python);
         Assert.Equal((named, Cifar100SourceKind.LocalFolder), (found.Folder, found.Kind));
-        Assert.Equal(5, Cifar100.Load(found.Folder, Cifar100Split.Test).Count);
+        Assert.Equal(5, Cifar100.Load(found.Folder, Cifar100Split.Test, expectedRecords: 5).Count);
         Assert.Equal(0, offline.Requests); // something local was always there
         Assert.Equal(found, Cifar100Source.FindLocal(Cifar100Split.Test, options with { LocalFolder = named }, start, python));
         Assert.Null(Cifar100Source.FindLocal(Cifar100Split.Train, options with { DataFolder = Path.Combine(_root, "empty") }, start, null)); // the shared copy has no train.bin
@@ -131,7 +131,7 @@ public sealed class Cifar100SourceTests : IDisposable
         var options = Options(offline);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Locate(Cifar100Split.Test, options, _root));
         Assert.Equal(1, offline.Requests);
-        Assert.IsType<HttpRequestException>(e.InnerException);
+        Assert.IsType<HttpRequestException>(Assert.IsType<DownloadFailedException>(e.InnerException).InnerException);
         Assert.Contains("Name or service not known", e.Message);
         Assert.Contains(Cifar100.FolderEnvironmentVariable, e.Message);
         Assert.Contains("cifar-100-binary.tar.gz", e.Message);
@@ -153,7 +153,7 @@ public sealed class Cifar100SourceTests : IDisposable
         var found = await Locate(Cifar100Split.Train, options, _root);
         Assert.Equal(Cifar100SourceKind.Downloaded, found.Kind);
         Assert.Equal(Path.Combine(options.DataFolder, Cifar100.BinaryFolderName), found.Folder);
-        Assert.Equal(8, Cifar100.Load(found.Folder, Cifar100Split.Train).Count);
+        Assert.Equal(8, Cifar100.Load(found.Folder, Cifar100Split.Train, expectedRecords: 8).Count);
         found = await Locate(Cifar100Split.Train, options, _root); // the second time it is an earlier download
         Assert.Equal(Cifar100SourceKind.DataFolder, found.Kind);
     }

@@ -31,20 +31,20 @@ public class Cifar100Tests
     [Fact]
     public void Binary_fixture_reads_labels_pixels_and_names()
     {
-        AssertFixture(Cifar100.Load(Fixture("cifar-100-binary"), Cifar100Split.Test), 5, 0);
-        AssertFixture(Cifar100.Load(Fixture("cifar-100-binary"), Cifar100Split.Train), 8, 100);
+        AssertFixture(Cifar100.Load(Fixture("cifar-100-binary"), Cifar100Split.Test, expectedRecords: 5), 5, 0);
+        AssertFixture(Cifar100.Load(Fixture("cifar-100-binary"), Cifar100Split.Train, expectedRecords: 8), 8, 100);
     }
 
     [Fact]
     public void Python2_pickle_reads_the_same_as_binary()
     {
-        AssertFixture(Cifar100.Load(Fixture("cifar-100-python"), Cifar100Split.Test), 5, 0);
-        AssertFixture(Cifar100.Load(Fixture("cifar-100-python"), Cifar100Split.Train), 8, 100);
+        AssertFixture(Cifar100.Load(Fixture("cifar-100-python"), Cifar100Split.Test, expectedRecords: 5), 5, 0);
+        AssertFixture(Cifar100.Load(Fixture("cifar-100-python"), Cifar100Split.Train, expectedRecords: 8), 8, 100);
     }
 
     [Fact]
     public void Python3_pickle_reads_the_same_as_binary() =>
-        AssertFixture(Cifar100.Load(Fixture("cifar-100-py3"), Cifar100Split.Test), 5, 0);
+        AssertFixture(Cifar100.Load(Fixture("cifar-100-py3"), Cifar100Split.Test, expectedRecords: 5), 5, 0);
 
     [Fact]
     public void Load_finds_the_python_folder_under_a_parent()
@@ -56,7 +56,7 @@ public class Cifar100Tests
             Directory.CreateDirectory(py);
             foreach (string f in Directory.GetFiles(Fixture("cifar-100-python")))
                 File.Copy(f, Path.Combine(py, Path.GetFileName(f)));
-            var d = Cifar100.Load(parent, Cifar100Split.Test);
+            var d = Cifar100.Load(parent, Cifar100Split.Test, expectedRecords: 5);
             Assert.EndsWith(Path.Combine(Cifar100.PythonFolderName, "test"), d.Source);
             AssertFixture(d, 5, 0);
         }
@@ -66,7 +66,7 @@ public class Cifar100Tests
     [Fact]
     public void ToImage_puts_planes_into_rgb_pixels()
     {
-        var d = Cifar100.Load(Fixture("cifar-100-binary"), Cifar100Split.Test);
+        var d = Cifar100.Load(Fixture("cifar-100-binary"), Cifar100Split.Test, expectedRecords: 5);
         using var image = d.ToImage(3);
         var p = image[7, 5]; // x = 7, y = 5
         Assert.Equal((Expected(3, 0, 5, 7), Expected(3, 1, 5, 7), Expected(3, 2, 5, 7)), (p.R, p.G, p.B));
@@ -75,7 +75,7 @@ public class Cifar100Tests
     [Fact]
     public void Select_keeps_item_ids_and_labels_together()
     {
-        var d = Cifar100.Load(Fixture("cifar-100-binary"), Cifar100Split.Train);
+        var d = Cifar100.Load(Fixture("cifar-100-binary"), Cifar100Split.Train, expectedRecords: 8);
         var s = d.Select([6, 2]);
         Assert.Equal([6, 2], s.ItemIds);
         Assert.Equal([d.FineLabels[6], d.FineLabels[2]], s.FineLabels);
@@ -100,7 +100,7 @@ public class Cifar100Tests
         {
             string bin = Path.Combine(dir, "test.bin");
             using (var f = new FileStream(bin, FileMode.Open)) f.SetLength(2 * Cifar100.RecordBytes + 100);
-            var e = Assert.Throws<InvalidDataException>(() => Cifar100.Load(dir, Cifar100Split.Test));
+            var e = Assert.Throws<InvalidDataException>(() => Cifar100.Load(dir, Cifar100Split.Test, expectedRecords: 5));
             Assert.Contains(bin, e.Message);
             Assert.Contains($"offset {2 * Cifar100.RecordBytes}", e.Message);
         }
@@ -117,7 +117,7 @@ public class Cifar100Tests
             var bytes = File.ReadAllBytes(bin);
             bytes[3 * Cifar100.RecordBytes + 1] = 200; // fine label of record 3
             File.WriteAllBytes(bin, bytes);
-            var e = Assert.Throws<InvalidDataException>(() => Cifar100.Load(dir, Cifar100Split.Test));
+            var e = Assert.Throws<InvalidDataException>(() => Cifar100.Load(dir, Cifar100Split.Test, expectedRecords: 5));
             Assert.Contains(bin, e.Message);
             Assert.Contains($"offset {3 * Cifar100.RecordBytes}", e.Message);
             Assert.Contains("fine label 200", e.Message);
@@ -135,7 +135,7 @@ public class Cifar100Tests
                 File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
             string test = Path.Combine(dir, "test");
             using (var f = new FileStream(test, FileMode.Open)) f.SetLength(5000);
-            var e = Assert.Throws<InvalidDataException>(() => Cifar100.Load(dir, Cifar100Split.Test));
+            var e = Assert.Throws<InvalidDataException>(() => Cifar100.Load(dir, Cifar100Split.Test, expectedRecords: 5));
             Assert.Contains(test, e.Message);
             Assert.Contains("offset", e.Message);
         }

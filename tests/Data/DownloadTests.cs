@@ -9,7 +9,9 @@ namespace LabelAssignment.Tests.Data;
 
 /// <summary>
 /// A loopback HTTP server serving one byte array, honouring Range requests, and able to cut the first
-/// responses short (it promises the full length, sends part, then aborts the connection).
+/// responses short (it promises the full length, sends part, then aborts the connection) or to stall them
+/// (it promises the full length, sends part, then sends nothing until it is disposed). Requests are served
+/// concurrently, so a stalled response does not hold up the next request.
 /// </summary>
 internal sealed class LoopbackServer : IDisposable
 {
@@ -19,6 +21,9 @@ internal sealed class LoopbackServer : IDisposable
     public readonly List<string?> RangeHeaders = [];
     public int TruncateFirst;
     public int TruncateAt;
+    public int StallFirst;
+    public int StallAt;
+    private readonly CancellationTokenSource _stop = new();
 
     public LoopbackServer(byte[] content)
     {
@@ -45,48 +50,57 @@ internal sealed class LoopbackServer : IDisposable
             HttpListenerContext ctx;
             try { ctx = await _listener.GetContextAsync(); }
             catch (Exception) { return; }
-            string? range = ctx.Request.Headers["Range"];
-            lock (RangeHeaders) RangeHeaders.Add(range);
-            long from = 0;
-            if (range is not null && range.StartsWith("bytes=", StringComparison.Ordinal))
-                from = long.Parse(range[6..].TrimEnd('-'));
-            var res = ctx.Response;
-            if (from >= _content.Length)
-            {
-                res.StatusCode = 416;
-                res.Close();
-                continue;
-            }
-            if (from > 0)
-            {
-                res.StatusCode = 206;
-                res.Headers["Content-Range"] = $"bytes {from}-{_content.Length - 1}/{_content.Length}";
-            }
-            res.ContentLength64 = _content.Length - from;
-            bool cut = TruncateFirst > 0;
-            if (cut) TruncateFirst--;
-            try
-            {
-                if (cut)
-                {
-                    int n = (int)Math.Min(TruncateAt, _content.Length - from);
-                    await res.OutputStream.WriteAsync(_content.AsMemory((int)from, n));
-                    await res.OutputStream.FlushAsync();
-                    res.Abort(); // the client sees the connection close before Content-Length bytes
-                }
-                else
-                {
-                    await res.OutputStream.WriteAsync(_content.AsMemory((int)from));
-                    res.Close();
-                }
-            }
-            catch (HttpListenerException) { }
-            catch (IOException) { }
+            _ = Task.Run(() => Handle(ctx));
         }
+    }
+
+    private async Task Handle(HttpListenerContext ctx)
+    {
+        string? range = ctx.Request.Headers["Range"];
+        lock (RangeHeaders) RangeHeaders.Add(range);
+        long from = 0;
+        if (range is not null && range.StartsWith("bytes=", StringComparison.Ordinal))
+            from = long.Parse(range[6..].TrimEnd('-'));
+        var res = ctx.Response;
+        if (from >= _content.Length)
+        {
+            res.StatusCode = 416;
+            res.Close();
+            return;
+        }
+        if (from > 0)
+        {
+            res.StatusCode = 206;
+            res.Headers["Content-Range"] = $"bytes {from}-{_content.Length - 1}/{_content.Length}";
+        }
+        res.ContentLength64 = _content.Length - from;
+        bool cut = Interlocked.Decrement(ref TruncateFirst) >= 0;
+        bool stall = !cut && Interlocked.Decrement(ref StallFirst) >= 0;
+        try
+        {
+            if (cut || stall)
+            {
+                int n = (int)Math.Min(cut ? TruncateAt : StallAt, _content.Length - from);
+                await res.OutputStream.WriteAsync(_content.AsMemory((int)from, n));
+                await res.OutputStream.FlushAsync();
+                if (stall)
+                    try { await Task.Delay(Timeout.Infinite, _stop.Token); } catch (OperationCanceledException) { }
+                res.Abort(); // the client sees the connection close before Content-Length bytes
+            }
+            else
+            {
+                await res.OutputStream.WriteAsync(_content.AsMemory((int)from));
+                res.Close();
+            }
+        }
+        catch (HttpListenerException) { }
+        catch (IOException) { }
+        catch (ObjectDisposedException) { }
     }
 
     public void Dispose()
     {
+        _stop.Cancel();
         _listener.Stop();
         _listener.Close();
         try { _loop.Wait(2000); } catch (AggregateException) { }
@@ -128,12 +142,12 @@ public class DownloadTests
         {
             string dest = Path.Combine(dir, "a.tar.gz");
             using var http = new HttpClient();
-            await Assert.ThrowsAnyAsync<Exception>(() => Download.FileAsync(http, server.Uri, dest, Md5(archive), maxAttempts: 1));
+            await Assert.ThrowsAnyAsync<Exception>(() => Download.FileAsync(http, server.Uri, dest, Md5(archive), new DownloadOptions { MaxAttempts = 1 }));
             Assert.False(File.Exists(dest)); // never a half file under the final name
             long kept = new FileInfo(dest + Download.PartialSuffix).Length;
             Assert.InRange(kept, 1, archive.Length - 1);
 
-            await Download.FileAsync(http, server.Uri, dest, Md5(archive), maxAttempts: 1);
+            await Download.FileAsync(http, server.Uri, dest, Md5(archive), new DownloadOptions { MaxAttempts = 1 });
             Assert.Equal(archive, File.ReadAllBytes(dest));
             Assert.False(File.Exists(dest + Download.PartialSuffix));
             Assert.Equal([null, $"bytes={kept}-"], server.RangeHeaders);
@@ -153,7 +167,7 @@ public class DownloadTests
             var reports = new List<WorkProgress>();
             var progress = new SyncProgress<WorkProgress>(reports.Add);
             using var http = new HttpClient();
-            await Download.FileAsync(http, server.Uri, dest, Md5(archive), maxAttempts: 3, progress);
+            await Download.FileAsync(http, server.Uri, dest, Md5(archive), new DownloadOptions { MaxAttempts = 3, RetryDelay = TimeSpan.FromMilliseconds(200) }, progress);
             Assert.Equal(archive, File.ReadAllBytes(dest));
             Assert.Equal(3, server.RangeHeaders.Count);
             Assert.All(server.RangeHeaders.Skip(1), h => Assert.StartsWith("bytes=", h));
@@ -200,7 +214,7 @@ public class DownloadTests
             var options = new Cifar100Options { DataFolder = dir, ArchiveUri = server.Uri, ArchiveMd5 = Md5(archive), Http = http };
             string folder = await Cifar100.LocateAsync(options);
             Assert.Equal(Path.Combine(dir, Cifar100.BinaryFolderName), folder);
-            var d = Cifar100.Load(folder, Cifar100Split.Test);
+            var d = Cifar100.Load(folder, Cifar100Split.Test, expectedRecords: 5);
             Assert.Equal(5, d.Count);
             Assert.Equal(200_000, new FileInfo(Path.Combine(folder, "noise.dat")).Length);
             Assert.Empty(Directory.GetDirectories(dir, ".*")); // no temporary extraction folder left
@@ -213,7 +227,7 @@ public class DownloadTests
             try
             {
                 Assert.Equal(local, await Cifar100.LocateAsync(options));
-                var fromEnv = await Cifar100.LoadAsync(Cifar100Split.Train, options);
+                var fromEnv = await Cifar100.LoadAsync(Cifar100Split.Train, options, expectedRecords: 8);
                 Assert.Equal(8, fromEnv.Count);
                 Environment.SetEnvironmentVariable(Cifar100.FolderEnvironmentVariable, Path.Combine(dir, "missing"));
                 var e = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => Cifar100.LocateAsync(options));

@@ -153,9 +153,9 @@ public class Blip2AndBadInputTests(FakeBlip2Fixture f) : IClassFixture<FakeBlip2
         var e = Assert.Throws<ArgumentException>(() => f.Embedder.EmbedEncoded([bmp], ["huge.bmp"]));
         Assert.Contains("huge.bmp", e.Message);
         Assert.Contains("60000x60000", e.Message);
-        Assert.Contains("MaxImagePixels", e.Message);
+        Assert.Contains("MaxPixelsPerFrame", e.Message);
 
-        using var strict = new OnnxImageEmbedder(ModelPreset.Blip2Vision(f.ModelPath), new EmbedderOptions { MaxImagePixels = 1000 });
+        using var strict = new OnnxImageEmbedder(ModelPreset.Blip2Vision(f.ModelPath), new EmbedderOptions { Decoding = new ImageDecodingLimits { MaxPixelsPerFrame = 1000 } });
         Assert.Throws<ArgumentException>(() => strict.EmbedEncoded([Png(40, 40, new Rgb24(5, 5, 5))]));
     }
 
@@ -202,7 +202,7 @@ public class Blip2AndBadInputTests(FakeBlip2Fixture f) : IClassFixture<FakeBlip2
     public void Options_and_presets_validate_naming_the_parameter()
     {
         Assert.Contains("BatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new EmbedderOptions { BatchSize = 0 }.Validate()).Message);
-        Assert.Contains("MaxImagePixels", Assert.Throws<ArgumentOutOfRangeException>(() => new EmbedderOptions { MaxImagePixels = 0 }.Validate()).Message);
+        Assert.Contains("MaxPixelsPerFrame", Assert.Throws<ArgumentOutOfRangeException>(() => new EmbedderOptions { Decoding = new ImageDecodingLimits { MaxPixelsPerFrame = 0 } }.Validate()).Message);
         Assert.Contains("inputSize", Assert.Throws<ArgumentOutOfRangeException>(() => ModelPreset.ResNet18(100)).Message);
         Assert.Contains("'vgg'", Assert.Throws<ArgumentException>(() => ModelPreset.ByName("vgg")).Message);
         Assert.Equal(128, ModelPreset.ByName("ResNet18-128").InputSize);

@@ -8,7 +8,7 @@ namespace LabelAssignment.Tests.Embedding;
 public class EmbeddingCacheTests
 {
     private static Cifar100Dataset Fixture() =>
-        Cifar100.Load(Path.Combine(TestPaths.Fixtures, "cifar100", "cifar-100-binary"), Cifar100Split.Train);
+        Cifar100.Load(Path.Combine(TestPaths.Fixtures, "cifar100", "cifar-100-binary"), Cifar100Split.Train, expectedRecords: 8);
 
     [Fact]
     public void Computes_once_then_reads_the_same_arrays_back()

@@ -34,7 +34,7 @@ public class OptionsValidationTests
         AssertNames("BatchSize", new EmbedderOptions { BatchSize = 4097 }.Validate);
         AssertNames("IntraOpThreads", new EmbedderOptions { IntraOpThreads = -1 }.Validate);
         AssertNames("MinImageSide", new EmbedderOptions { MinImageSide = 0 }.Validate);
-        AssertNames("MaxImagePixels", new EmbedderOptions { MaxImagePixels = 0 }.Validate);
+        AssertNames("MaxPixelsPerFrame", new EmbedderOptions { Decoding = new ImageDecodingLimits { MaxPixelsPerFrame = 0 } }.Validate);
     }
 
     [Fact]

@@ -6,10 +6,76 @@ using System.Security.Cryptography;
 
 namespace LabelAssignment.Data;
 
+/// <summary>How long a download may take and how often it is retried.</summary>
+public sealed record DownloadOptions
+{
+    /// <summary>Attempts in all; each retry resumes the partial file with a Range request.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>
+    /// An attempt that receives no byte for this long (waiting for the headers or inside the body) is abandoned and
+    /// the next attempt resumes. <see cref="HttpClient.Timeout"/> does not cover the body, so without this a server
+    /// that stops sending mid-body would keep the download waiting for ever.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The whole download, all attempts together, may take at most this long (<see cref="Timeout.InfiniteTimeSpan"/>: no limit).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>Pause before retry k is k times this.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> whose message and ParamName name the first bad option.</summary>
+    public void Validate()
+    {
+        if (MaxAttempts < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, $"MaxAttempts must be >= 1; got {MaxAttempts}.");
+        if (IdleTimeout <= TimeSpan.Zero || IdleTimeout.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(IdleTimeout), IdleTimeout, $"IdleTimeout must be > 0 and at most {int.MaxValue} ms; got {IdleTimeout}.");
+        if ((Timeout <= TimeSpan.Zero && Timeout != System.Threading.Timeout.InfiniteTimeSpan) || Timeout.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, $"Timeout must be > 0 (or infinite) and at most {int.MaxValue} ms; got {Timeout}.");
+        if (RetryDelay < TimeSpan.Zero || RetryDelay.TotalMilliseconds * MaxAttempts > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(RetryDelay), RetryDelay, $"RetryDelay must be >= 0 and MaxAttempts x RetryDelay at most {int.MaxValue} ms; got {RetryDelay}.");
+    }
+}
+
 /// <summary>
-/// Resumable, verified downloads and safe archive extraction. Bytes go to <c>FILE.partial</c>; an interrupted
-/// transfer resumes with an HTTP Range request; only a file whose MD5 matches is renamed to its final name, so a
-/// file at the final name is always complete.
+/// A download that gave up: every attempt failed or the overall timeout passed. The message names the address, what
+/// arrived (kept in the partial file for the next call to resume) and how to finish by hand.
+/// </summary>
+public sealed class DownloadFailedException : IOException
+{
+    /// <summary>Creates the exception; <see cref="Download.FileAsync"/> builds the message.</summary>
+    public DownloadFailedException(string message, Uri uri, string destination, long bytesReceived, long? totalBytes, int attempts, Exception? inner)
+        : base(message, inner)
+    {
+        Uri = uri;
+        Destination = destination;
+        BytesReceived = bytesReceived;
+        TotalBytes = totalBytes;
+        Attempts = attempts;
+    }
+
+    /// <summary>The address downloaded from.</summary>
+    public Uri Uri { get; }
+
+    /// <summary>Where the complete file would have gone (and where to put one fetched by hand).</summary>
+    public string Destination { get; }
+
+    /// <summary>Bytes in the partial file (<see cref="Destination"/> + <see cref="Download.PartialSuffix"/>).</summary>
+    public long BytesReceived { get; }
+
+    /// <summary>The file's length as the server announced it, when it did.</summary>
+    public long? TotalBytes { get; }
+
+    /// <summary>Attempts made.</summary>
+    public int Attempts { get; }
+}
+
+/// <summary>
+/// Resumable, verified downloads and safe archive extraction. Bytes go to <c>FILE.partial</c>; an interrupted or
+/// stalled transfer resumes with an HTTP Range request; only a file whose MD5 matches is renamed to its final name,
+/// so a file at the final name is always complete.
 /// </summary>
 public static class Download
 {
@@ -18,11 +84,14 @@ public static class Download
 
     /// <summary>
     /// Downloads <paramref name="uri"/> to <paramref name="destination"/> unless a file with the expected MD5 is
-    /// already there. Up to <paramref name="maxAttempts"/> attempts, each resuming the partial file.
+    /// already there. Up to <see cref="DownloadOptions.MaxAttempts"/> attempts, each resuming the partial file; an
+    /// attempt that receives nothing for <see cref="DownloadOptions.IdleTimeout"/> is abandoned (and resumed), and
+    /// the whole call ends after <see cref="DownloadOptions.Timeout"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The complete download does not have the expected MD5 (the partial file is deleted).</exception>
-    /// <exception cref="HttpRequestException">The server refused the request or every attempt failed.</exception>
-    public static async Task FileAsync(HttpClient http, Uri uri, string destination, string expectedMd5, int maxAttempts = 5,
+    /// <exception cref="DownloadFailedException">Every attempt failed (HTTP error, broken connection, stall) or the overall timeout passed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task FileAsync(HttpClient http, Uri uri, string destination, string expectedMd5, DownloadOptions? options = null,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(http);
@@ -30,23 +99,44 @@ public static class Download
         ArgumentException.ThrowIfNullOrEmpty(destination);
         if (expectedMd5 is null || expectedMd5.Length != 32 || !expectedMd5.All(Uri.IsHexDigit))
             throw new ArgumentException($"expectedMd5='{expectedMd5}' must be 32 hex digits.", nameof(expectedMd5));
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
+        options ??= new DownloadOptions();
+        options.Validate();
         destination = Path.GetFullPath(destination);
         if (File.Exists(destination) && Md5Matches(destination, expectedMd5, progress, cancellationToken))
             return;
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
         string partial = destination + PartialSuffix;
+        using var overall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        overall.CancelAfter(options.Timeout);
+        long? total = null;
         for (int attempt = 1; ; attempt++)
         {
+            string? failure = null;
+            Exception? error = null;
             try
             {
-                await FetchAsync(http, uri, partial, progress, cancellationToken).ConfigureAwait(false);
+                await FetchAsync(http, uri, partial, options.IdleTimeout, t => total = t, progress, overall.Token).ConfigureAwait(false);
                 break;
             }
-            catch (Exception e) when (attempt < maxAttempts && e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
             {
-                // The partial file keeps what arrived; the next attempt asks for the rest.
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                error = e;
+                failure = overall.IsCancellationRequested ? $"the overall Timeout of {options.Timeout} passed"
+                    : e is StalledException ? $"no byte arrived for {options.IdleTimeout} (IdleTimeout)"
+                    : e is OperationCanceledException ? $"the headers did not arrive within HttpClient.Timeout ({http.Timeout})"
+                    : e.Message;
+            }
+            // The partial file keeps what arrived; the next attempt asks for the rest.
+            if (attempt >= options.MaxAttempts || overall.IsCancellationRequested)
+                throw GaveUp(uri, destination, expectedMd5, partial, total, attempt, failure!, error);
+            try
+            {
+                await Task.Delay(options.RetryDelay * attempt, overall.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw GaveUp(uri, destination, expectedMd5, partial, total, attempt, $"the overall Timeout of {options.Timeout} passed", e);
             }
         }
         if (!Md5Matches(partial, expectedMd5, progress, cancellationToken, out string actual))
@@ -58,35 +148,66 @@ public static class Download
         File.Move(partial, destination, overwrite: true);
     }
 
-    private static async Task FetchAsync(HttpClient http, Uri uri, string partial, IProgress<WorkProgress>? progress, CancellationToken ct)
+    private static DownloadFailedException GaveUp(Uri uri, string destination, string md5, string partial, long? total, int attempts, string failure, Exception? inner)
     {
         long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        if (have > 0)
-            request.Headers.Range = new RangeHeaderValue(have, null);
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && have > 0)
-            return; // the partial file already holds everything; the MD5 check decides
-        response.EnsureSuccessStatusCode();
-        bool append = have > 0 && response.StatusCode == HttpStatusCode.PartialContent
-            && response.Content.Headers.ContentRange?.From == have;
-        if (!append)
-            have = 0; // the server ignored the range: start again
-        long? total = response.Content.Headers.ContentLength is long len ? len + have : null;
-        await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        await using var file = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        var buffer = new byte[1 << 16];
-        long done = have;
-        int read;
-        while ((read = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+        string received = total is long t ? $"{have} of {t} bytes" : $"{have} bytes (length unknown)";
+        return new DownloadFailedException(
+            $"{uri}: download gave up after {attempts} attempt{(attempts == 1 ? "" : "s")}: {failure}. Received {received}, kept in {partial}; " +
+            $"running again resumes from there. To finish by hand, fetch {uri} with another tool (e.g. curl -L -C - -o '{partial}' '{uri}', or a browser) " +
+            $"and put the complete file at {destination} (MD5 {md5.ToLowerInvariant()}); it is verified and used on the next run.",
+            uri, destination, have, total, attempts, inner);
+    }
+
+    /// <summary>An attempt that received nothing for the idle timeout.</summary>
+    private sealed class StalledException(string message) : IOException(message);
+
+    private static async Task FetchAsync(HttpClient http, Uri uri, string partial, TimeSpan idleTimeout, Action<long?> announced,
+        IProgress<WorkProgress>? progress, CancellationToken ct)
+    {
+        long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+        // One timer for "no byte for idleTimeout": started before the request, restarted after every read.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        idle.CancelAfter(idleTimeout);
+        try
         {
-            await file.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-            done += read;
-            progress?.Report(new WorkProgress("download", done, total ?? -1, partial));
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            if (have > 0)
+                request.Headers.Range = new RangeHeaderValue(have, null);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && have > 0)
+                return; // the partial file already holds everything; the MD5 check decides
+            response.EnsureSuccessStatusCode();
+            bool append = have > 0 && response.StatusCode == HttpStatusCode.PartialContent
+                && response.Content.Headers.ContentRange?.From == have;
+            if (!append)
+                have = 0; // the server ignored the range: start again
+            long? total = response.Content.Headers.ContentRange?.Length
+                ?? (response.Content.Headers.ContentLength is long len ? len + have : null);
+            announced(total);
+            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            await using var file = new FileStream(partial, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            var buffer = new byte[1 << 16];
+            long done = have;
+            int read;
+            idle.CancelAfter(idleTimeout);
+            while ((read = await body.ReadAsync(buffer, idle.Token).ConfigureAwait(false)) > 0)
+            {
+                idle.CancelAfter(idleTimeout);
+                await file.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                done += read;
+                progress?.Report(new WorkProgress("download", done, total ?? -1, partial));
+            }
+            await file.FlushAsync(ct).ConfigureAwait(false);
+            if (total is long expected && done != expected)
+                throw new IOException($"{uri}: the response ended after {done} of {expected} bytes.");
         }
-        await file.FlushAsync(ct).ConfigureAwait(false);
-        if (total is long expected && done != expected)
-            throw new IOException($"{uri}: the response ended after {done} of {expected} bytes.");
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException
+            && idle.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // The idle timer fired (the socket read may surface it as an IOException).
+            throw new StalledException($"{uri}: no byte arrived for {idleTimeout}.");
+        }
     }
 
     /// <summary>The lower-case hex MD5 of a file.</summary>

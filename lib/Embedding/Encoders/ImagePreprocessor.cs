@@ -1,12 +1,17 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
 namespace LabelAssignment.Embedding;
 
 /// <summary>
-/// Turns images into a model's input: decode (with size limits checked before any pixel is allocated), resize to
+/// Turns images into a model's input: decode (with the <see cref="ImageDecodingLimits"/> checked from the container
+/// headers before any pixel is allocated; only the first frame of an animation is decoded), resize to
 /// the preset's square size, and write planar normalised floats. Every decodable format is converted to 8-bit RGB:
 /// greyscale is replicated into three channels, 16-bit channels are scaled to 8 bits, CMYK/YCCK JPEGs are
 /// converted by ImageSharp's colour conversion, and transparency is dropped.
@@ -15,20 +20,29 @@ public sealed class ImagePreprocessor
 {
     private readonly ModelPreset _preset;
     private readonly int _minSide;
-    private readonly long _maxPixels;
+    private readonly Configuration _configuration;
 
     /// <summary>Creates a preprocessor for <paramref name="preset"/>.</summary>
     /// <param name="preset">The model's input description.</param>
     /// <param name="minSide">Images whose width or height is smaller are refused (they carry no usable content).</param>
-    /// <param name="maxPixels">Images with more pixels are refused before they are decoded.</param>
-    public ImagePreprocessor(ModelPreset preset, int minSide = 8, long maxPixels = 50_000_000)
+    /// <param name="limits">What decoding one image may cost (default: <see cref="ImageDecodingLimits"/>' defaults).</param>
+    public ImagePreprocessor(ModelPreset preset, int minSide = 8, ImageDecodingLimits? limits = null)
     {
         _preset = (preset ?? throw new ArgumentNullException(nameof(preset))).Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(minSide, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPixels, 1);
+        Limits = limits ?? new ImageDecodingLimits();
+        Limits.Validate();
         _minSide = minSide;
-        _maxPixels = maxPixels;
+        // Metadata is not needed to embed pixels, and ImageSharp would inflate PNG text chunks into memory; only the
+        // first frame of an animation or multi-page file is embedded, so only it is decoded.
+        _configuration = Configuration.Default.Clone();
+        _configuration.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
+        _configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { IgnoreMetadata = true, DecodingMode = FrameDecodingMode.First });
+        _configuration.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { IgnoreMetadata = true, DecodingMode = FrameDecodingMode.First });
     }
+
+    /// <summary>The decoding limits in use.</summary>
+    public ImageDecodingLimits Limits { get; }
 
     /// <summary>Floats per image: 3 x size x size.</summary>
     public int TensorLength => 3 * _preset.InputSize * _preset.InputSize;
@@ -38,15 +52,16 @@ public sealed class ImagePreprocessor
     /// </summary>
     /// <param name="encoded">The file's bytes.</param>
     /// <param name="name">What to call the image in error messages (a file name).</param>
-    /// <exception cref="InvalidDataException">Not an image, or a corrupt one.</exception>
-    /// <exception cref="ArgumentException">Too small, or more than the pixel limit.</exception>
+    /// <exception cref="InvalidDataException">Not an image, or a corrupt or truncated one.</exception>
+    /// <exception cref="ArgumentException">Too small, or over one of the <see cref="Limits"/> (the message names it and the value).</exception>
     public Image<Rgb24> Decode(byte[] encoded, string name)
     {
         ArgumentNullException.ThrowIfNull(encoded);
+        ImageContainerCheck.Check(encoded, name, Limits); // before ImageSharp reads anything: Identify inflates PNG text too
         IImageInfo? info;
         try
         {
-            info = Image.Identify(encoded);
+            info = Image.Identify(_configuration, encoded, out _);
         }
         catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException)
         {
@@ -57,7 +72,10 @@ public sealed class ImagePreprocessor
         CheckSize(info.Width, info.Height, name);
         try
         {
-            return Image.Load<Rgb24>(encoded);
+            var image = Image.Load<Rgb24>(_configuration, encoded);
+            while (image.Frames.Count > 1) // formats without a first-frame mode (WebP) decode every frame
+                image.Frames.RemoveFrame(image.Frames.Count - 1);
+            return image;
         }
         catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException or ArgumentException)
         {
@@ -74,13 +92,15 @@ public sealed class ImagePreprocessor
         return Decode(File.ReadAllBytes(path), path);
     }
 
-    /// <summary>Refuses an image smaller than the minimum side or larger than the pixel limit.</summary>
+    /// <summary>Refuses an image smaller than the minimum side or larger than <see cref="ImageDecodingLimits.MaxPixelsPerFrame"/>.</summary>
     public void CheckSize(int width, int height, string name)
     {
         if (width < _minSide || height < _minSide)
             throw new ArgumentException($"{name}: the image is {width}x{height}; at least {_minSide}x{_minSide} pixels expected.", nameof(width));
-        if ((long)width * height > _maxPixels)
-            throw new ArgumentException($"{name}: the image is {width}x{height} = {(long)width * height} pixels; at most {_maxPixels} are accepted (raise MaxImagePixels to allow it).", nameof(width));
+        if ((long)width * height > Limits.MaxPixelsPerFrame)
+            throw new ArgumentException(
+                $"{name}: the image is {width}x{height} = {(long)width * height} pixels; at most MaxPixelsPerFrame = {Limits.MaxPixelsPerFrame} are accepted (raise it in ImageDecodingLimits to allow it).",
+                nameof(ImageDecodingLimits.MaxPixelsPerFrame));
     }
 
     /// <summary>

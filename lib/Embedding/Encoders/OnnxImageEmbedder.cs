@@ -22,8 +22,8 @@ public sealed record EmbedderOptions
     /// <summary>Images with a smaller width or height are refused (a 1x1 image has no content to embed).</summary>
     public int MinImageSide { get; init; } = 8;
 
-    /// <summary>Images with more pixels are refused before decoding (50 megapixels by default: about 150 MB as RGB).</summary>
-    public long MaxImagePixels { get; init; } = 50_000_000;
+    /// <summary>What decoding one encoded image may cost (pixels per frame and in all, frames, metadata), checked before decoding.</summary>
+    public ImageDecodingLimits Decoding { get; init; } = new();
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> whose message and ParamName name the first bad option.</summary>
     public void Validate()
@@ -34,8 +34,9 @@ public sealed record EmbedderOptions
             throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, $"IntraOpThreads must be >= 0 (0 = one per core); got {IntraOpThreads}.");
         if (MinImageSide < 1)
             throw new ArgumentOutOfRangeException(nameof(MinImageSide), MinImageSide, $"MinImageSide must be >= 1; got {MinImageSide}.");
-        if (MaxImagePixels < 1)
-            throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), MaxImagePixels, $"MaxImagePixels must be >= 1; got {MaxImagePixels}.");
+        if (Decoding is null)
+            throw new ArgumentNullException(nameof(Decoding), "Decoding must not be null.");
+        Decoding.Validate();
     }
 }
 
@@ -65,7 +66,7 @@ public sealed class OnnxImageEmbedder : IDisposable
         if (!File.Exists(preset.ModelPath))
             throw new FileNotFoundException(
                 $"{preset.ModelPath}: model file of preset '{preset.Name}' not found{(preset.GraphEdit == GraphEdit.None ? " (see models/README.md for exporting BLIP-2's vision tower)" : "")}.", preset.ModelPath);
-        _pre = new ImagePreprocessor(preset, Options.MinImageSide, Options.MaxImagePixels);
+        _pre = new ImagePreprocessor(preset, Options.MinImageSide, Options.Decoding);
         using var so = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
