@@ -11,8 +11,8 @@ namespace LabelAssignment.Tests.TestData;
 /// </summary>
 internal static class SyntheticCifar100
 {
-    /// <summary>Images in the file: enough for the notebook tests (500 for notebook 1).</summary>
-    public const int Count = 600;
+    /// <summary>Images in the file: the official test count, which the readers check (the notebook tests use the first 500).</summary>
+    public const int Count = Cifar100.TestCount;
 
     /// <summary>The official fine label names (from the CIFAR-100 archive's <c>fine_label_names.txt</c>).</summary>
     public static readonly string[] FineNames = "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower leopard lion lizard lobster man maple_tree motorcycle mountain mouse mushroom oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea seal shark shrew skunk skyscraper snail snake spider squirrel streetcar sunflower sweet_pepper table tank telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm".Split(' ');
