@@ -2,7 +2,9 @@ using LabelAssignment.Clustering;
 using LabelAssignment.Ids;
 using LabelAssignment.IO;
 using LabelAssignment.Numerics;
+using LabelAssignment.Online;
 using LabelAssignment.Remapping;
+using LabelAssignment.Tests.Online;
 
 namespace LabelAssignment.Tests.Numerics;
 
@@ -195,5 +197,50 @@ public sealed class ExtremeValueTests : IDisposable
         Assert.Equal([float.MaxValue, float.NegativeInfinity], m.Data);
         Npy.Write<double>(path, [-3.5e38, 0.0], 1, 2);
         Assert.Contains("row 0, column 0", Assert.Throws<InvalidDataException>(() => Npy.ReadMatrix(path)).Message);
+    }
+
+    [Theory]
+    [InlineData(DistanceMetric.Cosine, 1e20)]
+    [InlineData(DistanceMetric.Cosine, 3e37)]
+    [InlineData(DistanceMetric.Cosine, 1e-30)]
+    [InlineData(DistanceMetric.Euclidean, 1e20)]
+    [InlineData(DistanceMetric.Euclidean, 1e30)]
+    [InlineData(DistanceMetric.Euclidean, 1e-30)]
+    public void OnlinePredictOnExtremeScalesIsTheNaiveLoopsAnswer(DistanceMetric metric, double scale)
+    {
+        double eps = metric == DistanceMetric.Cosine ? 0.06 : 1.6 * scale;
+        var x = OnlineTestData.Clumps(600, 24, 10, 0.2, seed: 17);
+        var scaled = new EmbeddingMatrix(x.Data.Select(v => (float)(v * scale)).ToArray(), x.Count, x.Dimension);
+        var init = OnlineTestData.Rows(scaled, 0, 300);
+        var (labels, core) = OnlineTestData.NaiveDbscan(OnlineTestData.Rows(x, 0, 300), eps / (metric == DistanceMetric.Cosine ? 1 : scale), 3, metric);
+        var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core, metric);
+        // The naive loop (float64 means, one distance at a time) on the same scaled rows.
+        var reference = new OnlineTestData.ReferenceLoop(init, t.ItemClusterIds.ToArray(), metric, eps, false);
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps });
+        var rows = OnlineTestData.Rows(scaled, 300, 300);
+        var batch = a.PredictBatch(OnlineTestData.Ids(300, 300), rows);
+        int joined = 0;
+        for (int i = 0; i < 300; i++)
+        {
+            var (id, isNew) = reference.Predict(rows.Row(i).ToArray());
+            Assert.Equal(id, batch[i].ClusterId);
+            Assert.Equal(isNew, batch[i].CreatedCluster);
+            Assert.True(double.IsFinite(batch[i].NearestDistance), $"nearest distance {batch[i].NearestDistance}");
+            Assert.Equal(batch[i], a.Predict(300 + i, rows.Row(i)));
+            if (!isNew) joined++;
+        }
+        Assert.InRange(joined, 10, 290);
+    }
+
+    [Fact]
+    public void NeighbourAccuracyTakesTinyAndHugeRowsByDirection()
+    {
+        // Row 0's nearest by cosine is row 1 (same direction, 1e-30 long); row 2's is row 3 (3e38 long).
+        float[][] rows = [[1f, 0.1f], [1e-30f, 1e-31f], [0.1f, 1f], [3e37f, 3e38f]];
+        var nn = LabelAssignment.Metrics.NeighbourAccuracy.NearestNeighbours(EmbeddingMatrix.FromRows(rows), 1);
+        Assert.Equal([1, 0, 3, 2], nn);
+        var ex = Assert.Throws<ArgumentException>(() =>
+            LabelAssignment.Metrics.NeighbourAccuracy.NearestNeighbours(EmbeddingMatrix.FromRows([[1f, 0f], [0f, 0f], [0f, 1f]]), 1));
+        Assert.Contains("row 1 is the zero vector", ex.Message);
     }
 }

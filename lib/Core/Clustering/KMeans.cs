@@ -131,20 +131,11 @@ public static class KMeans
                 for (int i = 0; i < n; i++)
                 {
                     var row = _x.AsSpan(i * d, d);
-                    float norm = TensorPrimitives.Norm(row);
-                    if (!(norm >= Small && float.IsFinite(norm)))
-                    {
-                        // The float32 norm overflowed or (nearly) underflowed: rescale the row by a power of two
-                        // first; only an exactly zero row has no direction.
-                        float largest = Math.Abs(row[TensorPrimitives.IndexOfMaxMagnitude(row)]);
-                        if (largest == 0f)
-                            throw new ArgumentException(
-                                $"data row {i} is the zero vector (all {d} values are exactly 0): Metric = Cosine (spherical k-means) needs rows with a direction.",
-                                nameof(data));
-                        ScaleByPowerOfTwo(row, -Math.ILogB(largest));
-                        norm = TensorPrimitives.Norm(row);
-                    }
-                    TensorPrimitives.Divide(row, norm, row);
+                    // Scale-safe: a tiny or huge row keeps its direction; only an exactly zero row has none.
+                    if (!DistanceKernels.TryNormalise(row, row))
+                        throw new ArgumentException(
+                            $"data row {i} is the zero vector (all {d} values are exactly 0): Metric = Cosine (spherical k-means) needs rows with a direction.",
+                            nameof(data));
                 }
             }
             else if (_x.Length > 0)
