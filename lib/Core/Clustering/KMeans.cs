@@ -18,6 +18,9 @@ namespace LabelAssignment.Clustering;
 /// As in scikit-learn the data are centred (a copy) before clustering, which keeps the float32 expansion accurate.
 /// Lloyd's assignment step skips the all-centres product for items that Hamerly's bound proves keep their centre
 /// (the bound is checked with a margin above float32 rounding, so labels are those of the full product).
+/// Extreme but finite data (largest |value| above 2^40 or below 2^-40) are scaled by a power of two for the fit,
+/// which is exact, so values up to float's range neither overflow nor underflow; centres and inertia are reported
+/// in the data's units. Under cosine each row is normalised scale-safely: only an exactly zero row is refused.
 /// </remarks>
 public static class KMeans
 {

@@ -78,6 +78,8 @@ public static class Npy
     }
 
     /// <summary>Reads a 2-D float32 array (float64 is narrowed to float32) as an <see cref="EmbeddingMatrix"/>.</summary>
+    /// <exception cref="InvalidDataException">Among others: a finite float64 value beyond float32's range (it would
+    /// become infinity), named with the file, its row and column, and the value.</exception>
     public static EmbeddingMatrix ReadMatrix(string path)
     {
         using var stream = OpenRead(path);

@@ -40,7 +40,9 @@ public sealed record CentroidDistances(
 /// similarity exceeds 0.95: for cosine, the cosine similarity clipped to [0, 1]; for euclidean,
 /// 1 - ||a - b|| / (2 max(||a||, ||b||)), clipped to [0, 1] (the distance relative to the largest distance two vectors
 /// of those norms can have). Each pair is computed directly (not through ||a||² + ||b||² - 2a·b), so near-identical
-/// centres do not lose their small distance to cancellation.
+/// centres do not lose their small distance to cancellation. Norms and pairs whose float32 arithmetic would overflow
+/// or underflow (centres near float's range, or tiny ones) are computed in float64, so the cosine is scale-invariant
+/// and finite centres always give finite distances.
 /// </remarks>
 public static class CentroidMatcher
 {
@@ -51,7 +53,8 @@ public static class CentroidMatcher
     /// <param name="yesterday">Yesterday's centres keyed by cluster ID.</param>
     /// <param name="today">Today's centres keyed by label; the same dimension as <paramref name="yesterday"/>'s.</param>
     /// <param name="metric">Euclidean or cosine.</param>
-    /// <exception cref="ArgumentException">Different dimensions, non-finite values, or a zero centre under cosine.</exception>
+    /// <exception cref="ArgumentException">Different dimensions, non-finite values, an exactly zero centre under
+    /// cosine, or more old x new pairs than an array holds.</exception>
     public static CentroidDistances Compute(ClusterCentres yesterday, ClusterCentres today, DistanceMetric metric)
     {
         ArgumentNullException.ThrowIfNull(yesterday);

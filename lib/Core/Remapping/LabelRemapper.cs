@@ -65,6 +65,8 @@ public static class LabelRemapper
     }
 
     /// <summary>Remaps from centre distances already computed (their metric is used, not the options').</summary>
+    /// <exception cref="ArgumentException">Among others: a distance that is not finite and &gt;= 0 (named with its row
+    /// and column, against <paramref name="distances"/>).</exception>
     public static RemappingResult ByCentroids(CentroidDistances distances, RemappingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(distances);
