@@ -115,8 +115,9 @@ public static class KMeans
         /// <summary>A sum of squares of the working copy in the caller's units (exact: a power of two).</summary>
         public double Unscale(double sumOfSquares) => Exponent == 0 ? sumOfSquares : Math.ScaleB(sumOfSquares, 2 * Exponent);
 
-        // Largest |value| kept as is. Beyond it, float32 squared norms and products could overflow (|x| ~ 1e19) or
-        // underflow (|x| ~ 1e-19), so the copy is scaled by a power of two (exact) to bring it near 1.
+        // Data whose largest |value| lies in [Small, Large] are used as they are (ordinary data: same bits). Far
+        // outside, float32 squared norms and products overflow (|x| ~ 1e19) or underflow (|x| ~ 1e-19), so the copy
+        // is scaled by a power of two (exact) to bring its largest value near 1.
         private const float Large = 1.099511627776e12f;   // 2^40
         private const float Small = 9.094947017729282e-13f; // 2^-40
 
