@@ -18,6 +18,9 @@ namespace LabelAssignment.Clustering;
 /// As in scikit-learn the data are centred (a copy) before clustering, which keeps the float32 expansion accurate.
 /// Lloyd's assignment step skips the all-centres product for items that Hamerly's bound proves keep their centre
 /// (the bound is checked with a margin above float32 rounding, so labels are those of the full product).
+/// Extreme but finite data (largest |value| above 2^40 or below 2^-40) are scaled by a power of two for the fit,
+/// which is exact, so values up to float's range neither overflow nor underflow; centres and inertia are reported
+/// in the data's units. Under cosine each row is normalised scale-safely: only an exactly zero row is refused.
 /// </remarks>
 public static class KMeans
 {
@@ -74,18 +77,21 @@ public static class KMeans
             inertias[r] = run.Inertia;
             if (run.Iterations < options.MaxIterations)
                 progress?.Report(new WorkProgress(Stage, (r + 1L) * options.MaxIterations, (long)options.NInit * options.MaxIterations,
-                    string.Create(CultureInfo.InvariantCulture, $"restart {r + 1} of {options.NInit} stopped after {run.Iterations} iterations: inertia {run.Inertia:G6}")));
+                    string.Create(CultureInfo.InvariantCulture, $"restart {r + 1} of {options.NInit} stopped after {run.Iterations} iterations: inertia {work.Unscale(run.Inertia):G6}")));
             if (best is null || run.Inertia < best.Inertia)
                 best = run with { Restart = r };
         }
 
         float[] finalCentres = best!.Centres;
+        // Back to the caller's units: add the mean, then undo the power-of-two scale (exact; 2^0 for ordinary data).
+        double unscale = Math.ScaleB(1.0, work.Exponent);
         if (work.Mean is { } mean)
             for (int j = 0; j < options.K; j++)
                 for (int t = 0; t < data.Dimension; t++)
-                    finalCentres[j * data.Dimension + t] = (float)(finalCentres[j * data.Dimension + t] + mean[t]);
+                    finalCentres[j * data.Dimension + t] = (float)((finalCentres[j * data.Dimension + t] + mean[t]) * unscale);
+        for (int r = 0; r < inertias.Length; r++) inertias[r] = work.Unscale(inertias[r]);
         return new KMeansResult(best.Labels, new EmbeddingMatrix(finalCentres, options.K, data.Dimension),
-            best.Inertia, best.Iterations, best.Converged, best.Restart, inertias);
+            work.Unscale(best.Inertia), best.Iterations, best.Converged, best.Restart, inertias);
     }
 
     private sealed record KMeansRun(int[] Labels, float[] Centres, double Inertia, int Iterations, bool Converged, int Restart);
@@ -103,6 +109,18 @@ public static class KMeans
 
         public double[]? Mean { get; }
 
+        /// <summary>The working copy is the data times 2^-Exponent (euclidean only; 0 unless the data are extreme).</summary>
+        public int Exponent { get; }
+
+        /// <summary>A sum of squares of the working copy in the caller's units (exact: a power of two).</summary>
+        public double Unscale(double sumOfSquares) => Exponent == 0 ? sumOfSquares : Math.ScaleB(sumOfSquares, 2 * Exponent);
+
+        // Data whose largest |value| lies in [Small, Large] are used as they are (ordinary data: same bits). Far
+        // outside, float32 squared norms and products overflow (|x| ~ 1e19) or underflow (|x| ~ 1e-19), so the copy
+        // is scaled by a power of two (exact) to bring its largest value near 1.
+        private const float Large = 1.099511627776e12f;   // 2^40
+        private const float Small = 9.094947017729282e-13f; // 2^-40
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public Work(EmbeddingMatrix data, KMeansOptions options, ParallelOptions parallel)
         {
@@ -117,10 +135,20 @@ public static class KMeans
                 for (int i = 0; i < n; i++)
                 {
                     var row = _x.AsSpan(i * d, d);
-                    float norm = TensorPrimitives.Norm(row);
-                    if (norm == 0f)
-                        throw new ArgumentException($"data row {i} is all zeros: Metric = Cosine (spherical k-means) needs rows with a direction.", nameof(data));
-                    TensorPrimitives.Divide(row, norm, row);
+                    // Scale-safe: a tiny or huge row keeps its direction; only an exactly zero row has none.
+                    if (!DistanceKernels.TryNormalise(row, row))
+                        throw new ArgumentException(
+                            $"data row {i} is the zero vector (all {d} values are exactly 0): Metric = Cosine (spherical k-means) needs rows with a direction.",
+                            nameof(data));
+                }
+            }
+            else if (_x.Length > 0)
+            {
+                float largest = Math.Abs(_x[TensorPrimitives.IndexOfMaxMagnitude(_x)]);
+                if (largest > Large || (largest < Small && largest > 0f))
+                {
+                    Exponent = Math.ILogB(largest);
+                    ScaleByPowerOfTwo(_x, -Exponent);
                 }
             }
             // Column means: float partial sums over blocks of rows (vectorised), accumulated in double.
@@ -159,6 +187,13 @@ public static class KMeans
                 foreach (double m in mean) meanSquares += m * m;
             double variance = Math.Max(0, sumSquares / n - meanSquares);
             _tolerance = options.Tolerance * variance / d;
+        }
+
+        /// <summary>v *= 2^e, through double so that factors beyond float32's exponent range stay exact.</summary>
+        private static void ScaleByPowerOfTwo(Span<float> v, int e)
+        {
+            double f = Math.ScaleB(1.0, e);
+            for (int k = 0; k < v.Length; k++) v[k] = (float)(v[k] * f);
         }
 
         /// <summary>Greedy k-means++ (scikit-learn's _kmeans_plusplus without sample weights).</summary>
@@ -297,7 +332,7 @@ public static class KMeans
                 progress?.Report(new WorkProgress(Stage, (long)restart * _options.MaxIterations + iteration,
                     (long)_options.NInit * _options.MaxIterations,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"restart {restart + 1} of {_options.NInit}, iteration {iteration}: inertia {inertia:G6}, centre shift {shift:G3}")));
+                        $"restart {restart + 1} of {_options.NInit}, iteration {iteration}: inertia {Unscale(inertia):G6}, centre shift {Unscale(shift):G3}")));
                 if (labels.AsSpan().SequenceEqual(labelsOld))
                 {
                     strict = true;

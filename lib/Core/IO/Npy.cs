@@ -78,6 +78,8 @@ public static class Npy
     }
 
     /// <summary>Reads a 2-D float32 array (float64 is narrowed to float32) as an <see cref="EmbeddingMatrix"/>.</summary>
+    /// <exception cref="InvalidDataException">Among others: a finite float64 value beyond float32's range (it would
+    /// become infinity), named with the file, its row and column, and the value.</exception>
     public static EmbeddingMatrix ReadMatrix(string path)
     {
         using var stream = OpenRead(path);
@@ -92,11 +94,31 @@ public static class Npy
         float[] data = header.Descr switch
         {
             "<f4" => ReadData<float>(stream, header, path),
-            "<f8" => Array.ConvertAll(ReadData<double>(stream, header, path), v => (float)v),
+            "<f8" => NarrowToFloat32(ReadData<double>(stream, header, path), header.Shape[1], path),
             _ => throw new InvalidDataException(
                 $"{path}: element type '{header.Descr}' ({Describe(header.Descr)}); expected '<f4' (float32) or '<f8' (float64)."),
         };
         return new EmbeddingMatrix(data, header.Shape[0], header.Shape[1]);
+    }
+
+    /// <summary>
+    /// float64 to float32, refusing a finite value beyond float32's range (it would silently become infinity).
+    /// NaN and infinities stay what they are; values too small for float32 round towards 0 as any rounding does.
+    /// </summary>
+    private static float[] NarrowToFloat32(double[] values, int columns, string path)
+    {
+        var result = new float[values.Length];
+        for (int k = 0; k < values.Length; k++)
+        {
+            double v = values[k];
+            float f = (float)v;
+            if (float.IsInfinity(f) && double.IsFinite(v))
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"{path}: the float64 value {v:R} at row {k / columns}, column {k % columns} (flat index {k}) is beyond float32's range " +
+                    $"(±{float.MaxValue:R}); it would become infinity. Rescale the data or keep it in float64."));
+            result[k] = f;
+        }
+        return result;
     }
 
     /// <summary>Reads a 1-D int32 or int64 array (int64 must fit in int32) as labels or ids.</summary>

@@ -275,7 +275,7 @@ public static class ClusteringMetrics
     /// <summary>sum_k P(k) (k/n) log(n k / (a b)) for k ~ Hypergeometric(n, a, b), over k >= 1.</summary>
     private static double ExpectedTerm(int a, int b, int n, double logN, double[] logs)
     {
-        int lo = Math.Max(0, a + b - n), hi = Math.Min(a, b);
+        int lo = (int)Math.Max(0L, (long)a + b - n), hi = Math.Min(a, b); // long: a + b may pass int.MaxValue
         long rest = (long)n - a - b; // n - a - b + k >= 0 on the support
         int mode = (int)Math.Clamp(((long)a + 1) * ((long)b + 1) / ((long)n + 2), lo, hi);
         double constant = logN - logs[a] - logs[b];

@@ -33,10 +33,11 @@ public static class NeighbourAccuracy
         for (int i = 0; i < n; i++)
         {
             var row = x.Row(i);
-            float norm = TensorPrimitives.Norm(row);
-            if (!(norm > 0) || !float.IsFinite(norm))
-                throw new ArgumentException($"row {i} has norm {norm}; cosine similarity needs non-zero finite rows.", nameof(x));
-            TensorPrimitives.Divide(row, norm, unit.AsSpan(i * d, d));
+            foreach (float v in row)
+                if (!float.IsFinite(v))
+                    throw new ArgumentException($"row {i} holds {v}; cosine similarity needs finite rows.", nameof(x));
+            if (!DistanceKernels.TryNormalise(row, unit.AsSpan(i * d, d)))
+                throw new ArgumentException($"row {i} is the zero vector (all {d} values are exactly 0); cosine similarity needs rows with a direction.", nameof(x));
         }
         var result = new int[(long)n * k];
         const int block = 64;

@@ -74,8 +74,32 @@ public static class DistanceKernels
         return s;
     }
 
-    /// <summary>||a||₂ in float64.</summary>
+    /// <summary>||a||₂ in float64 (cannot overflow or underflow for float32 values: their squares stay in 1e-90 .. 1e77).</summary>
     public static double Norm(ReadOnlySpan<float> a) => Math.Sqrt(Dot(a, a));
+
+    // A float32 norm at or above 2^-40 (and finite) is accurate: squares that underflowed are far below its rounding.
+    private const float SmallNorm = 9.094947017729282e-13f;
+
+    /// <summary>
+    /// <paramref name="destination"/> = <paramref name="row"/> / ||row||, scale-safe: when the float32 norm
+    /// overflows or (nearly) underflows, the row is first scaled by a power of two (exact). Ordinary rows take the
+    /// plain float32 path, bit for bit. Returns false, writing nothing, only when the row is exactly zero.
+    /// </summary>
+    internal static bool TryNormalise(ReadOnlySpan<float> row, Span<float> destination)
+    {
+        float norm = TensorPrimitives.Norm(row);
+        if (!(norm >= SmallNorm && float.IsFinite(norm)))
+        {
+            float largest = Math.Abs(row[TensorPrimitives.IndexOfMaxMagnitude(row)]);
+            if (largest == 0f) return false;
+            double f = Math.ScaleB(1.0, -Math.ILogB(largest));
+            for (int k = 0; k < row.Length; k++) destination[k] = (float)(row[k] * f);
+            row = destination;
+            norm = TensorPrimitives.Norm(row);
+        }
+        TensorPrimitives.Divide(row, norm, destination);
+        return true;
+    }
 
     /// <summary>||a||₂ in float64.</summary>
     public static double Norm(ReadOnlySpan<double> a)

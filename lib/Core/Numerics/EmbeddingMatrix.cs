@@ -98,7 +98,8 @@ public sealed class EmbeddingMatrix
     /// <summary>
     /// Throws <see cref="ArgumentException"/> naming <paramref name="parameterName"/>, the row and the column when a
     /// value of the first <paramref name="rows"/> rows of <paramref name="data"/> is NaN or infinite, or (for cosine,
-    /// where a zero vector has no direction) when a row is all zeros.
+    /// where a zero vector has no direction) when a row is exactly zero. A row of tiny values (say 1e-30) is not zero:
+    /// its direction is well defined and the float64 norms used for cosine do not underflow.
     /// </summary>
     public static void ValidateRows(ReadOnlySpan<float> data, int rows, int d, DistanceMetric metric, string parameterName)
     {
@@ -113,8 +114,12 @@ public sealed class EmbeddingMatrix
                     throw new ArgumentException($"{parameterName} holds {v} at row {i}, column {k}: embeddings must be finite.", parameterName);
                 if (v != 0) zero = false;
             }
+            // Only an exactly zero row: norms are taken in float64 (DistanceKernels.Norm), where the squares of any
+            // nonzero float32 (down to 1.4e-45) stay normal, so a tiny row's norm never underflows to 0.
             if (zero && metric == DistanceMetric.Cosine)
-                throw new ArgumentException($"{parameterName} row {i} is the zero vector: it has no direction, so its cosine distance is undefined.", parameterName);
+                throw new ArgumentException(
+                    $"{parameterName} row {i} is the zero vector (all {d} values are exactly 0): it has no direction, so its cosine distance is undefined.",
+                    parameterName);
         }
     }
 }

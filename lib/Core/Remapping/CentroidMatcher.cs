@@ -40,7 +40,9 @@ public sealed record CentroidDistances(
 /// similarity exceeds 0.95: for cosine, the cosine similarity clipped to [0, 1]; for euclidean,
 /// 1 - ||a - b|| / (2 max(||a||, ||b||)), clipped to [0, 1] (the distance relative to the largest distance two vectors
 /// of those norms can have). Each pair is computed directly (not through ||a||² + ||b||² - 2a·b), so near-identical
-/// centres do not lose their small distance to cancellation.
+/// centres do not lose their small distance to cancellation. Norms and pairs whose float32 arithmetic would overflow
+/// or underflow (centres near float's range, or tiny ones) are computed in float64, so the cosine is scale-invariant
+/// and finite centres always give finite distances.
 /// </remarks>
 public static class CentroidMatcher
 {
@@ -51,7 +53,8 @@ public static class CentroidMatcher
     /// <param name="yesterday">Yesterday's centres keyed by cluster ID.</param>
     /// <param name="today">Today's centres keyed by label; the same dimension as <paramref name="yesterday"/>'s.</param>
     /// <param name="metric">Euclidean or cosine.</param>
-    /// <exception cref="ArgumentException">Different dimensions, non-finite values, or a zero centre under cosine.</exception>
+    /// <exception cref="ArgumentException">Different dimensions, non-finite values, an exactly zero centre under
+    /// cosine, or more old x new pairs than an array holds.</exception>
     public static CentroidDistances Compute(ClusterCentres yesterday, ClusterCentres today, DistanceMetric metric)
     {
         ArgumentNullException.ThrowIfNull(yesterday);
@@ -65,10 +68,14 @@ public static class CentroidMatcher
                 nameof(today));
         oldCentres.EnsureFinite(nameof(yesterday));
         newCentres.EnsureFinite(nameof(today));
-        var oldNorms = Norms(oldCentres, metric, nameof(yesterday));
-        var newNorms = Norms(newCentres, metric, nameof(today));
-
         int m = oldCentres.Count, n = newCentres.Count, d = oldCentres.Dimension;
+        if ((long)m * n > Array.MaxLength)
+            throw new ArgumentException(
+                $"{m} old x {n} new centres make {(long)m * n} pairs, more than the {Array.MaxLength} a dense distance matrix can hold: " +
+                "fewer clusters per day are needed for centroid matching.", nameof(today));
+        var (oldNorms, oldSafe) = Norms(oldCentres, metric, nameof(yesterday));
+        var (newNorms, newSafe) = Norms(newCentres, metric, nameof(today));
+
         var dist = new double[m * n];
         var sim = new double[m * n];
         Parallel.For(0, m, i =>
@@ -77,15 +84,20 @@ public static class CentroidMatcher
             for (int j = 0; j < n; j++)
             {
                 var b = new ReadOnlySpan<float>(newCentres.Data, j * d, d);
+                bool fast = oldSafe[i] && newSafe[j];
                 if (metric == DistanceMetric.Euclidean)
                 {
-                    double e = TensorPrimitives.Distance(a, b);
+                    double e = fast ? TensorPrimitives.Distance(a, b) : double.NaN;
+                    // float32 overflowed (finite centres far apart near float's range) or the rows are tiny: float64.
+                    if (!double.IsFinite(e)) e = DistanceKernels.Distance(DistanceMetric.Euclidean, a, 0, b, 0);
                     dist[i * n + j] = e;
                     sim[i * n + j] = EuclideanSimilarity(e, oldNorms[i], newNorms[j]);
                 }
                 else
                 {
-                    double cos = Math.Clamp(TensorPrimitives.Dot(a, b) / ((double)oldNorms[i] * newNorms[j]), -1.0, 1.0);
+                    double dot = fast ? TensorPrimitives.Dot(a, b) : double.NaN;
+                    if (!double.IsFinite(dot)) dot = DistanceKernels.Dot(a, b);
+                    double cos = Math.Clamp(dot / (oldNorms[i] * newNorms[j]), -1.0, 1.0);
                     dist[i * n + j] = 1.0 - cos;
                     sim[i * n + j] = Math.Max(0.0, cos);
                 }
@@ -138,15 +150,28 @@ public static class CentroidMatcher
         return scale == 0 ? 1.0 : Math.Clamp(1.0 - distance / scale, 0.0, 1.0);
     }
 
-    private static float[] Norms(EmbeddingMatrix centres, DistanceMetric metric, string name)
+    // A float32 norm at or above this (and finite) is accurate, and so are the row's float32 products with another
+    // such row unless they overflow (then the pair is redone in float64). Below it, squares may have underflowed.
+    private const float SmallNorm = 9.094947017729282e-13f; // 2^-40
+
+    /// <summary>
+    /// Each row's norm, and whether its float32 arithmetic is safe. Safe rows keep their float32 norm (the results of
+    /// ordinary inputs do not change); the others take the float64 norm, which cannot overflow or underflow for
+    /// float32 values (squares stay within 1e-90 .. 1e77), so the cosine is scale-invariant.
+    /// </summary>
+    private static (double[] Norms, bool[] Safe) Norms(EmbeddingMatrix centres, DistanceMetric metric, string name)
     {
-        var norms = new float[centres.Count];
+        var norms = new double[centres.Count];
+        var safe = new bool[centres.Count];
         for (int i = 0; i < centres.Count; i++)
         {
-            norms[i] = TensorPrimitives.Norm(centres.Row(i));
+            float f = TensorPrimitives.Norm(centres.Row(i));
+            safe[i] = f >= SmallNorm && float.IsFinite(f);
+            norms[i] = safe[i] ? f : DistanceKernels.Norm(centres.Row(i));
             if (metric == DistanceMetric.Cosine && norms[i] == 0)
-                throw new ArgumentException($"{name} row {i} is the zero vector: it has no direction, so no cosine distance.", name);
+                throw new ArgumentException(
+                    $"{name} row {i} is the zero vector (all {centres.Dimension} values are exactly 0): it has no direction, so no cosine distance.", name);
         }
-        return norms;
+        return (norms, safe);
     }
 }

@@ -50,7 +50,11 @@ public sealed record ClusterOverlap(
         var (newIds, newIndexOf) = DenseClusters(shared.Today);
         var oldSizes = new int[oldIds.Length];
         var newSizes = new int[newIds.Length];
-        var pairs = new Dictionary<long, int>();
+        // One (old, new) key per shared item in both clusters, sorted: runs of equal keys are the pairs. (Not a
+        // Dictionary<long, int>: long's hash is high ^ low, so every diagonal key (o, o) hashed to 0 and identical
+        // days with many clusters went quadratic.)
+        var keys = new long[shared.Count];
+        int pairCount = 0;
         var before = shared.YesterdayLabels;
         var after = shared.TodayLabels;
         for (int k = 0; k < shared.Count; k++)
@@ -59,21 +63,21 @@ public sealed record ClusterOverlap(
             int n = after[k] < 0 ? -1 : newIndexOf[after[k]];
             if (o >= 0) oldSizes[o]++;
             if (n >= 0) newSizes[n]++;
-            if (o >= 0 && n >= 0)
-            {
-                long key = ((long)o << 32) | (uint)n;
-                pairs[key] = pairs.GetValueOrDefault(key) + 1;
-            }
+            if (o >= 0 && n >= 0) keys[pairCount++] = ((long)o << 32) | (uint)n;
         }
-
-        var keys = pairs.Keys.ToArray();
-        Array.Sort(keys);
-        var entries = new OverlapEntry[keys.Length];
-        for (int e = 0; e < keys.Length; e++)
+        var sorted = keys.AsSpan(0, pairCount);
+        sorted.Sort();
+        var list = new List<OverlapEntry>();
+        for (int p = 0; p < pairCount;)
         {
-            int o = (int)(keys[e] >> 32), n = (int)(uint)keys[e], inter = pairs[keys[e]];
-            entries[e] = new OverlapEntry(o, n, inter, (double)inter / (oldSizes[o] + newSizes[n] - inter));
+            int q = p + 1;
+            while (q < pairCount && sorted[q] == sorted[p]) q++;
+            int o = (int)(sorted[p] >> 32), n = (int)(uint)sorted[p], inter = q - p;
+            // long: two sizes may add up past int.MaxValue.
+            list.Add(new OverlapEntry(o, n, inter, (double)inter / ((long)oldSizes[o] + newSizes[n] - inter)));
+            p = q;
         }
+        var entries = list.ToArray();
         return new ClusterOverlap(oldIds, newIds, oldSizes, newSizes, shared.Count, entries);
     }
 
@@ -84,9 +88,14 @@ public sealed record ClusterOverlap(
     public double Jaccard(int oldClusterId, int newClusterId) => Find(oldClusterId, newClusterId)?.Jaccard ?? 0.0;
 
     /// <summary>The dense old x new Jaccard matrix, row-major (what the assignment solver takes).</summary>
+    /// <exception cref="InvalidOperationException">More old x new cells than an array can hold.</exception>
     public double[] JaccardMatrix()
     {
-        var m = new double[OldClusterIds.Length * NewClusterIds.Length];
+        long cells = (long)OldClusterIds.Length * NewClusterIds.Length;
+        if (cells > Array.MaxLength)
+            throw new InvalidOperationException(
+                $"the dense {OldClusterIds.Length} x {NewClusterIds.Length} Jaccard matrix has {cells} cells, more than the {Array.MaxLength} an array can hold; read Entries (sparse) instead.");
+        var m = new double[cells];
         foreach (var e in Entries) m[e.OldIndex * NewClusterIds.Length + e.NewIndex] = e.Jaccard;
         return m;
     }

@@ -16,9 +16,14 @@ public static class LabelRemapper
     /// <param name="yesterday">Yesterday's items and final cluster IDs (-1 noise).</param>
     /// <param name="today">Today's items (may differ from yesterday's) and fresh clustering labels (-1 noise).</param>
     /// <param name="options">Threshold and ID policy; null for the defaults.</param>
+    /// <exception cref="ArgumentException">Among others: more clusters than a dense old x new matrix can hold (checked
+    /// before any work).</exception>
     public static RemappingResult ByOverlap(Labeling yesterday, Labeling today, RemappingOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(yesterday);
+        ArgumentNullException.ThrowIfNull(today);
         (options ?? RemappingOptions.Default).Validate();
+        RequireDenseFits(yesterday.ClusterIds.Length, today.ClusterIds.Length, nameof(today));
         return ByOverlap(ClusterOverlap.Compute(yesterday, today), options);
     }
 
@@ -29,6 +34,13 @@ public static class LabelRemapper
         var o = options ?? RemappingOptions.Default;
         o.Validate();
         RequireClusters(overlap.OldClusterIds, overlap.NewClusterIds, "yesterday", "today");
+        RequireDenseFits(overlap.OldClusterIds.Length, overlap.NewClusterIds.Length, nameof(overlap));
+        foreach (var e in overlap.Entries)
+            if ((uint)e.OldIndex >= (uint)overlap.OldClusterIds.Length || (uint)e.NewIndex >= (uint)overlap.NewClusterIds.Length
+                || !(e.Jaccard > 0 && e.Jaccard <= 1))
+                throw new ArgumentException(
+                    $"overlap holds the entry (old index {e.OldIndex}, new index {e.NewIndex}, Jaccard {e.Jaccard}): indices must be within " +
+                    $"{overlap.OldClusterIds.Length} old x {overlap.NewClusterIds.Length} new clusters and Jaccard in (0, 1].", nameof(overlap));
         if (overlap.SharedItems == 0)
             throw new ArgumentException(
                 "yesterday and today share no item: sample overlap needs items labelled on both days (use ByCentroids, or check the ids).",
@@ -53,6 +65,8 @@ public static class LabelRemapper
     }
 
     /// <summary>Remaps from centre distances already computed (their metric is used, not the options').</summary>
+    /// <exception cref="ArgumentException">Among others: a distance that is not finite and &gt;= 0 (named with its row
+    /// and column, against <paramref name="distances"/>).</exception>
     public static RemappingResult ByCentroids(CentroidDistances distances, RemappingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(distances);
@@ -65,9 +79,38 @@ public static class LabelRemapper
             throw new ArgumentException(
                 $"distances holds {distances.Distances.Length} distances and {distances.Similarities.Length} similarities; " +
                 $"{distances.OldClusterIds.Length} old x {cols} new clusters need {cells} of each.", nameof(distances));
+        // Distances between finite centres are finite and >= 0: anything else is the caller's, named as such (the
+        // solver would report it against its own parameter).
+        for (long c = 0; c < cells; c++)
+            if (!(double.IsFinite(distances.Distances[c]) && distances.Distances[c] >= 0))
+                throw new ArgumentException(
+                    $"distances holds the distance {distances.Distances[c].ToString(System.Globalization.CultureInfo.InvariantCulture)} at " +
+                    $"row {c / cols}, column {c % cols} (old {distances.OldClusterIds[c / cols]}, new {distances.NewClusterIds[c % cols]}): " +
+                    "distances must be finite and >= 0.", nameof(distances));
         var assignment = LinearAssignment.Solve(distances.Distances, distances.OldClusterIds.Length, cols);
         return Build(RemappingMeasure.Centroids, o, distances.OldClusterIds, distances.NewClusterIds, assignment,
             (i, j) => (distances.Similarities[i * cols + j], distances.Distances[i * cols + j]));
+    }
+
+    /// <summary>
+    /// Throws when the dense old x new matrix the assignment solves cannot be allocated: more cells than an array
+    /// holds, or more memory (the matrix and the solver's copy) than the process may use. A sparse solver would be
+    /// needed for that many clusters.
+    /// </summary>
+    private static void RequireDenseFits(int oldCount, int newCount, string paramName)
+    {
+        long cells = (long)oldCount * newCount;
+        long bytes = 2 * cells * sizeof(double);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        string what = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"yesterday has {oldCount} clusters and today {newCount}: the dense {oldCount} x {newCount} matrix the assignment solves has {cells} cells");
+        if (cells > Array.MaxLength)
+            throw new ArgumentException($"{what}, more than the {Array.MaxLength} an array can hold. Remap fewer clusters at a time (for instance without singletons).", paramName);
+        if (available > 0 && bytes > available)
+            throw new ArgumentException(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{what} and needs {bytes / 1e9:F1} GB (it and the solver's copy), more than the {available / 1e9:F1} GB available. Remap fewer clusters at a time."),
+                paramName);
     }
 
     private static void RequireClusters(int[] oldIds, int[] newIds, string oldName, string newName)
