@@ -244,4 +244,37 @@ public sealed class ExtremeValueTests : IDisposable
             LabelAssignment.Metrics.NeighbourAccuracy.NearestNeighbours(EmbeddingMatrix.FromRows([[1f, 0f], [0f, 0f], [0f, 1f]]), 1));
         Assert.Contains("row 1 is the zero vector", ex.Message);
     }
+
+    // DBSCAN at the edges of float's range: the labels must be the brute-force oracle's on the same stored values
+    // (computed in double), and, for an exact power-of-two scaling, the labels of the unscaled data.
+    [Theory]
+    [InlineData(100)]   // euclidean float dot products of 2^100-sized values overflow
+    [InlineData(-100)]  // and of 2^-100-sized values underflow
+    public void DbscanEuclideanAtExtremeScalesGivesTheOraclesLabels(int exponent)
+    {
+        var x = OnlineTestData.Clumps(300, 12, 5, 0.15, seed: 12);
+        const double eps = 0.8; // clump members lie about 0.15·sqrt(2·12) = 0.73 apart
+        var plain = Dbscan.Fit(x, new DbscanOptions { Eps = eps, MinSamples = 4, Metric = DistanceMetric.Euclidean });
+        double scale = Math.ScaleB(1.0, exponent);
+        var scaled = new EmbeddingMatrix(x.Data.Select(v => (float)(v * scale)).ToArray(), x.Count, x.Dimension);
+        var got = Dbscan.Fit(scaled, new DbscanOptions { Eps = eps * scale, MinSamples = 4, Metric = DistanceMetric.Euclidean });
+        Assert.Equal(DbscanOracle.Fit(scaled, eps * scale, 4, DistanceMetric.Euclidean).Labels, got.Labels);
+        Assert.Equal(plain.Labels, got.Labels);
+        Assert.True(plain.ClusterCount >= 2, $"the test data should cluster ({plain.ClusterCount} clusters)");
+    }
+
+    [Theory]
+    [InlineData(-135)]  // rows of subnormal values: 1/|x| overflows a float
+    [InlineData(126)]   // rows near float's top: 1/|x| is subnormal
+    public void DbscanCosineAtExtremeScalesGivesTheOraclesLabels(int exponent)
+    {
+        var x = OnlineTestData.Clumps(300, 12, 5, 0.15, seed: 12);
+        double scale = Math.ScaleB(1.0, exponent);
+        var scaled = new EmbeddingMatrix(x.Data.Select(v => (float)(v * scale)).ToArray(), x.Count, x.Dimension);
+        var options = new DbscanOptions { Eps = 0.05, MinSamples = 4, Metric = DistanceMetric.Cosine };
+        var got = Dbscan.Fit(scaled, options);
+        var oracle = DbscanOracle.Fit(scaled, 0.05, 4, DistanceMetric.Cosine);
+        Assert.Equal(oracle.Labels, got.Labels);
+        Assert.True(got.ClusterCount >= 2, $"the test data should cluster ({got.ClusterCount} clusters)");
+    }
 }

@@ -129,11 +129,33 @@ public static class RadiusNeighbors
         }
     }
 
+    /// <summary>
+    /// 1 for ordinary data; otherwise the power of two that brings the largest |value| to [1, 2), when it lies
+    /// outside [2^-40, 2^40] (squares of d such values would overflow or underflow a float dot product).
+    /// </summary>
+    internal static double EuclideanScale(EmbeddingMatrix x)
+    {
+        if (x.Data.Length == 0) return 1;
+        double max = Math.Abs(x.Data[TensorPrimitives.IndexOfMaxMagnitude(x.Data)]);
+        if (max == 0 || max is >= 9.094947017729282e-13 and <= 1099511627776.0 /* 2^-40, 2^40 */) return 1;
+        return Math.ScaleB(1.0, -Math.ILogB(max));
+    }
+
     internal static NeighborGraph ComputeCore(EmbeddingMatrix x, double radius, DistanceMetric metric, int block,
         IProgress<WorkProgress>? progress, CancellationToken cancellationToken, int? projectionRank = null, bool? reorder = null)
     {
         int n = x.Count, d = x.Dimension;
         if (n == 0) return new NeighborGraph([0], []);
+        if (metric == DistanceMetric.Euclidean && EuclideanScale(x) is double scale and not 1)
+        {
+            // Values so large that a float dot product overflows (or so small that it underflows): scale rows and
+            // radius by the same power of two, which is exact (but for components that fall below float's normal range,
+            // negligible beside the largest), so every distance scales with it and no decision changes.
+            var scaled = new float[x.Data.Length];
+            TensorPrimitives.Multiply(x.Data, (float)scale, scaled);
+            x = new EmbeddingMatrix(scaled, n, d);
+            radius *= scale;
+        }
         // The low-rank first pass pays off when d is well above its rank and there are enough blocks to amortise it.
         int rank = projectionRank ?? (d >= 3 * ProjectionRank && n >= 4 * block ? ProjectionRank : 0);
         var prep = new Prepared(x, radius, metric, rank);
@@ -242,8 +264,15 @@ public static class RadiusNeighbors
                         var row = x.Data.AsSpan(i * d, d);
                         double norm = Math.Sqrt(SquaredNorm(row));
                         norms[i] = norm;
-                        // Each value within 2 ulp of x/|x|, inside the "+ 8" of the error band above.
-                        TensorPrimitives.Multiply(row, (float)(1 / norm), rows.AsSpan(i * d, d));
+                        // Each value within 2 ulp of x/|x|, inside the "+ 8" of the error band above. The reciprocal
+                        // stays in double: as a float it underflows for norms near float's range (1/|x| < 2^-126) and
+                        // overflows for rows of subnormal values, and then the directions come out wrong.
+                        var dst = rows.AsSpan(i * d, d);
+                        double inv = 1 / norm;
+                        if (inv is >= 7.888609052210118e-31 and <= 1.2676506002282294e30 /* 2^-100, 2^100 */)
+                            TensorPrimitives.Multiply(row, (float)inv, dst);
+                        else
+                            for (int k = 0; k < d; k++) dst[k] = (float)(row[k] * inv);
                     }
                 });
                 // distance = 1 - dot <= radius  <=>  dot >= 1 - radius.
