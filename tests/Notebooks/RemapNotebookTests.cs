@@ -42,8 +42,22 @@ public sealed class RemapNotebookFixture : IDisposable
                 ["k"] = K.ToString(CultureInfo.InvariantCulture),
                 ["samples"] = "0",
                 ["nInit"] = "2",
+                // Sections 6 and 7 kept small: every row, k = the blobs, 3 days, a synthetic drift on day 2.
+                ["articleSamples"] = "0",
+                ["articleK"] = K.ToString(CultureInfo.InvariantCulture),
+                ["days"] = "3",
+                ["studySamples"] = "0",
+                ["studyK"] = K.ToString(CultureInfo.InvariantCulture),
+                ["studyNInit"] = "2",
+                ["change"] = "synthetic",
+                ["changeDays"] = "2",
+                ["driftAngle"] = "0.05",
+                ["driftNoise"] = "0.01",
             },
-            outputPath: Path.Combine(Folder, "2.remap.ipynb"));
+            outputPath: Path.Combine(Folder, "2.remap.ipynb"),
+            // Two halves now (the article's size and the multi-day study, both on the 240 blobs): more than the
+            // runner's 3 minutes on a loaded 2-core machine.
+            timeout: TimeSpan.FromMinutes(10));
     }
 
     public void Dispose()
@@ -85,7 +99,7 @@ public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFix
         Assert.Contains(html, h => h.Contains("Embeddings used:") && h.Contains("blobs.npy") && h.Contains("240 items"));
         Assert.Contains(html, h => h.Contains("<table") && h.Contains("matchRateAfter") && h.Contains("centroid distance") && h.Contains("retired"));
         int charts = html.Count(h => h.Contains("Plotly.newPlot"));
-        Assert.Equal(5, charts);   // two pair plots, two histograms, one side-by-side sweep
+        Assert.Equal(9, charts);   // two pair plots, two histograms, one side-by-side sweep; study: three days charts, one threshold sweep
         Assert.Contains(html, h => h.Contains("Plotly.newPlot") && h.Contains("Kept IDs and match rate as the threshold moves"));
         Assert.Contains(html, h => h.Contains("Plotly.newPlot") && h.Contains("kept their ID (lines)"));
     }
@@ -103,5 +117,28 @@ public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFix
         Assert.Contains($"centroid distance kept {RemapNotebookFixture.K} of {RemapNotebookFixture.K} IDs, created 0 and retired 0", conclusion);
         Assert.DoesNotContain("did not raise", conclusion);
         Assert.Contains("The two measures kept about the same share of items.", conclusion);
+    }
+
+    [Fact]
+    public void The_article_size_table_and_the_multi_day_study_state_what_the_blobs_must_give()
+    {
+        fixture.Run.AssertNoErrors();
+        var html = fixture.Run.Outputs().Where(o => o.Type == "text/html").Select(o => o.Text).ToList();
+        int k = RemapNotebookFixture.K;
+        // Article-size table: the article's figures beside this run's; the blobs keep every ID with ARI 1.
+        string article = html.Single(h => h.Contains("<table") && h.Contains("articleBlip2"));
+        Assert.Contains("43 of 100", article);
+        Assert.Contains("0.8336", article);
+        Assert.Contains($"{k} of {k}", article);
+        Assert.Contains("1.0000", article);
+        // The plan: 240 items, day 0 = floor(240 / 1.2) = 200, then 20 leave and 20 arrive each day.
+        Assert.Contains(html, h => h.Contains("<table") && h.Contains("arrived") && h.Contains("drift 1"));
+        Assert.Contains(html, h => h.Contains("**Day 2**") || h.Contains("<strong>Day 2</strong> (200 items, 20 left, 20 arrived)"));
+        string conclusion = html.Single(h => h.Contains("IDs whose meaning changed"));
+        // Clear blobs: the overlap remap keeps every shared item on its ID; frozen centres never create an ID.
+        Assert.Matches(@"retrain \+ overlap remap( kept the most items on yesterday's ID \(mean match rate | )100\.0%", conclusion);
+        Assert.Matches(@"IDs created over the run: [^\n]*frozen centres 0[,.]", conclusion);
+        Assert.Contains("100.0% of day 0's remaining items", conclusion);
+        Assert.Contains("(day 2)", conclusion);
     }
 }

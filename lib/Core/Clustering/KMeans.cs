@@ -42,7 +42,8 @@ public static class KMeans
     /// </param>
     /// <param name="cancellationToken">Checked between k-means++ steps and iterations.</param>
     /// <returns>Labels (length n), K x d centres, inertia and iteration count of the best restart.</returns>
-    /// <exception cref="ArgumentException">Empty data, NaN or infinity, K larger than n, a zero row when the metric is cosine.</exception>
+    /// <exception cref="ArgumentException">Empty data, NaN or infinity, K larger than n, a zero row when the metric is
+    /// cosine, or <see cref="KMeansOptions.InitialCentres"/> of another dimension (or with a zero row under cosine).</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range (see <see cref="KMeansOptions.Validate"/>).</exception>
     public static KMeansResult Fit(EmbeddingMatrix data, KMeansOptions options,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -57,6 +58,15 @@ public static class KMeans
                 $"n_samples={data.Count} should be >= n_clusters={options.K}: options.K must not exceed the number of rows of data.",
                 nameof(options));
         data.EnsureFinite(nameof(data));
+        if (options.InitialCentres is { } given)
+        {
+            if (given.Dimension != data.Dimension)
+                throw new ArgumentException(
+                    $"InitialCentres has dimension {given.Dimension} but data has {data.Dimension}: warm-start centres must live in the data's space.",
+                    nameof(options));
+            // All K given: every restart would start from the same centres.
+            if (given.Count == options.K) options = options with { NInit = 1 };
+        }
 
         var parallel = new ParallelOptions
         {
@@ -72,7 +82,7 @@ public static class KMeans
             cancellationToken.ThrowIfCancellationRequested();
             // (ulong)(long): seeds >= 0 give the streams the former ulong seed gave.
             var rng = new Xoshiro256((ulong)(long)options.Seed, (ulong)r);
-            float[] centres = work.PlusPlus(ref rng);
+            float[] centres = options.InitialCentres is null ? work.PlusPlus(ref rng) : work.PlusPlusFrom(options.InitialCentres, ref rng);
             var run = work.Lloyd(centres, r, progress);
             inertias[r] = run.Inertia;
             if (run.Iterations < options.MaxIterations)
@@ -246,6 +256,97 @@ public static class KMeans
                 pot = pots[bestTrial];
                 var bestDist = dist.AsSpan(bestTrial * n, n);
                 TensorPrimitives.Min(closest, bestDist, closest);
+                _x.AsSpan(candidates[bestTrial] * d, d).CopyTo(centres.AsSpan(c * d, d));
+            }
+            return centres;
+        }
+
+        private float[]? _givenClosest;   // ||x_i - nearest given centre||², the same for every restart
+
+        /// <summary>
+        /// Warm start: the given centres (prepared as the rows are: unit length, or centred) as centres 0..m-1, the
+        /// rest by PlusPlus's greedy loop started from the given centres' potential instead of a random first centre.
+        /// A separate path so the cold start stays exactly PlusPlus.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public float[] PlusPlusFrom(EmbeddingMatrix given, ref Xoshiro256 rng)
+        {
+            int n = _n, d = _d, k = _k, m = given.Count;
+            var centres = new float[k * d];
+            given.Data.AsSpan(0, m * d).CopyTo(centres);
+            for (int j = 0; j < m; j++)
+            {
+                var c = centres.AsSpan(j * d, d);
+                if (_options.Metric == DistanceMetric.Cosine)
+                {
+                    float norm = TensorPrimitives.Norm(c);
+                    if (norm == 0f)
+                        throw new ArgumentException(
+                            $"InitialCentres row {j} is all zeros: Metric = Cosine (spherical k-means) needs centres with a direction.", "options");
+                    TensorPrimitives.Divide(c, norm, c);
+                }
+                else if (Mean is { } mean)
+                    for (int t = 0; t < d; t++) c[t] -= (float)mean[t];
+            }
+            if (m == k) return centres;
+
+            if (_givenClosest is null)
+            {
+                var closestGiven = new float[n];
+                var prepared = centres.AsSpan(0, m * d).ToArray();
+                BlockParallel.For(_blocks, _small, _parallel, b =>
+                {
+                    int i1 = Math.Min(n, (b + 1) * BlockRows);
+                    for (int i = b * BlockRows; i < i1; i++)
+                    {
+                        float best = float.PositiveInfinity;
+                        for (int j = 0; j < m; j++)
+                        {
+                            float e = TensorPrimitives.Distance(_x.AsSpan(i * d, d), prepared.AsSpan(j * d, d));
+                            best = Math.Min(best, e * e);
+                        }
+                        closestGiven[i] = best;
+                    }
+                });
+                _givenClosest = closestGiven;
+            }
+            var closest = (float[])_givenClosest.Clone();
+            double pot = 0;
+            foreach (float v in closest) pot += v;
+
+            int trials = 2 + (int)Math.Log(k);
+            var candidates = new int[trials];
+            var dist = new float[trials * n];
+            var partial = new double[_blocks * trials];
+            var pots = new double[trials];
+            var cumulative = new double[n];
+            for (int c = m; c < k; c++)
+            {
+                _parallel.CancellationToken.ThrowIfCancellationRequested();
+                double running = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    running += closest[i];
+                    cumulative[i] = running;
+                }
+                for (int t = 0; t < trials; t++)
+                {
+                    double target = rng.NextDouble() * pot;
+                    int id = cumulative.AsSpan().BinarySearch(target);
+                    if (id < 0) id = ~id;
+                    else while (id > 0 && cumulative[id - 1] == target) id--;
+                    candidates[t] = Math.Min(id, n - 1);
+                }
+                Distances(candidates, dist, partial, closest);
+                Array.Clear(pots);
+                for (int b = 0; b < _blocks; b++)
+                    for (int t = 0; t < trials; t++)
+                        pots[t] += partial[b * trials + t];
+                int bestTrial = 0;
+                for (int t = 1; t < trials; t++)
+                    if (pots[t] < pots[bestTrial]) bestTrial = t;
+                pot = pots[bestTrial];
+                TensorPrimitives.Min(closest, dist.AsSpan(bestTrial * n, n), closest);
                 _x.AsSpan(candidates[bestTrial] * d, d).CopyTo(centres.AsSpan(c * d, d));
             }
             return centres;

@@ -41,8 +41,17 @@ public sealed record KMeansOptions
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
     /// <summary>
+    /// Warm start: m centres (1 &lt;= m &lt;= K, the data's dimension, finite; copied when fitting), e.g. yesterday's
+    /// <see cref="KMeansResult.Centres"/>. They become centres 0..m-1 in the order given, so cluster i starts as the
+    /// given centre i; the other K - m are seeded by greedy k-means++ against them (faiss's rule), from each restart's
+    /// stream. With m = K the start has no random part, so one restart is run whatever <see cref="NInit"/> says.
+    /// Null (the default): k-means++ from scratch.
+    /// </summary>
+    public EmbeddingMatrix? InitialCentres { get; init; }
+
+    /// <summary>
     /// Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range (ParamName and message
-    /// use the property name).
+    /// use the property name); <see cref="ArgumentException"/> for non-finite <see cref="InitialCentres"/>.
     /// </summary>
     public void Validate()
     {
@@ -59,6 +68,13 @@ public sealed record KMeansOptions
         if (MaxDegreeOfParallelism is 0 or < -1)
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism,
                 $"MaxDegreeOfParallelism must be -1 (all cores) or >= 1; got {MaxDegreeOfParallelism}.");
+        if (InitialCentres is { } initial)
+        {
+            if (initial.Count < 1 || initial.Count > K)
+                throw new ArgumentOutOfRangeException(nameof(InitialCentres), initial.Count,
+                    $"InitialCentres must hold between 1 and K={K} centres; got {initial.Count}.");
+            initial.EnsureFinite(nameof(InitialCentres));
+        }
     }
 }
 

@@ -91,7 +91,9 @@ public sealed record EmbeddingRequest
 /// <param name="Labels">CIFAR-100 fine labels of the rows, or null for a .npy file.</param>
 /// <param name="Origin">Which source was used.</param>
 /// <param name="Description">Markdown sentence naming the source, for the reader.</param>
-public sealed record LoadedEmbeddings(EmbeddingMatrix Embeddings, long[] ItemIds, int[]? Labels, EmbeddingOrigin Origin, string Description);
+/// <param name="CoarseLabels">CIFAR-100 coarse labels of the rows when the source has them, else null.</param>
+public sealed record LoadedEmbeddings(EmbeddingMatrix Embeddings, long[] ItemIds, int[]? Labels, EmbeddingOrigin Origin, string Description,
+    int[]? CoarseLabels = null);
 
 /// <summary>
 /// Finds the embeddings a step works on, in order of preference: the .npy file the request names; else the
@@ -133,7 +135,8 @@ public static class EmbeddingSource
                 bool normalise = request.L2Normalize && !entry.Key.Model.EndsWith("-l2", StringComparison.OrdinalIgnoreCase);
                 pool = new(normalise ? NormaliseRows(cached.Embeddings) : cached.Embeddings, cached.ItemIds, cached.Labels, EmbeddingOrigin.Cache,
                     $"the embedding cache entry `{entry.Key.FolderName}` in `{Shown(Path.GetDirectoryName(entry.Folder)!)}` " +
-                    $"(CIFAR-100 test split, {entry.Key.SampleCount} images, {entry.Key.Model}, {entry.Dimension}-d{(normalise ? ", L2-normalised here" : "")}; written by notebook 1 or an earlier run)");
+                    $"(CIFAR-100 test split, {entry.Key.SampleCount} images, {entry.Key.Model}, {entry.Dimension}-d{(normalise ? ", L2-normalised here" : "")}; written by notebook 1 or an earlier run)",
+                    cached.CoarseLabels);
             }
             else
             {
@@ -151,7 +154,7 @@ public static class EmbeddingSource
                 pool = new(made.Set.Embeddings, made.Set.ItemIds, made.Set.Labels, made.FromCache ? EmbeddingOrigin.Cache : EmbeddingOrigin.Computed,
                     $"the first {images.Count} images of the CIFAR-100 test split ({Shown(location.Folder)}) embedded with {preset.Name} " +
                     $"({embedder.Dimension}-d{(request.L2Normalize ? ", L2-normalised" : "")}; {(made.FromCache ? "read back from" : "saved to")} the cache as " +
-                    $"`{Path.GetFileName(made.Folder)}`), as no large enough cache entry was found");
+                    $"`{Path.GetFileName(made.Folder)}`), as no large enough cache entry was found", made.Set.CoarseLabels);
             }
         }
         return Select(pool, request);
@@ -182,6 +185,7 @@ public static class EmbeddingSource
             Embeddings = pool.Embeddings.SelectRows(rows),
             ItemIds = Array.ConvertAll(rows, r => pool.ItemIds[r]),
             Labels = pool.Labels is null ? null : Array.ConvertAll(rows, r => pool.Labels[r]),
+            CoarseLabels = pool.CoarseLabels is null ? null : Array.ConvertAll(rows, r => pool.CoarseLabels[r]),
             Description = pool.Description + which,
         };
     }
