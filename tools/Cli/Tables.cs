@@ -104,7 +104,10 @@ internal sealed class Tables : IDisposable
             if (!types.TryGetValue(c.Name, out string? type))
                 throw new InputDataException(
                     $"{path}: missing column '{c.Name}' (it has {string.Join(", ", types.Keys.Select(k => $"'{k}'"))}).");
-            if (c.Integer && !IsInteger(type))
+            // A CSV column that is entirely empty is sniffed as text: fine for a column that may be null.
+            bool allNull = c.Nullable && type == "VARCHAR" &&
+                Convert.ToInt64(Scalar($"SELECT COUNT({c.Name}) FROM {raw}"), CultureInfo.InvariantCulture) == 0;
+            if (c.Integer && !IsInteger(type) && !allNull)
                 throw new InputDataException($"{path}: column '{c.Name}' has type {type}; it must hold integers.");
         }
 
