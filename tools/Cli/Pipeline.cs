@@ -138,8 +138,9 @@ internal static class Pipeline
         var today = TodayClusters.Read(db);
         var overlap = ReadOverlap(db, today, q.Contingency ?? q.Yesterday!);
 
-        progress?.Report(new WorkProgress($"sparse assignment ({overlap.OldClusterIds.Length} x {overlap.NewClusterIds.Length} clusters, {overlap.Entries.Length} pairs)", 3, stages));
+        progress?.Report(new WorkProgress($"assignment ({overlap.OldClusterIds.Length} x {overlap.NewClusterIds.Length} clusters, {overlap.Entries.Length} pairs)", 3, stages));
         RemappingResult result;
+        double beforeAssignment = clock.Elapsed.TotalSeconds;
         try
         {
             result = LabelRemapper.ByOverlap(overlap, options);
@@ -149,6 +150,7 @@ internal static class Pipeline
             throw new InputDataException($"{q.Contingency ?? q.Yesterday} and {q.Today}: {e.Message}");
         }
 
+        double assignmentSeconds = clock.Elapsed.TotalSeconds - beforeAssignment;
         progress?.Report(new WorkProgress("writing outputs", 4, stages));
         var matchByLabel = result.Matches.ToDictionary(m => m.NewLabel);
         // The cluster-level tables go to DuckDB through a temporary CSV (exact: doubles in round-trip form).
@@ -230,6 +232,8 @@ internal static class Pipeline
             ["high_water_mark"] = summary.HighWaterMark,
             ["overlap_pairs"] = overlap.Entries.Length,
             ["solver"] = (long)overlap.OldClusterIds.Length * overlap.NewClusterIds.Length <= LabelRemapper.DenseCellLimit ? "dense" : "sparse",
+            ["matched_jaccard_total"] = result.Matches.Sum(m => m.Score),
+            ["assignment_seconds"] = Math.Round(assignmentSeconds, 3),
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
             ["peak_memory_bytes"] = Process.GetCurrentProcess().PeakWorkingSet64,
         };

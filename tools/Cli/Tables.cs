@@ -111,6 +111,11 @@ internal sealed class Tables : IDisposable
                 throw new InputDataException($"{path}: column '{c.Name}' has type {type}; it must hold integers.");
         }
 
+        // Read the file once into a DuckDB table (columnar, compressed, spilled to disk when large): every later
+        // query, the checks included, scans it instead of parsing the file again.
+        Execute($"CREATE OR REPLACE TEMP TABLE {raw}_t AS SELECT {string.Join(", ", columns.Select(c => c.Name))} FROM {raw}");
+        raw += "_t";
+
         // One cheap pass for nulls and ranges; only when it finds something, a second pass finds the first row.
         var bad = new List<string>();
         foreach (var c in columns) if (!c.Nullable) bad.Add($"{c.Name} IS NULL");
