@@ -27,8 +27,11 @@ public static class LabelRemapper
         return ByOverlap(ClusterOverlap.Compute(yesterday, today), options);
     }
 
-    /// <summary>Remaps from an overlap already computed.</summary>
-    public static RemappingResult ByOverlap(ClusterOverlap overlap, RemappingOptions? options = null)
+    /// <summary>Remaps from an overlap already computed (dense up to <see cref="DenseCellLimit"/> cells, sparse above).</summary>
+    public static RemappingResult ByOverlap(ClusterOverlap overlap, RemappingOptions? options = null) => ByOverlap(overlap, options, sparse: false);
+
+    /// <summary>Remaps from an overlap; <paramref name="sparse"/> forces the sparse solver at any size.</summary>
+    internal static RemappingResult ByOverlap(ClusterOverlap overlap, RemappingOptions? options, bool sparse)
     {
         ArgumentNullException.ThrowIfNull(overlap);
         var o = options ?? RemappingOptions.Default;
@@ -45,12 +48,37 @@ public static class LabelRemapper
             throw new ArgumentException(
                 "yesterday and today share no item: sample overlap needs items labelled on both days (use ByCentroids, or check the ids).",
                 "today");
-        var jaccard = overlap.JaccardMatrix();
-        int cols = overlap.NewClusterIds.Length;
-        var assignment = LinearAssignment.Solve(jaccard, overlap.OldClusterIds.Length, cols, maximize: true);
-        return Build(RemappingMeasure.Overlap, o, overlap.OldClusterIds, overlap.NewClusterIds, assignment,
-            (i, j) => (jaccard[i * cols + j], null));
+        int rows = overlap.OldClusterIds.Length, cols = overlap.NewClusterIds.Length;
+        if (!sparse && (long)rows * cols <= DenseCellLimit)
+        {
+            var jaccard = overlap.JaccardMatrix();
+            var assignment = LinearAssignment.Solve(jaccard, rows, cols, maximize: true);
+            return Build(RemappingMeasure.Overlap, o, overlap.OldClusterIds, overlap.NewClusterIds, assignment,
+                (i, j) => (jaccard[i * cols + j], null));
+        }
+
+        // Sparse path: only pairs that share an item can be matched; the same optimal total as the dense solver (whose
+        // extra pairs all score 0), without the rows x columns matrix.
+        var entries = overlap.Entries;
+        var er = new int[entries.Length];
+        var ec = new int[entries.Length];
+        var w = new double[entries.Length];
+        for (int e = 0; e < entries.Length; e++) (er[e], ec[e], w[e]) = (entries[e].OldIndex, entries[e].NewIndex, entries[e].Jaccard);
+        var sp = SparseAssignment.Solve(rows, cols, er, ec, w);
+        var score = new Dictionary<long, double>(sp.Count);
+        for (int k = 0; k < sp.Count; k++) score[((long)sp.RowIndices[k] << 32) | (uint)sp.ColumnIndices[k]] = overlap.Jaccard(
+            overlap.OldClusterIds[sp.RowIndices[k]], overlap.NewClusterIds[sp.ColumnIndices[k]]);
+        return Build(RemappingMeasure.Overlap, o, overlap.OldClusterIds, overlap.NewClusterIds,
+            new LinearAssignmentResult(sp.RowIndices, sp.ColumnIndices, sp.TotalWeight),
+            (i, j) => (score[((long)i << 32) | (uint)j], null));
     }
+
+    /// <summary>Above this many old x new cells the overlap remap solves on the sparse overlap graph
+    /// (<see cref="SparseAssignment"/>) instead of a dense Jaccard matrix (2^25 cells = 256 MB of doubles, past
+    /// k = 5,000 on both days, so every result of the dense era stays the same). On the sparse path
+    /// <see cref="RemappingResult.Matches"/> lists only pairs that share items (the dense solver also pairs leftover
+    /// clusters at Jaccard 0, never kept).</summary>
+    public const long DenseCellLimit = 1L << 25;
 
     /// <summary>Remaps by centroid distance: minimise total centre distance, keep pairs whose similarity is above
     /// <see cref="RemappingOptions.CentroidThreshold"/>.</summary>
