@@ -220,44 +220,10 @@ public static class KMeans
             var candidates = new int[trials];
             var dist = new float[trials * n];
             var partial = new double[_blocks * trials];
-            var pots = new double[trials];
-            var cumulative = new double[n];
-
             candidates[0] = first;
             double pot = Distances(candidates.AsSpan(0, 1), dist, partial, closest: null);
             dist.AsSpan(0, n).CopyTo(closest);
-
-            for (int c = 1; c < k; c++)
-            {
-                _parallel.CancellationToken.ThrowIfCancellationRequested();
-                double running = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    running += closest[i];
-                    cumulative[i] = running;
-                }
-                for (int t = 0; t < trials; t++)
-                {
-                    double target = rng.NextDouble() * pot;
-                    // np.searchsorted(cumsum, target), side='left', clipped to n - 1.
-                    int id = cumulative.AsSpan().BinarySearch(target);
-                    if (id < 0) id = ~id;
-                    else while (id > 0 && cumulative[id - 1] == target) id--;
-                    candidates[t] = Math.Min(id, n - 1);
-                }
-                Distances(candidates, dist, partial, closest);
-                Array.Clear(pots);
-                for (int b = 0; b < _blocks; b++)
-                    for (int t = 0; t < trials; t++)
-                        pots[t] += partial[b * trials + t];
-                int bestTrial = 0;
-                for (int t = 1; t < trials; t++)
-                    if (pots[t] < pots[bestTrial]) bestTrial = t;
-                pot = pots[bestTrial];
-                var bestDist = dist.AsSpan(bestTrial * n, n);
-                TensorPrimitives.Min(closest, bestDist, closest);
-                _x.AsSpan(candidates[bestTrial] * d, d).CopyTo(centres.AsSpan(c * d, d));
-            }
+            GreedySteps(1, centres, closest, pot, trials, ref rng);
             return centres;
         }
 
@@ -314,13 +280,25 @@ public static class KMeans
             double pot = 0;
             foreach (float v in closest) pot += v;
 
-            int trials = 2 + (int)Math.Log(k);
+            GreedySteps(m, centres, closest, pot, 2 + (int)Math.Log(k), ref rng);
+            return centres;
+        }
+
+        /// <summary>
+        /// Greedy k-means++ from centre <paramref name="from"/> on: each step draws <paramref name="trials"/> candidates
+        /// with probability proportional to <paramref name="closest"/> (squared distance to the nearest centre so far,
+        /// potential <paramref name="pot"/>) and keeps the one that lowers the potential most. Shared by the cold start
+        /// (from 1) and the warm start (from the number of given centres), so both draw the same way.
+        /// </summary>
+        private void GreedySteps(int from, float[] centres, float[] closest, double pot, int trials, ref Xoshiro256 rng)
+        {
+            int n = _n, d = _d, k = _k;
             var candidates = new int[trials];
             var dist = new float[trials * n];
             var partial = new double[_blocks * trials];
             var pots = new double[trials];
             var cumulative = new double[n];
-            for (int c = m; c < k; c++)
+            for (int c = from; c < k; c++)
             {
                 _parallel.CancellationToken.ThrowIfCancellationRequested();
                 double running = 0;
@@ -332,6 +310,7 @@ public static class KMeans
                 for (int t = 0; t < trials; t++)
                 {
                     double target = rng.NextDouble() * pot;
+                    // np.searchsorted(cumsum, target), side='left', clipped to n - 1.
                     int id = cumulative.AsSpan().BinarySearch(target);
                     if (id < 0) id = ~id;
                     else while (id > 0 && cumulative[id - 1] == target) id--;
@@ -349,7 +328,6 @@ public static class KMeans
                 TensorPrimitives.Min(closest, dist.AsSpan(bestTrial * n, n), closest);
                 _x.AsSpan(candidates[bestTrial] * d, d).CopyTo(centres.AsSpan(c * d, d));
             }
-            return centres;
         }
 
         /// <summary>
