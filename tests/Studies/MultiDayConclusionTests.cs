@@ -33,4 +33,30 @@ public class MultiDayConclusionTests
         Assert.Contains("raw retraining 3, frozen centres 0; IDs created over the run: raw retraining 4, frozen centres 0", text);
         Assert.Contains("(day 2): it broke frozen centres 50.0% against 90.0% on other days. It did not break raw retraining 10.0% against 10.0% on other days.", text);
     }
+
+    [Fact]
+    public void The_online_rule_is_reported_apart_and_never_named_the_winner()
+    {
+        // The online rule's match rate is 1 by construction and it ends with 7 clusters for K = 2: frozen centres
+        // (0.9) must be the winner, and the online rule gets its own sentence with its cluster count.
+        var plan = new[] { new DayPlan(0, [0], 0, 0, 0), new DayPlan(1, [0], 0, 0, 0) };
+        var measures = new[]
+        {
+            Day(StabilityStrategy.FrozenCentres, 0, 0, 1), Day(StabilityStrategy.FrozenCentres, 1, 0.9, 1.1),
+            Day(StabilityStrategy.Online, 0, 0, 1), Day(StabilityStrategy.Online, 1, 1.0, 0.8) with { Clusters = 7 },
+        };
+        var summary = new[]
+        {
+            new StrategySummary(StabilityStrategy.FrozenCentres, 0.9, 1, 0.9, 0, 0, 0, 1.1, double.NaN, double.NaN, 0),
+            new StrategySummary(StabilityStrategy.Online, 1.0, 1, 1.0, 0, 5, 0, 0.8, double.NaN, double.NaN, 0),
+        };
+        var result = new MultiDayResult(new MultiDayOptions { Days = 2, K = 2 }, plan, measures, summary, [],
+            new Dictionary<StabilityStrategy, IReadOnlyList<Labeling>>(), 0.1);
+        string text = MultiDayConclusion.Write(result);
+        Assert.Contains("frozen centres kept the most items on yesterday's ID (mean match rate 90.0%)", text);
+        Assert.Contains("frozen centres' clusters had 1.100 times the inertia", text);
+        Assert.Contains("opened 5 clusters over the run and ended with 7 clusters against K = 2", text);
+        Assert.DoesNotContain("the online rule kept the most items", text);
+        Assert.DoesNotContain("centres's", text);
+    }
 }

@@ -20,16 +20,21 @@ public static class MultiDayConclusion
         ArgumentNullException.ThrowIfNull(result);
         var s = result.Summary;
         var text = new StringBuilder();
-        var byMatch = s.OrderByDescending(r => r.MeanMatchRate).ToArray();
+        // The online rule never moves an item and opens a cluster for every outsider: its match rate is 1 by
+        // construction and its cluster count grows past K, so it is reported on its own, not ranked with the others.
+        var online = s.FirstOrDefault(r => r.Strategy == StabilityStrategy.Online);
+        var ranked = s.Where(r => r != online).ToArray();
+        if (ranked.Length == 0) ranked = s.ToArray();
+        var byMatch = ranked.OrderByDescending(r => r.MeanMatchRate).ToArray();
         var best = byMatch[0];
         text.Append(Inv($"- **Stability:** over days 1 to {result.Plan.Count - 1}, {Name(best.Strategy)} kept the most items on yesterday's ID "))
             .Append(Inv($"(mean match rate {Pct(best.MeanMatchRate)}); then "))
             .Append(string.Join(", ", byMatch.Skip(1).Select(r => Inv($"{Name(r.Strategy)} {Pct(r.MeanMatchRate)}"))))
             .Append(".\n");
-        text.Append(Inv($"- **Quality cost:** {Name(best.Strategy)}'s clusters had {best.MeanInertiaRatio:0.000} times the inertia of a fresh KMeans of the same items"));
-        var cheapest = s.Where(r => r.Strategy != StabilityStrategy.RawRetrain).MinBy(r => r.MeanInertiaRatio)!;
-        var dearest = s.MaxBy(r => r.MeanInertiaRatio)!;
-        text.Append(Inv($"; the lowest ratio among the stabilising strategies was {Name(cheapest.Strategy)}'s ({cheapest.MeanInertiaRatio:0.000}), the highest {Name(dearest.Strategy)}'s ({dearest.MeanInertiaRatio:0.000})"));
+        text.Append(Inv($"- **Quality cost:** {Possessive(best.Strategy)} clusters had {best.MeanInertiaRatio:0.000} times the inertia of a fresh KMeans of the same items"));
+        var cheapest = ranked.Where(r => r.Strategy != StabilityStrategy.RawRetrain).MinBy(r => r.MeanInertiaRatio) ?? best;
+        var dearest = ranked.MaxBy(r => r.MeanInertiaRatio)!;
+        text.Append(Inv($"; the lowest ratio among the stabilising strategies was {Possessive(cheapest.Strategy)} ({cheapest.MeanInertiaRatio:0.000}), the highest {Possessive(dearest.Strategy)} ({dearest.MeanInertiaRatio:0.000})"));
         var raw = s.FirstOrDefault(r => r.Strategy == StabilityStrategy.RawRetrain);
         if (!double.IsNaN(best.MeanAriFine))
         {
@@ -38,6 +43,14 @@ public static class MultiDayConclusion
                 text.Append(Inv($" and {raw.MeanAriFine:0.000} / {raw.MeanAriCoarse:0.000} for raw retraining"));
         }
         text.Append(".\n");
+        if (online is not null && online != best)
+        {
+            var last = result.Measures.Where(m => m.Strategy == StabilityStrategy.Online).MaxBy(m => m.Day);
+            text.Append(Inv($"- **The online rule** keeps every item where it is, so its match rate ({Pct(online.MeanMatchRate)}) is 1 by construction; "))
+                .Append(Inv($"it opened {online.Created} clusters over the run"))
+                .Append(last is null ? "" : Inv($" and ended with {last.Clusters} clusters against K = {result.Options.K}"))
+                .Append(Inv($", so its inertia ratio ({online.MeanInertiaRatio:0.000}) compares more clusters with K's and is no gain in quality.\n"));
+        }
         var survival = s.OrderByDescending(r => r.FinalSurvival).ToArray();
         text.Append(Inv($"- **Survival:** on the last day, {Pct(survival[0].FinalSurvival)} of day 0's remaining items still carried their day-0 ID under {Name(survival[0].Strategy)}, "))
             .Append(Inv($"{Pct(survival[^1].FinalSurvival)} under {Name(survival[^1].Strategy)}.\n"));
@@ -79,6 +92,8 @@ public static class MultiDayConclusion
         StabilityStrategy.Online => "the online rule",
         _ => strategy.ToString(),
     };
+
+    static string Possessive(StabilityStrategy strategy) => Name(strategy) is var n && n.EndsWith('s') ? n + "'" : n + "'s";
 
     static string Pct(double x) => (x * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 

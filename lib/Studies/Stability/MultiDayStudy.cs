@@ -176,7 +176,8 @@ public sealed record DayPlan(int Day, int[] Rows, int Left, int Arrived, int Mod
 /// <param name="Clusters">IDs in use.</param>
 /// <param name="MatchRate">The match rate against yesterday's IDs (<see cref="ClusteringMetrics.MatchRate(JoinedLabelings)"/>); NaN on day 0.</param>
 /// <param name="Ceiling">The best match rate any one-to-one relabelling of the day's fresh KMeans could reach against
-/// this strategy's yesterday (<see cref="MultiDayStudy.Ceiling"/>); NaN on day 0.</param>
+/// this strategy's yesterday (<see cref="MultiDayStudy.Ceiling"/>); NaN on day 0. It bounds the retrain strategies only:
+/// warm start, frozen centres and the online rule do not relabel a fresh fit, so their match rate can exceed it.</param>
 /// <param name="Survival">Of day 0's items still present, the share carrying their day-0 ID.</param>
 /// <param name="ChangedMeaning">IDs kept from yesterday whose members changed (<see cref="MultiDayStudy.ChangedMeaning"/>).</param>
 /// <param name="Created">IDs in use today and not yesterday.</param>
