@@ -63,7 +63,7 @@ public sealed class StoreReliabilityTests : IDisposable
     [InlineData("../victim/keep")]
     [InlineData("..")]
     [InlineData("")]
-    [InlineData("/tmp/keep")]
+    [InlineData("/victim/keep")]
     [InlineData("20261201082340436-340beab0e3f1/..")]
     [InlineData("20261201082340436-340BEAB0E3F1")]
     public void LoadRefusesAGenerationNameOutsideThePatternBeforeReadingAnything(string generation)

@@ -17,6 +17,7 @@ public enum IdReusePolicy
 /// Issues cluster IDs that never collide with a live cluster's ID. IDs are non-negative; -1 is reserved for
 /// "noise / none" and is never issued. State is small and explicit (the live set and the high-water mark) so it
 /// can be saved next to the tables and reloaded.
+/// Not thread-safe on its own: the <c>ClusterTables</c> that own one call it only under their write lock.
 /// </summary>
 public sealed class ClusterIdAllocator
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # labelassign benchmark: generated days with realistic overlap (generate.py), remap end to end with /usr/bin/time -v,
 # then the pandas + SciPy sparse-matching anchor on the same data. Usage: tools/Cli/bench/run.sh WORKDIR N K [N K ...]
-#   e.g. tools/Cli/bench/run.sh /tmp/labelassign-bench 1e6 1e4 1e7 1e5
+#   e.g. tools/Cli/bench/run.sh data/bench/labelassign 1e6 1e4 1e7 1e5
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 work="$1"; shift
