@@ -1,4 +1,5 @@
 using LabelAssignment.Numerics;
+using LabelAssignment.Online;
 using LabelAssignment.Tests.Oracles;
 
 namespace LabelAssignment.Tests.Online;
@@ -24,6 +25,22 @@ internal static class OnlineTestData
         }
         return m;
     }
+
+    /// <summary>
+    /// The core-point tests' set-up: 500 clumped rows (seed 9), the brute-force DBSCAN (cosine, eps <see cref="CoreEps"/>,
+    /// min_samples 3) of the first 300 as the tables, and a core-point assigner over them; rows 300..499 are to stream.
+    /// </summary>
+    public static (EmbeddingMatrix X, EmbeddingMatrix Init, int[] Labels, int[] CoreRows, ClusterTables Tables, CorePointAssigner Assigner) CorePointSetup()
+    {
+        var x = Clumps(500, 16, 8, 0.2, seed: 9);
+        var init = Rows(x, 0, 300);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, CoreEps, 3, DistanceMetric.Cosine);
+        var t = ClusterTables.Initialise(Ids(0, 300), init, labels, core);
+        return (x, init, labels, core, t, new CorePointAssigner(t, new CorePointOptions { Eps = CoreEps }));
+    }
+
+    /// <summary>Eps of <see cref="CorePointSetup"/>.</summary>
+    public const double CoreEps = 0.06;
 
     public static double Gauss(Random rng) =>
         Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());

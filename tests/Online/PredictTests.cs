@@ -84,12 +84,8 @@ public sealed class PredictTests
     [Fact]
     public void CorePointPredictIsTheNearestCorePointWithinEpsAndChangesNothing()
     {
-        var x = OnlineTestData.Clumps(500, 16, 8, 0.2, seed: 9);
-        const double eps = 0.06;
-        var init = OnlineTestData.Rows(x, 0, 300);
-        var (labels, core) = DbscanOracle.FitCoreRows(init, eps, 3, DistanceMetric.Cosine);
-        var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core);
-        var a = new CorePointAssigner(t, new CorePointOptions { Eps = eps });
+        var (x, init, labels, core, t, a) = OnlineTestData.CorePointSetup();
+        const double eps = OnlineTestData.CoreEps;
         var before = t.Clone();
         var ids = OnlineTestData.Ids(300, 200);
         var rows = OnlineTestData.Rows(x, 300, 200);
