@@ -16,7 +16,12 @@ internal sealed record RemapRequest
     public string? Contingency { get; init; }
     public required string Today { get; init; }
     public required string Out { get; init; }
-    public double Threshold { get; init; } = RemappingOptions.DefaultOverlapThreshold;
+    /// <summary>The measure's threshold; null for its default (Jaccard 0.5, centre similarity 0.95).</summary>
+    public double? Threshold { get; init; }
+    public RemappingMeasure Measure { get; init; } = RemappingMeasure.Overlap;
+    /// <summary>For the centroid measure: yesterday's centres (cluster_id, centre) and today's (label, centre).</summary>
+    public string? YesterdayCentres { get; init; }
+    public string? TodayCentres { get; init; }
     public string? IdsState { get; init; }
     public TableFormat Format { get; init; } = TableFormat.Parquet;
 }
@@ -102,9 +107,18 @@ internal static class Pipeline
         var clock = Stopwatch.StartNew();
         if ((q.Yesterday is null) == (q.Contingency is null))
             throw new ArgumentException("give exactly one of --yesterday and --contingency.", q.Yesterday is null ? "--yesterday" : "--contingency");
-        var options = new RemappingOptions { OverlapThreshold = q.Threshold };
-        if (!(q.Threshold >= 0 && q.Threshold <= 1))
-            throw new ArgumentOutOfRangeException("--threshold", q.Threshold, "--threshold must be in [0, 1] (a Jaccard similarity).");
+        var options = RemappingOptions.Default;
+        if (q.Threshold is double th)
+        {
+            if (!(th >= 0 && th <= 1))
+                throw new ArgumentOutOfRangeException("--threshold", th, "--threshold must be in [0, 1] (a Jaccard or centre similarity).");
+            options = q.Measure == RemappingMeasure.Overlap ? options with { OverlapThreshold = th } : options with { CentroidThreshold = th };
+        }
+        bool centroid = q.Measure == RemappingMeasure.Centroids;
+        if (centroid && (q.YesterdayCentres is null || q.TodayCentres is null))
+            throw new ArgumentException("--measure centroid needs --yesterday-centres and --today-centres.", "--measure");
+        if (!centroid && (q.YesterdayCentres is not null || q.TodayCentres is not null))
+            throw new ArgumentException("--yesterday-centres and --today-centres are for --measure centroid.", "--measure");
         ClusterIdAllocator? state = null;
         if (q.IdsState is not null && File.Exists(q.IdsState)) state = ClusterIdAllocator.Load(q.IdsState);
         if (q.IdsState is not null)
@@ -141,13 +155,18 @@ internal static class Pipeline
         progress?.Report(new WorkProgress($"assignment ({overlap.OldClusterIds.Length} x {overlap.NewClusterIds.Length} clusters, {overlap.Entries.Length} pairs)", 3, stages));
         RemappingResult result;
         double beforeAssignment = clock.Elapsed.TotalSeconds;
-        try
+        if (centroid)
+            result = ByCentroids(q, today, overlap, options);
+        else
         {
-            result = LabelRemapper.ByOverlap(overlap, options);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InputDataException($"{q.Contingency ?? q.Yesterday} and {q.Today}: {e.Message}");
+            try
+            {
+                result = LabelRemapper.ByOverlap(overlap, options);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InputDataException($"{q.Contingency ?? q.Yesterday} and {q.Today}: {e.Message}");
+            }
         }
 
         double assignmentSeconds = clock.Elapsed.TotalSeconds - beforeAssignment;
@@ -217,8 +236,8 @@ internal static class Pipeline
         var json = new JsonObject
         {
             ["command"] = "remap",
-            ["measure"] = "overlap",
-            ["threshold"] = q.Threshold,
+            ["measure"] = centroid ? "centroid" : "overlap",
+            ["threshold"] = result.Threshold,
             ["items_today"] = itemsToday,
             ["items_yesterday"] = itemsYesterday,
             ["shared_items"] = summary.SharedItems,
@@ -231,8 +250,8 @@ internal static class Pipeline
             ["match_rate"] = summary.MatchRate,
             ["high_water_mark"] = summary.HighWaterMark,
             ["overlap_pairs"] = overlap.Entries.Length,
-            ["solver"] = (long)overlap.OldClusterIds.Length * overlap.NewClusterIds.Length <= LabelRemapper.DenseCellLimit ? "dense" : "sparse",
-            ["matched_jaccard_total"] = result.Matches.Sum(m => m.Score),
+            ["solver"] = centroid || (long)overlap.OldClusterIds.Length * overlap.NewClusterIds.Length <= LabelRemapper.DenseCellLimit ? "dense" : "sparse",
+            [centroid ? "matched_similarity_total" : "matched_jaccard_total"] = result.Matches.Sum(m => m.Score),
             ["assignment_seconds"] = Math.Round(assignmentSeconds, 3),
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
             ["peak_memory_bytes"] = Process.GetCurrentProcess().PeakWorkingSet64,
@@ -241,6 +260,53 @@ internal static class Pipeline
         outputs.Commit();
         progress?.Report(new WorkProgress("done", stages, stages));
         return summary;
+    }
+
+    /// <summary>
+    /// The centroid measure: the centres of yesterday's IDs and today's labels paired by the dense Hungarian (the
+    /// centre distance is defined for every pair, so the matrix is dense; up to <see cref="LabelRemapper.DenseCellLimit"/>
+    /// cells). Today's noise items have no centre: each gets a fresh ID, drawn after the clusters' as the overlap
+    /// measure draws them.
+    /// </summary>
+    private static RemappingResult ByCentroids(RemapRequest q, TodayClusters today, ClusterOverlap overlap, RemappingOptions options)
+    {
+        var oldCentres = CentreTables.Read(q.YesterdayCentres!, "cluster_id");
+        var newCentres = CentreTables.Read(q.TodayCentres!, "label");
+        string yesterdaySource = q.Contingency ?? q.Yesterday!;
+        // The centre tables must describe the same clusters as the item tables: a mismatch means a file of another day.
+        foreach (int id in overlap.OldClusterIds)
+            if (!oldCentres.Contains(id))
+                throw new InputDataException($"{q.YesterdayCentres}: has no centre for cluster_id {id}, a cluster of {yesterdaySource}.");
+        var oldSet = overlap.OldClusterIds.ToHashSet();
+        foreach (int id in oldCentres.ClusterIds)
+            if (!oldSet.Contains(id))
+                throw new InputDataException($"{q.YesterdayCentres}: cluster_id {id} has a centre but no item in {yesterdaySource}.");
+        foreach (int label in today.Labels)
+            if (!newCentres.Contains(label))
+                throw new InputDataException($"{q.TodayCentres}: has no centre for label {label}, a cluster of {q.Today}.");
+        var labelSet = today.Labels.ToHashSet();
+        foreach (int label in newCentres.ClusterIds)
+            if (!labelSet.Contains(label))
+                throw new InputDataException($"{q.TodayCentres}: label {label} has a centre but no item in {q.Today}.");
+        if (oldCentres.Centres.Dimension != newCentres.Centres.Dimension)
+            throw new InputDataException(
+                $"{q.TodayCentres}: centres of dimension {newCentres.Centres.Dimension}, but {q.YesterdayCentres} has {oldCentres.Centres.Dimension}: both days must use one embedding.");
+        long cells = (long)oldCentres.Count * newCentres.Count;
+        if (cells > LabelRemapper.DenseCellLimit)
+            throw new InputDataException(string.Create(CultureInfo.InvariantCulture,
+                $"{q.YesterdayCentres} and {q.TodayCentres}: {oldCentres.Count} x {newCentres.Count} centres make {cells} pairs, above the " +
+                $"{LabelRemapper.DenseCellLimit} the dense centroid matching takes; use --measure overlap (sparse) for that many clusters."));
+        RemappingResult result;
+        try
+        {
+            result = LabelRemapper.ByCentroids(oldCentres, newCentres, options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InputDataException($"{q.YesterdayCentres} and {q.TodayCentres}: {e.Message}");
+        }
+        var noiseLabels = Enumerable.Range(0, today.NoiseItems.Length).Select(k => today.MaxLabel + 1 + k);
+        return result.WithFreshIds(noiseLabels);
     }
 
     /// <summary>Today's clusters: the labels >= 0, and the noise items, each a cluster of its own.</summary>

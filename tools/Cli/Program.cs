@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using LabelAssignment.Cli;
+using LabelAssignment.Remapping;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -33,7 +34,7 @@ namespace LabelAssignment.Cli
                 if (console is not null) c.ConfigureConsole(console);
                 c.PropagateExceptions();
                 c.AddCommand<RemapCommand>("remap")
-                    .WithDescription("Today's stable cluster IDs from yesterday's IDs and today's fresh clustering (sample overlap, sparse Hungarian).")
+                    .WithDescription("Today's stable cluster IDs from yesterday's IDs and today's fresh clustering (sample overlap with a sparse Hungarian, or centroid distance).")
                     .WithExample("remap", "--yesterday", "day1/stable_ids.parquet", "--today", "day2/labels.parquet", "--out", "day2");
                 c.AddCommand<ContingencyCommand>("contingency")
                     .WithDescription("Only the sparse overlap table (old_id, new_label, shared, old_size, new_size), for remap --contingency.")
@@ -142,14 +143,21 @@ namespace LabelAssignment.Cli
         public string? Out { get; init; }
 
         [CommandOption("--measure <MEASURE>")]
-        [Description("Matching measure: [green]overlap[/] (Jaccard over shared items; the only one over tables so far).")]
+        [Description("Matching measure: [green]overlap[/] (Jaccard over shared items, sparse Hungarian) or [green]centroid[/] (centre similarity, dense Hungarian; needs --yesterday-centres and --today-centres).")]
         [DefaultValue("overlap")]
         public string Measure { get; init; } = "overlap";
 
-        [CommandOption("--threshold <JACCARD>")]
-        [Description("A pair keeps yesterday's ID when its Jaccard similarity is above this (default 0.5).")]
-        [DefaultValue(0.5)]
-        public double Threshold { get; init; } = 0.5;
+        [CommandOption("--threshold <SIMILARITY>")]
+        [Description("A pair keeps yesterday's ID when its score is above this: Jaccard for overlap (default 0.5), centre similarity for centroid (default the article's 0.95).")]
+        public double? Threshold { get; init; }
+
+        [CommandOption("--yesterday-centres <FILE>")]
+        [Description("For centroid: yesterday's centres, columns cluster_id and centre (a list of numbers), or a folder with cluster_id.npy and centre.npy.")]
+        public string? YesterdayCentres { get; init; }
+
+        [CommandOption("--today-centres <FILE>")]
+        [Description("For centroid: today's centres, columns label and centre, or a folder with label.npy and centre.npy.")]
+        public string? TodayCentres { get; init; }
 
         [CommandOption("--ids-state <FILE>")]
         [Description("Never reuse a retired ID: read the high-water mark from FILE (if it exists) and write the new state to OUT/ids_state.json (pass that file tomorrow).")]
@@ -159,12 +167,16 @@ namespace LabelAssignment.Cli
         {
             var b = base.Validate();
             if (!b.Successful) return b;
-            if (Measure != "overlap")
-                return ValidationResult.Error($"--measure '{Measure}' is not available over tables: only 'overlap' (centroid tables are not supported yet).");
+            if (Measure is not ("overlap" or "centroid"))
+                return ValidationResult.Error($"--measure must be overlap or centroid, not '{Measure}'.");
+            if (Measure == "centroid" && (YesterdayCentres is null || TodayCentres is null))
+                return ValidationResult.Error("--measure centroid needs --yesterday-centres and --today-centres.");
+            if (Measure == "overlap" && (YesterdayCentres is not null || TodayCentres is not null))
+                return ValidationResult.Error("--yesterday-centres and --today-centres are for --measure centroid.");
             if (Yesterday is null == (Contingency is null))
                 return ValidationResult.Error("give exactly one of --yesterday and --contingency.");
-            if (!(Threshold >= 0 && Threshold <= 1))
-                return ValidationResult.Error($"--threshold must be in [0, 1] (a Jaccard similarity), not {Threshold}.");
+            if (Threshold is double t0 && !(t0 >= 0 && t0 <= 1))
+                return ValidationResult.Error($"--threshold must be in [0, 1] (a similarity), not {t0}.");
             var t = Require(Today, "--today");
             return t.Successful ? Require(Out, "--out") : t;
         }
@@ -178,6 +190,8 @@ namespace LabelAssignment.Cli
             {
                 Yesterday = s.Yesterday, Contingency = s.Contingency, Today = s.Today!, Out = s.Out!,
                 Threshold = s.Threshold, IdsState = s.IdsState, Format = s.ParsedFormat,
+                Measure = s.Measure == "centroid" ? RemappingMeasure.Centroids : RemappingMeasure.Overlap,
+                YesterdayCentres = s.YesterdayCentres, TodayCentres = s.TodayCentres,
             }, p));
             if (!s.Quiet)
                 Console.Error.WriteLine(

@@ -73,7 +73,7 @@ internal sealed class Tables : IDisposable
             ".parquet" or ".pq" => $"read_parquet({Quote(path)})",
             ".csv" or ".tsv" or ".txt" => $"read_csv({Quote(path)}, header = true, auto_detect = true)",
             _ => throw new InputDataException(
-                $"{path}: unknown table format '{ext}' (inputs are .parquet or .csv files)."),
+                $"{path}: unknown table format '{ext}' (inputs are .parquet or .csv files, or a folder of .npy columns)."),
         };
     }
 
@@ -85,8 +85,19 @@ internal sealed class Tables : IDisposable
     public void LoadInput(string view, string path, RequiredColumn[] columns, string[] casts, string? uniqueColumn,
         (string Column, long Min, long Max)[] ranges)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
+        if (!File.Exists(path) && !NpyColumns.IsFolder(path)) throw new FileNotFoundException($"{path}: no such file.", path);
         string raw = view + "_raw";
+        if (NpyColumns.IsFolder(path))
+            NpyColumns.Load(this, raw + "_t", path, columns);
+        else
+            ReadFileInto(raw, path, columns);
+        raw += "_t";
+        CheckRows(view, raw, path, columns, casts, uniqueColumn, ranges);
+    }
+
+    /// <summary>A Parquet or CSV file read once into table RAW_t, its columns' presence and types checked first.</summary>
+    private void ReadFileInto(string raw, string path, RequiredColumn[] columns)
+    {
         try
         {
             Execute($"CREATE OR REPLACE VIEW {raw} AS SELECT * FROM {Source(path)}");
@@ -114,7 +125,12 @@ internal sealed class Tables : IDisposable
         // Read the file once into a DuckDB table (columnar, compressed, spilled to disk when large): every later
         // query, the checks included, scans it instead of parsing the file again.
         Execute($"CREATE OR REPLACE TEMP TABLE {raw}_t AS SELECT {string.Join(", ", columns.Select(c => c.Name))} FROM {raw}");
-        raw += "_t";
+    }
+
+    /// <summary>Nulls, ranges and duplicates in table <paramref name="raw"/>, then view <paramref name="view"/> over it.</summary>
+    private void CheckRows(string view, string raw, string path, RequiredColumn[] columns, string[] casts, string? uniqueColumn,
+        (string Column, long Min, long Max)[] ranges)
+    {
 
         // One cheap pass for nulls and ranges; only when it finds something, a second pass finds the first row.
         var bad = new List<string>();
@@ -156,7 +172,7 @@ internal sealed class Tables : IDisposable
         Execute($"CREATE OR REPLACE VIEW {view} AS SELECT {string.Join(", ", casts)} FROM {raw}");
     }
 
-    private static bool IsInteger(string type) => type is "TINYINT" or "SMALLINT" or "INTEGER" or "BIGINT" or "HUGEINT"
+    internal static bool IsInteger(string type) => type is "TINYINT" or "SMALLINT" or "INTEGER" or "BIGINT" or "HUGEINT"
         or "UTINYINT" or "USMALLINT" or "UINTEGER" or "UBIGINT" or "UHUGEINT";
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();

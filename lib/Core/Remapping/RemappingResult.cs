@@ -147,6 +147,40 @@ public sealed record RemappingResult(
         return ClusteringMetrics.MatchRate(Labeling.Join(yesterday, new Labeling(today.ItemIds, Apply(today.Labels))));
     }
 
+    /// <summary>
+    /// This result with fresh IDs for more of today's clusters that the measure could not pair, e.g. DBSCAN noise
+    /// points under the centroid measure (a singleton has no centre table row). The IDs are drawn as the remap draws
+    /// its own: in ascending label order, never equal to an old ID (retired ones included) or an ID already issued,
+    /// so the outcome is the remap's had those labels been unmatched columns of its assignment, when they are all
+    /// above today's other labels.
+    /// </summary>
+    /// <param name="labels">Labels not yet in <see cref="FinalIdByLabel"/>, each &gt;= 0.</param>
+    /// <exception cref="ArgumentException">A label already mapped, negative or given twice.</exception>
+    public RemappingResult WithFreshIds(IEnumerable<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var sorted = labels.ToArray();
+        Array.Sort(sorted);
+        for (int k = 0; k < sorted.Length; k++)
+        {
+            if (sorted[k] < 0)
+                throw new ArgumentException($"labels holds {sorted[k]}: labels are >= 0 (-1 noise gets its own label first).", nameof(labels));
+            if (FinalIdByLabel.ContainsKey(sorted[k]) || (k > 0 && sorted[k] == sorted[k - 1]))
+                throw new ArgumentException($"labels holds {sorted[k]}, which is already mapped or given twice.", nameof(labels));
+        }
+        var allocator = new ClusterIdAllocator(OldIds.Concat(FinalIdByLabel.Values), Policy, HighWaterMark);
+        var final = new SortedDictionary<int, int>(FinalIdByLabel.ToDictionary());
+        var created = new List<int>(CreatedIds);
+        foreach (int label in sorted)
+        {
+            int id = allocator.Allocate();
+            final[label] = id;
+            created.Add(id);
+        }
+        created.Sort();
+        return this with { FinalIdByLabel = final, CreatedIds = [.. created], HighWaterMark = allocator.HighWaterMark };
+    }
+
     /// <summary>An allocator holding today's final IDs as live and this remap's high-water mark, to save for tomorrow.</summary>
     public ClusterIdAllocator ToAllocator() => new(FinalIdByLabel.Values, Policy, HighWaterMark);
 }
