@@ -3,7 +3,8 @@
 Yesterday: n items in k clusters (sizes skewed, Zipf-like) plus 2% noise; its stable IDs are the labels themselves.
 Today: 5% of yesterday's items leave and 5% new items arrive; each of today's clusters is built from 1-5 of
 yesterday's (old clusters are split in two or merged in groups), 3% of items move to a random cluster, 2% are noise.
-Writes DIR/yesterday.csv (item_id,cluster_id), DIR/today.csv (item_id,label) and the same columns as .npy.
+Writes DIR/yesterday.csv (item_id,cluster_id), DIR/today.csv (item_id,label) and the same tables as folders of .npy
+columns (DIR/yesterday/item_id.npy, DIR/yesterday/cluster_id.npy, DIR/today/item_id.npy, DIR/today/label.npy).
 
 Run: /usr/bin/python3 tools/Cli/bench/generate.py DIR N K [SEED]
 """
@@ -65,10 +66,12 @@ t_lab[rng.random(t_lab.size) < 0.02] = -1
 perm = rng.permutation(t_ids.size)
 t_ids, t_lab = t_ids[perm], t_lab[perm]
 
-np.save(f"{out}/yesterday_item_id.npy", y_ids)
-np.save(f"{out}/yesterday_cluster_id.npy", old)
-np.save(f"{out}/today_item_id.npy", t_ids)
-np.save(f"{out}/today_label.npy", t_lab)
+# The same tables as folders of .npy columns (labelassign reads a folder FOLDER/<column>.npy as a table).
+import os
+for name, cols in [("yesterday", {"item_id": y_ids, "cluster_id": old}), ("today", {"item_id": t_ids, "label": t_lab})]:
+    os.makedirs(f"{out}/{name}", exist_ok=True)
+    for col, a in cols.items():
+        np.save(f"{out}/{name}/{col}.npy", a)
 for name, a, b, h in [("yesterday", y_ids, old, "item_id,cluster_id"), ("today", t_ids, t_lab, "item_id,label")]:
     with open(f"{out}/{name}.csv", "w") as f:
         f.write(h + "\n")

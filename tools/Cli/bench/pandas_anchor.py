@@ -14,8 +14,8 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 d = sys.argv[1]
 t0 = time.perf_counter()
-y = pd.DataFrame({"item_id": np.load(f"{d}/yesterday_item_id.npy"), "old_id": np.load(f"{d}/yesterday_cluster_id.npy")})
-t = pd.DataFrame({"item_id": np.load(f"{d}/today_item_id.npy"), "new_label": np.load(f"{d}/today_label.npy").astype(np.int64)})
+y = pd.DataFrame({"item_id": np.load(f"{d}/yesterday/item_id.npy"), "old_id": np.load(f"{d}/yesterday/cluster_id.npy")})
+t = pd.DataFrame({"item_id": np.load(f"{d}/today/item_id.npy"), "new_label": np.load(f"{d}/today/label.npy").astype(np.int64)})
 noise = t["new_label"] < 0
 order = t.loc[noise, "item_id"].rank(method="first").astype(np.int64)
 t.loc[noise, "new_label"] = t["new_label"].max() + order
