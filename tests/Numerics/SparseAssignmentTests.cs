@@ -150,3 +150,32 @@ public sealed class SparseRemapHandCaseTests
         Assert.Equal([1, 2], r.RetiredIds);
     }
 }
+
+public sealed class SparseRemapAboveTheDenseLimitTests
+{
+    [Fact]
+    public void MoreClustersThanADenseMatrixTakesAreRemappedOnTheSparsePath()
+    {
+        // 4 items per old cluster, 50,000 old and 50,000 new clusters: 2.5e9 cells, more than an array holds (so no
+        // dense-size check may stand in the sparse path's way); every new cluster is an old one with one item moved to
+        // the next cluster, so each pair has Jaccard 3/5 and the answer is known: every ID kept.
+        int k = 50_000;
+        var items = new long[4 * k];
+        var old = new int[4 * k];
+        var fresh = new int[4 * k];
+        for (int i = 0; i < items.Length; i++)
+        {
+            items[i] = i;
+            old[i] = i / 4;
+            int c = i / 4;
+            fresh[i] = 10 * (i % 4 == 0 ? (c + 1) % k : c); // today's label of cluster c is 10c; item 0 of c moves on
+        }
+        Assert.True((long)k * k > Array.MaxLength);
+        var r = LabelRemapper.ByOverlap(new Labeling(items, old), new Labeling(items, fresh));
+        // Cluster c today holds items 1..3 of c and item 0 of c-1: shared 3, union 5.
+        Assert.Equal(k, r.KeptIds.Length);
+        Assert.Empty(r.CreatedIds);
+        for (int c = 0; c < k; c++) Assert.Equal(c, r.FinalId(10 * c));
+        Assert.All(r.Matches, m => Assert.Equal(0.6, m.Score, 12));
+    }
+}

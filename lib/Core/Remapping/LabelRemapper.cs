@@ -16,14 +16,12 @@ public static class LabelRemapper
     /// <param name="yesterday">Yesterday's items and final cluster IDs (-1 noise).</param>
     /// <param name="today">Today's items (may differ from yesterday's) and fresh clustering labels (-1 noise).</param>
     /// <param name="options">Threshold and ID policy; null for the defaults.</param>
-    /// <exception cref="ArgumentException">Among others: more clusters than a dense old x new matrix can hold (checked
-    /// before any work).</exception>
+    /// <exception cref="ArgumentException">Among others: no item shared by both days.</exception>
     public static RemappingResult ByOverlap(Labeling yesterday, Labeling today, RemappingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(yesterday);
         ArgumentNullException.ThrowIfNull(today);
         (options ?? RemappingOptions.Default).Validate();
-        RequireDenseFits(yesterday.ClusterIds.Length, today.ClusterIds.Length, nameof(today));
         return ByOverlap(ClusterOverlap.Compute(yesterday, today), options);
     }
 
@@ -37,7 +35,6 @@ public static class LabelRemapper
         var o = options ?? RemappingOptions.Default;
         o.Validate();
         RequireClusters(overlap.OldClusterIds, overlap.NewClusterIds, "yesterday", "today");
-        RequireDenseFits(overlap.OldClusterIds.Length, overlap.NewClusterIds.Length, nameof(overlap));
         foreach (var e in overlap.Entries)
             if ((uint)e.OldIndex >= (uint)overlap.OldClusterIds.Length || (uint)e.NewIndex >= (uint)overlap.NewClusterIds.Length
                 || !(e.Jaccard > 0 && e.Jaccard <= 1))
@@ -51,6 +48,8 @@ public static class LabelRemapper
         int rows = overlap.OldClusterIds.Length, cols = overlap.NewClusterIds.Length;
         if (!sparse && (long)rows * cols <= DenseCellLimit)
         {
+            // Only the dense path allocates rows x cols; above the limit the sparse path needs no such matrix.
+            RequireDenseFits(rows, cols, nameof(overlap));
             var jaccard = overlap.JaccardMatrix();
             var assignment = LinearAssignment.Solve(jaccard, rows, cols, maximize: true);
             return Build(RemappingMeasure.Overlap, o, overlap.OldClusterIds, overlap.NewClusterIds, assignment,
