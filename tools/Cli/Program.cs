@@ -73,7 +73,12 @@ namespace LabelAssignment.Cli
             if (quiet) return work(null);
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             if (!err.Profile.Capabilities.Interactive)
-                return work(new Progress(p => Console.Error.WriteLine($"labelassign: [{p.Done}/{p.Total}] {p.Stage}")));
+            {
+                // A log line per stage with the time since the start, so a pipeline's log shows where the time went.
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                return work(new Progress(p => Console.Error.WriteLine(
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"labelassign: [{p.Done}/{p.Total}] {p.Stage} (at {clock.Elapsed.TotalSeconds:0.0} s)"))));
+            }
             T result = default!;
             err.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
                 .Start(ctx =>
