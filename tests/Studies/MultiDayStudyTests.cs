@@ -203,6 +203,77 @@ public class MultiDayStudyTests
     }
 
     [Fact]
+    public void Frozen_centres_split_the_one_cluster_whose_cost_grew_past_the_parameter()
+    {
+        // Day 0: 4 tight blobs. The changed model (day 1) is the same except that blob 0's members move 0.5 to
+        // either side of its centre along one axis (two sub-blobs), so only blob 0's mean squared distance grows
+        // (from about 8 x 0.02^2 to about 0.25): with FrozenCostGrowth 10 exactly that cluster splits in two, each
+        // sub-blob in one piece, and every other cluster keeps its day-0 members and ID.
+        var (x, ids, blob) = Blobs(4, 200, 11);
+        var changed = new float[x.Data.Length];
+        x.Data.CopyTo(changed, 0);
+        for (int i = 0; i < x.Count; i++)
+            if (blob[i] == 0) changed[i * x.Dimension] += (i / 4) % 2 == 0 ? 0.5f : -0.5f;
+        var options = new MultiDayOptions
+        {
+            Days = 2, K = 4, NInit = 2, Seed = 3, LeaveFraction = 0, ArriveFraction = 0, ModelChange = ModelChangeKind.Real, ChangeDays = [1],
+            Metric = DistanceMetric.Euclidean, FrozenCostGrowth = 10, Strategies = [StabilityStrategy.FrozenCentres], SweepThresholds = [],
+        };
+        var result = MultiDayStudy.Run(new MultiDayInput(x, ids, blob, blob, new EmbeddingMatrix(changed, x.Count, x.Dimension)), options);
+        var day0 = result.Labelings[StabilityStrategy.FrozenCentres][0];
+        var day1 = result.Labelings[StabilityStrategy.FrozenCentres][1];
+        Assert.Equal(1, result.Measures.Single(m => m.Day == 1).Created);
+        Assert.Equal(5, day1.ClusterIds.Length);
+        int blob0Id = day0.Labels[0];
+        for (int i = 0; i < x.Count; i++)
+        {
+            if (blob[i] != 0) { Assert.Equal(day0.Labels[i], day1.Labels[i]); continue; }
+            // Same sub-blob, same ID; the two sub-blobs differ, and one of them keeps the frozen ID.
+            int first = (i / 4) % 2 == 0 ? 0 : 4;
+            Assert.Equal(day1.Labels[first], day1.Labels[i]);
+        }
+        Assert.NotEqual(day1.Labels[0], day1.Labels[4]);
+        Assert.Contains(blob0Id, new[] { day1.Labels[0], day1.Labels[4] });
+
+        // The same change with the default (never split): no new ID, blob 0 stays one cluster.
+        var never = MultiDayStudy.Run(new MultiDayInput(x, ids, blob, blob, new EmbeddingMatrix(changed, x.Count, x.Dimension)),
+            options with { FrozenCostGrowth = double.PositiveInfinity });
+        Assert.Equal(0, never.Measures.Single(m => m.Day == 1).Created);
+        Assert.Equal(4, never.Labelings[StabilityStrategy.FrozenCentres][1].ClusterIds.Length);
+    }
+
+    [Fact]
+    public void The_online_rule_s_automatic_eps_is_the_90th_percentile_of_day_0_s_distances_to_the_centres()
+    {
+        var (x, ids, blob) = Blobs(3, 150, 5);
+        var options = new MultiDayOptions
+        {
+            Days = 2, K = 3, NInit = 2, Seed = 2, LeaveFraction = 0, ArriveFraction = 0, ModelChange = ModelChangeKind.None,
+            Metric = DistanceMetric.Euclidean, Strategies = [StabilityStrategy.Online], SweepThresholds = [],
+        };
+        var result = MultiDayStudy.Run(new MultiDayInput(x, ids, blob, blob), options);
+        // Brute force: day 0's clustering (the blobs), each centre the mean of its members (Lloyd's fixed point), the
+        // Euclidean distance of every item to its centre, sorted, at index floor(0.9 (n - 1)).
+        var day0 = result.Labelings[StabilityStrategy.Online][0];
+        int d = x.Dimension;
+        var rowOf = ids.Select((id, r) => (id, r)).ToDictionary(p => p.id, p => p.r);
+        var centres = day0.ClusterIds.ToArray().ToDictionary(c => c, c =>
+        {
+            var rows = Enumerable.Range(0, day0.Count).Where(i => day0.Labels[i] == c).Select(i => rowOf[day0.ItemIds[i]]).ToArray();
+            return Enumerable.Range(0, d).Select(t => rows.Average(r => (double)x.Row(r)[t])).ToArray();
+        });
+        var dist = Enumerable.Range(0, day0.Count).Select(i =>
+        {
+            var row = x.Row(rowOf[day0.ItemIds[i]]).ToArray();
+            var c = centres[day0.Labels[i]];
+            return Math.Sqrt(Enumerable.Range(0, d).Sum(t => (row[t] - c[t]) * (row[t] - c[t])));
+        }).Order().ToArray();
+        Assert.Equal(dist[(int)(0.9 * (dist.Length - 1))], result.OnlineEps, 5);
+        // Given explicitly, it is used as given.
+        Assert.Equal(0.125, MultiDayStudy.Run(new MultiDayInput(x, ids, blob, blob), options with { OnlineEps = 0.125 }).OnlineEps);
+    }
+
+    [Fact]
     public void Bad_options_name_the_property()
     {
         Assert.Equal("Days", Assert.Throws<ArgumentOutOfRangeException>(() => new MultiDayOptions { Days = 1 }.Validate()).ParamName);
