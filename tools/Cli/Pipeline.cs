@@ -24,6 +24,7 @@ internal sealed record RemapRequest
     public string? TodayCentres { get; init; }
     public string? IdsState { get; init; }
     public TableFormat Format { get; init; } = TableFormat.Parquet;
+    public EngineSettings Engine { get; init; } = EngineSettings.Default;
 }
 
 /// <summary>What the remap found, as written to summary.json.</summary>
@@ -60,9 +61,10 @@ internal static class Pipeline
             "item_id", [("item_id", long.MinValue, long.MaxValue), ("cluster_id", -1, int.MaxValue)]);
 
     /// <summary><c>contingency</c>: the sparse overlap table only.</summary>
-    public static long Contingency(string yesterday, string today, string outFile, TableFormat format, IProgress<WorkProgress>? progress)
+    public static long Contingency(string yesterday, string today, string outFile, TableFormat format, IProgress<WorkProgress>? progress,
+        EngineSettings? engine = null)
     {
-        using var db = new Tables();
+        using var db = new Tables(engine);
         progress?.Report(new WorkProgress("reading inputs", 0, 2));
         LoadYesterday(db, yesterday);
         LoadToday(db, today);
@@ -76,9 +78,10 @@ internal static class Pipeline
     }
 
     /// <summary><c>apply</c>: today's labels to stable IDs through a mapping.</summary>
-    public static void Apply(string today, string mapping, string outFolder, TableFormat format, IProgress<WorkProgress>? progress)
+    public static void Apply(string today, string mapping, string outFolder, TableFormat format, IProgress<WorkProgress>? progress,
+        EngineSettings? engine = null)
     {
-        using var db = new Tables();
+        using var db = new Tables(engine);
         progress?.Report(new WorkProgress("reading inputs", 0, 2));
         LoadToday(db, today);
         db.LoadInput("mapping", mapping, MappingColumns,
@@ -125,7 +128,7 @@ internal static class Pipeline
             options = options with { Policy = IdReusePolicy.NeverReuse, HighWaterMark = state?.HighWaterMark ?? -1 };
 
         const int stages = 5;
-        using var db = new Tables();
+        using var db = new Tables(q.Engine);
         progress?.Report(new WorkProgress("reading and checking inputs", 0, stages));
         LoadToday(db, q.Today);
         long? itemsYesterday = null;

@@ -110,6 +110,16 @@ namespace LabelAssignment.Cli
         [DefaultValue("parquet")]
         public string Format { get; init; } = "parquet";
 
+        [CommandOption("--memory-limit <SIZE>")]
+        [Description("DuckDB's memory limit, e.g. [green]6GB[/] (default: DuckDB's, 80% of RAM); past it joins and group-bys spill to --temp-dir.")]
+        public string? MemoryLimit { get; init; }
+
+        [CommandOption("--temp-dir <FOLDER>")]
+        [Description("Where DuckDB spills (default: a private folder under the system's temp folder, removed at the end).")]
+        public string? TempDir { get; init; }
+
+        public EngineSettings Engine => new(MemoryLimit, TempDir);
+
         [CommandOption("-q|--quiet")]
         [Description("No progress output.")]
         public bool Quiet { get; init; }
@@ -122,8 +132,9 @@ namespace LabelAssignment.Cli
         };
 
         public override ValidationResult Validate() =>
-            Format.ToLowerInvariant() is "parquet" or "csv" ? ValidationResult.Success()
-                : ValidationResult.Error($"--format must be parquet or csv, not '{Format}'.");
+            !(Format.ToLowerInvariant() is "parquet" or "csv") ? ValidationResult.Error($"--format must be parquet or csv, not '{Format}'.")
+            : MemoryLimit is not null && !EngineSettings.IsSize(MemoryLimit) ? ValidationResult.Error($"--memory-limit must be a size such as 6GB or 512MiB, not '{MemoryLimit}'.")
+            : ValidationResult.Success();
 
         protected static ValidationResult Require(string? value, string option) =>
             string.IsNullOrEmpty(value) ? ValidationResult.Error($"{option} is required.") : ValidationResult.Success();
@@ -196,7 +207,7 @@ namespace LabelAssignment.Cli
                 Yesterday = s.Yesterday, Contingency = s.Contingency, Today = s.Today!, Out = s.Out!,
                 Threshold = s.Threshold, IdsState = s.IdsState, Format = s.ParsedFormat,
                 Measure = s.Measure == "centroid" ? RemappingMeasure.Centroids : RemappingMeasure.Overlap,
-                YesterdayCentres = s.YesterdayCentres, TodayCentres = s.TodayCentres,
+                YesterdayCentres = s.YesterdayCentres, TodayCentres = s.TodayCentres, Engine = s.Engine,
             }, p));
             if (!s.Quiet)
                 Console.Error.WriteLine(
@@ -237,7 +248,7 @@ namespace LabelAssignment.Cli
     {
         public override int Execute(CommandContext context, ContingencySettings s, CancellationToken cancellationToken)
         {
-            long rows = Cli.WithProgress(s.Quiet, p => Pipeline.Contingency(s.Yesterday!, s.Today!, s.Out!, s.ParsedFormat, p));
+            long rows = Cli.WithProgress(s.Quiet, p => Pipeline.Contingency(s.Yesterday!, s.Today!, s.Out!, s.ParsedFormat, p, s.Engine));
             if (!s.Quiet) Console.Error.WriteLine($"labelassign: {rows} overlap rows in {Path.GetFullPath(s.Out!)}");
             return ExitCode.Ok;
         }
@@ -274,7 +285,7 @@ namespace LabelAssignment.Cli
     {
         public override int Execute(CommandContext context, ApplySettings s, CancellationToken cancellationToken)
         {
-            Cli.WithProgress(s.Quiet, p => { Pipeline.Apply(s.Today!, s.Mapping!, s.Out!, s.ParsedFormat, p); return 0; });
+            Cli.WithProgress(s.Quiet, p => { Pipeline.Apply(s.Today!, s.Mapping!, s.Out!, s.ParsedFormat, p, s.Engine); return 0; });
             if (!s.Quiet) Console.Error.WriteLine($"labelassign: wrote {Path.Combine(Path.GetFullPath(s.Out!), "stable_ids" + Pipeline.Extension(s.ParsedFormat))}");
             return ExitCode.Ok;
         }

@@ -17,6 +17,18 @@ internal enum TableFormat
     Csv,
 }
 
+/// <summary>How DuckDB runs: its memory limit (e.g. "6GB"; null: DuckDB's default, 80% of RAM) and where it spills.</summary>
+internal sealed record EngineSettings(string? MemoryLimit = null, string? TempDirectory = null)
+{
+    public static EngineSettings Default { get; } = new();
+
+    private static readonly System.Text.RegularExpressions.Regex Size = new(@"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>Whether <paramref name="limit"/> is a size DuckDB takes (a number and a unit, e.g. 6GB or 512MiB).</summary>
+    public static bool IsSize(string limit) => Size.IsMatch(limit.Trim());
+}
+
 /// <summary>One column an input table must have: its name and whether it must be an integer.</summary>
 internal readonly record struct RequiredColumn(string Name, bool Integer = true, bool Nullable = false);
 
@@ -28,16 +40,28 @@ internal sealed class Tables : IDisposable
 {
     private readonly DuckDBConnection _db;
 
-    public Tables(string? tempDirectory = null)
+    private readonly string? _ownTemp;
+
+    public Tables(EngineSettings? engine = null)
     {
+        engine ??= EngineSettings.Default;
         _db = new DuckDBConnection("Data Source=:memory:");
         _db.Open();
-        // Deterministic output order without paying for it where it is not needed; spill large joins to disk.
+        // Deterministic output order without paying for it where it is not needed.
         Execute("SET preserve_insertion_order = true");
-        if (tempDirectory is not null) Execute($"SET temp_directory = {Quote(tempDirectory)}");
+        // Large joins and group-bys spill here: the given folder, or a private one under the system's temp folder
+        // (DuckDB's default for an in-memory database is .tmp in the working folder, which may not be writable).
+        string temp = engine.TempDirectory ?? (_ownTemp = Path.Combine(Path.GetTempPath(), $"labelassign.{Environment.ProcessId}.{Guid.NewGuid():N}"));
+        Execute($"SET temp_directory = {Quote(temp)}");
+        if (engine.MemoryLimit is not null) Execute($"SET memory_limit = {Quote(engine.MemoryLimit)}");
     }
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        _db.Dispose();
+        if (_ownTemp is not null && Directory.Exists(_ownTemp))
+            try { Directory.Delete(_ownTemp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 
     public DuckDBConnection Connection => _db;
 

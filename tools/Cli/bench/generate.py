@@ -6,7 +6,7 @@ yesterday's (old clusters are split in two or merged in groups), 3% of items mov
 Writes DIR/yesterday.csv (item_id,cluster_id), DIR/today.csv (item_id,label) and the same tables as folders of .npy
 columns (DIR/yesterday/item_id.npy, DIR/yesterday/cluster_id.npy, DIR/today/item_id.npy, DIR/today/label.npy).
 
-Run: /usr/bin/python3 tools/Cli/bench/generate.py DIR N K [SEED]
+Run: /usr/bin/python3 tools/Cli/bench/generate.py DIR N K [SEED] [npy]   (npy: only the .npy folders, no CSV: for 10^8 items)
 """
 import sys
 import numpy as np
@@ -72,7 +72,8 @@ for name, cols in [("yesterday", {"item_id": y_ids, "cluster_id": old}), ("today
     os.makedirs(f"{out}/{name}", exist_ok=True)
     for col, a in cols.items():
         np.save(f"{out}/{name}/{col}.npy", a)
-for name, a, b, h in [("yesterday", y_ids, old, "item_id,cluster_id"), ("today", t_ids, t_lab, "item_id,label")]:
+npy_only = len(sys.argv) > 5 and sys.argv[5] == "npy"
+for name, a, b, h in ([] if npy_only else [("yesterday", y_ids, old, "item_id,cluster_id"), ("today", t_ids, t_lab, "item_id,label")]):
     with open(f"{out}/{name}.csv", "w") as f:
         f.write(h + "\n")
         np.savetxt(f, np.column_stack([a, b.astype(np.int64)]), fmt="%d", delimiter=",")
