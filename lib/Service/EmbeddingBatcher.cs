@@ -75,11 +75,9 @@ public sealed class EmbeddingBatcher : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(images);
         var job = new Job(images, _model.Dimension, cancellationToken);
         if (!_queue.Writer.TryWrite(job))
-        {
             Drop(job, new InvalidOperationException("the embedding service is shutting down."));
-            return job.Done.Task;
-        }
-        return job.Done.Task;
+        // A request that times out stops waiting even when its images are already in a model call.
+        return job.Done.Task.WaitAsync(cancellationToken);
     }
 
     private void Drop(Job job, Exception reason)

@@ -37,13 +37,21 @@ public interface IEmbeddingModel : IDisposable
 public sealed class OnnxEmbeddingModel : IEmbeddingModel
 {
     private readonly OnnxImageEmbedder _embedder;
+    private readonly ImagePreprocessor _decoder;
     private readonly bool _owns;
 
     /// <summary>Serves <paramref name="embedder"/>; <paramref name="ownsEmbedder"/> disposes it with this model.</summary>
-    public OnnxEmbeddingModel(OnnxImageEmbedder embedder, bool ownsEmbedder = true)
+    /// <param name="embedder">The embedder.</param>
+    /// <param name="ownsEmbedder">Dispose the embedder with this model.</param>
+    /// <param name="limits">Decoding limits for untrusted images (default: the embedder's own).</param>
+    /// <param name="minImageSide">Smallest width or height accepted (default: the embedder's own).</param>
+    public OnnxEmbeddingModel(OnnxImageEmbedder embedder, bool ownsEmbedder = true, ImageDecodingLimits? limits = null, int? minImageSide = null)
     {
         _embedder = embedder ?? throw new ArgumentNullException(nameof(embedder));
         _owns = ownsEmbedder;
+        _decoder = limits is null && minImageSide is null
+            ? embedder.Preprocessor
+            : new ImagePreprocessor(embedder.Preset, minImageSide ?? embedder.Options.MinImageSide, limits ?? embedder.Options.Decoding);
     }
 
     /// <summary>The embedder served.</summary>
@@ -58,7 +66,7 @@ public sealed class OnnxEmbeddingModel : IEmbeddingModel
     /// <inheritdoc />
     public Image<Rgb24> DecodeToInput(byte[] encoded, string name)
     {
-        var image = _embedder.Preprocessor.Decode(encoded, name);
+        var image = _decoder.Decode(encoded, name);
         int size = _embedder.Preset.InputSize;
         if (image.Width == size && image.Height == size) return image;
         try
