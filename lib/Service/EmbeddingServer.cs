@@ -103,7 +103,12 @@ public sealed class EmbeddingServer : IAsyncDisposable
             k.AddServerHeader = false;
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
-        model ??= new OnnxEmbeddingModel(options.CreateEmbedder());
+        if (model is null)
+        {
+            model = new OnnxEmbeddingModel(options.CreateEmbedder());
+            // Loading edits the model graph in managed memory (hundreds of MB for ResNet18); give it back before serving.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
         var metrics = new ServiceMetrics();
         var batcher = new EmbeddingBatcher(model, options, metrics);
         var app = builder.Build();

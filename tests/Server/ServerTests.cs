@@ -25,7 +25,10 @@ public sealed class ServerTests
 
     static async Task<(HttpStatusCode Status, string Detail, JsonDocument Json)> Post(HttpClient http, string json, string path = "embeddings/")
     {
-        using var response = await http.PostAsync(path, ServiceTestData.Body(json));
+        // Large bodies ask first (Expect: 100-continue): a refused upload then reads its 413 instead of a broken pipe.
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = ServiceTestData.Body(json) };
+        request.Headers.ExpectContinue = json.Length > 100_000;
+        using var response = await http.SendAsync(request);
         string text = await response.Content.ReadAsStringAsync();
         var doc = JsonDocument.Parse(text);
         string detail = doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() ?? "" : "";
@@ -135,6 +138,7 @@ public sealed class ServerTests
             Content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ServiceTestData.RequestJson([new byte[300_000]])))),
         };
         chunked.Headers.TransferEncodingChunked = true;
+        chunked.Headers.ExpectContinue = true;
         using (var response = await http.SendAsync(chunked))
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
 
