@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs the three library projects (lib/Core, lib/Embedding, lib/Studies) into the local feed (feed/), all with one
+# Packs the four library projects (lib/Core, lib/Embedding, lib/Service, lib/Studies) into the local feed (feed/), all with one
 # version. The notebooks reference the top one with `#r "nuget: LabelAssignment.Studies, *-*"`, which brings the other two.
 # Every pack gets a new version 0.1.0-dev.<UTC yyyyMMddHHmmss>: re-packing one version would serve stale code from
 # the NuGet cache, and a version without a suffix would sort above every dev build. Prints the version last.
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
   esac
 done
-packages=(Core Embedding Studies)
+packages=(Core Embedding Service Studies)
 for p in "${packages[@]}"; do
   dotnet pack "$root/lib/$p/LabelAssignment.$p.csproj" -c "$config" --nologo -v quiet -o "$feed" \
     -p:PackageVersion="$version" ${args[@]+"${args[@]}"} >&2

@@ -4,7 +4,7 @@ using System.Xml.Linq;
 namespace LabelAssignment.Tests.Layers;
 
 /// <summary>
-/// The three library projects reference only downward (core &lt;- embedding &lt;- studies), and each loads only the
+/// The library projects reference only downward (core &lt;- embedding &lt;- service &lt;- studies; server/ is a thin program on service), and each loads only the
 /// packages its layer is for: a service or batch job that uses the core must not load ONNX Runtime, ImageSharp,
 /// Plotly.NET, FSharp.Core or Markdig. Checked on the compiled assemblies (what is really loaded) and on the
 /// project files (what a build would pull in).
@@ -14,6 +14,7 @@ public class LayerTests
     static readonly Assembly Core = typeof(LabelAssignment.Clustering.KMeans).Assembly;
     static readonly Assembly Embedding = typeof(LabelAssignment.Embedding.OnnxImageEmbedder).Assembly;
     static readonly Assembly Studies = typeof(LabelAssignment.Reporting.Charts).Assembly;
+    static readonly Assembly Service = typeof(LabelAssignment.Service.EmbeddingServer).Assembly;
 
     // Framework assemblies every .NET program has: not a package dependency.
     static bool IsFramework(AssemblyName a) => a.Name is "System.Runtime" or "netstandard" or "mscorlib"
@@ -40,6 +41,24 @@ public class LayerTests
         Assert.DoesNotContain("LabelAssignment.Studies", refs);
         foreach (var notebookOnly in new[] { "Plotly.NET", "FSharp.Core", "Markdig", "Microsoft.Data.Analysis" })
             Assert.DoesNotContain(notebookOnly, refs);
+        // The embedding client is plain HttpClient + Polly: a batch job that embeds through a service loads no ASP.NET Core.
+        Assert.Contains("Polly.Core", refs);
+        Assert.DoesNotContain(refs, r => r.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || r == "LabelAssignment.Service" || r.StartsWith("Prometheus", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Service_sits_on_embedding_and_carries_ASP_NET_Core_but_nothing_of_the_notebooks()
+    {
+        var refs = NonFrameworkReferences(Service);
+        Assert.Contains("LabelAssignment.Embedding", refs);
+        Assert.Contains("LabelAssignment.Core", refs);
+        Assert.Contains("Prometheus.NetStandard", refs);
+        Assert.Contains(Service.GetReferencedAssemblies(), r => r.Name == "Microsoft.AspNetCore.Http.Abstractions");
+        Assert.DoesNotContain("LabelAssignment.Studies", refs);
+        foreach (var notebookOnly in new[] { "Plotly.NET", "FSharp.Core", "Markdig", "Microsoft.Data.Analysis" })
+            Assert.DoesNotContain(notebookOnly, refs);
+        // The core never sees the web stack.
+        Assert.DoesNotContain(Core.GetReferencedAssemblies(), r => r.Name!.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -58,9 +77,11 @@ public class LayerTests
     [Theory]
     [InlineData("lib/Core/LabelAssignment.Core.csproj", new string[0], new[] { "System.Numerics.Tensors" })]
     [InlineData("lib/Embedding/LabelAssignment.Embedding.csproj", new[] { "LabelAssignment.Core" },
-        new[] { "Google.Protobuf", "Microsoft.ML.OnnxRuntime", "OnnxSharp", "Razorvine.Pickle", "SixLabors.ImageSharp" })]
-    [InlineData("lib/Studies/LabelAssignment.Studies.csproj", new[] { "LabelAssignment.Core", "LabelAssignment.Embedding" },
-        new[] { "FSharp.Core", "Markdig", "Microsoft.Data.Analysis", "Plotly.NET", "Plotly.NET.CSharp" })]
+        new[] { "Google.Protobuf", "Microsoft.ML.OnnxRuntime", "OnnxSharp", "Polly.Core", "Razorvine.Pickle", "SixLabors.ImageSharp" })]
+    [InlineData("lib/Service/LabelAssignment.Service.csproj", new[] { "LabelAssignment.Embedding" }, new[] { "prometheus-net.AspNetCore" })]
+    [InlineData("server/LabelAssignment.Server.csproj", new[] { "LabelAssignment.Service" }, new string[0])]
+    [InlineData("lib/Studies/LabelAssignment.Studies.csproj", new[] { "LabelAssignment.Core", "LabelAssignment.Embedding", "LabelAssignment.Service" },
+        new[] { "FSharp.Core", "Markdig", "Microsoft.Data.Analysis", "Microsoft.Extensions.Http", "Microsoft.Extensions.ObjectPool", "Plotly.NET", "Plotly.NET.CSharp" })]
     public void Project_files_reference_only_downward(string project, string[] projects, string[] packages)
     {
         var xml = XDocument.Load(Path.Combine(TestPaths.RepoRoot, project));

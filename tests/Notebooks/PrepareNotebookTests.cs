@@ -50,6 +50,15 @@ public sealed class PrepareNotebookTests
             Assert.Contains(html, h => h.Contains("shape <strong>(1, 512)</strong>"));
             Assert.Contains(html, h => h.Contains("la-progress") && h.Contains("done"));
             Assert.Contains(html, h => h.Contains("superclass (20)") && h.Contains("chance"));
+
+            // Section 8: the service started in the kernel, the demo's norms are 1, and the bulk client's vectors equal
+            // the cached in-process ones (the table's first diff is the service's; ServiceDemo computes it).
+            Assert.Contains(html, h => h.Contains("runs in this process") && h.Contains("status <strong>ok</strong>") && h.Contains("resnet18-128"));
+            Assert.Contains(html, h => h.Contains("L2 norm") && System.Text.RegularExpressions.Regex.Matches(h, @"<td>(0\.99999\d|1\.00000\d)</td>").Count == 2);
+            var comparison = html.Single(h => h.Contains("of the in-process throughput"));
+            var diff = System.Text.RegularExpressions.Regex.Match(comparison, @"differ from the cached ones by at most <strong>([0-9.e+-]+)</strong>");
+            Assert.True(diff.Success, comparison);
+            Assert.True(double.Parse(diff.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 1e-4, comparison);
         }
         finally
         {
