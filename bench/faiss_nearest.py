@@ -43,7 +43,7 @@ def main():
     ap.add_argument("--save-flat", default=None, help="write the flat answer here: float64 [items, 2] (row, cosine distance)")
     a = ap.parse_args()
 
-    C = np.ascontiguousarray(np.load(a.centres, mmap_mode="r"), dtype=np.float32)
+    C = np.array(np.load(a.centres, mmap_mode="r"), dtype=np.float32, order="C", copy=True)
     X = np.ascontiguousarray(np.load(a.items), dtype=np.float32)
     faiss.normalize_L2(C)
     d = C.shape[1]

@@ -371,15 +371,22 @@ public sealed class ClusterTables
 
     private void RefreshCentre(int row) => _index.Set(row, _centres.AsSpan(row * Dimension, Dimension));
 
-    /// <summary>Adds the item to the label table and moves the centre of the cluster at <paramref name="row"/> (running mean).</summary>
-    internal void JoinCluster(long itemId, ReadOnlySpan<float> x, int row)
+    /// <summary>Adds the item to the label table and moves the centre of the cluster at <paramref name="row"/> (running
+    /// mean); returns how far the centre moved, ‖new - old‖₂ (batches bound the change of stale scores with it).</summary>
+    internal double JoinCluster(long itemId, ReadOnlySpan<float> x, int row)
     {
         AppendItem(itemId, x, _centreIds[row]);
         long n = ++_counts[row];
         var c = _centres.AsSpan(row * Dimension, Dimension);
-        double inv = 1.0 / n;
-        for (int k = 0; k < c.Length; k++) c[k] += (x[k] - c[k]) * inv;
+        double inv = 1.0 / n, moved = 0;
+        for (int k = 0; k < c.Length; k++)
+        {
+            double step = (x[k] - c[k]) * inv;
+            c[k] += step;
+            moved += step * step;
+        }
         RefreshCentre(row);
+        return Math.Sqrt(moved);
     }
 
     /// <summary>Opens a new cluster with a fresh ID holding only this item (its centre is the item); returns the centre row.</summary>

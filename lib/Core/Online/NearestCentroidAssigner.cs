@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using LabelAssignment.Numerics;
 
 namespace LabelAssignment.Online;
@@ -82,6 +81,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var index = t.Index;
         var norms = ItemNorms(embeddings);
         var results = new Assignment[total];
+        var buffer = new List<int>();
         int fresh = -1; // the ID an item that opens a cluster would get: the same for every item, nothing is issued
         for (int start = 0; start < total; )
         {
@@ -90,11 +90,12 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
             var scores = new float[(long)m * n];
             DistanceKernels.Scores(t.Metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
                 index.Rows, n, index.Norms, d, scores, m == 1 ? index.Quantized : null);
-            double[]? quantErr = m == 1 ? index.Quantized.Errors : null;
+            bool trusted = Screening.AllFinite(scores); // an overflowed score bounds nothing: then every row is measured
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
-                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), n, quantErr);
+                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), m == 1,
+                    default, default, default, buffer, trusted);
                 long id = itemIds[item];
                 if (chosen >= 0)
                     results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
@@ -124,44 +125,82 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var metric = t.Metric;
         var results = new Assignment[total];
         var norms = ItemNorms(embeddings);
+        double factor = DistanceKernels.DotErrorFactor(d);
+        var buffer = new List<int>();
 
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int n0 = t.ClusterCount; // centres as at the start of the chunk
+            int n0 = t.ClusterCount; // centres as at the start of the chunk: the snapshot the scores are against
             int m = Math.Min(AssignerChecks.ChunkRows(n0), total - start);
+            bool single = m == 1; // one item alone is screened with the int8 copy (nothing can move within its chunk)
+            var chunk = embeddings.Data.AsSpan(start * d, m * d);
+            var chunkNorms = norms[start..(start + m)];
             var scores = new float[(long)m * n0];
-            DistanceKernels.Scores(metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
-                t.Index.Rows, n0, t.Index.Norms, d, scores, m == 1 ? t.Index.Quantized : null);
-            // One item alone is screened with the int8 copy (no centre can have moved within its chunk).
-            double[]? quantErr = m == 1 ? t.Index.Quantized.Errors : null;
+            DistanceKernels.Scores(metric, chunk, m, chunkNorms, t.Index.Rows, n0, t.Index.Norms, d, scores,
+                single ? t.Index.Quantized : null);
+            // The clusters the chunk's items open are those items: their scores, as opened, are the chunk's Gram matrix.
+            float[] gram = [];
+            double[] snapNorms = [];
+            if (!single)
+            {
+                gram = new float[m * m];
+                DistanceKernels.Scores(metric, chunk, m, chunkNorms, chunk.ToArray(), m, chunkNorms, d, gram);
+                snapNorms = t.Index.Norms.AsSpan(0, n0).ToArray();
+            }
+            bool trusted = Screening.AllFinite(scores) && Screening.AllFinite(gram); // else every row is measured
+            // Rows changed since the snapshot: moved rows < n0 and every row opened in the chunk, each with how far
+            // (in the metric's geometry) it may have gone from its snapshot, so stale scores still bound it.
+            var moved = new double[n0 + m];
             var dirty = new bool[n0];
             var dirtyRows = new List<int>();
-            var row = new float[n0 + m];
+            var openedBy = new int[m];
+            var extraRows = new int[m];
+            var extraLo = new double[m];
+            var extraHi = new double[m];
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
                 var x = embeddings.Data.AsSpan(item * d, d);
                 double xn = norms[item];
                 int count = t.ClusterCount;
-                scores.AsSpan(i * n0, n0).CopyTo(row);
-                // Centres that moved or opened since the chunk's Gemm: fresh float32 scores, same error bound.
-                var cf = t.Index.Rows;
-                var cn = t.Index.Norms;
-                foreach (int j in dirtyRows) row[j] = FreshScore(metric, x, xn, cf.AsSpan(j * d, d), cn[j]);
-                for (int j = n0; j < count; j++) row[j] = FreshScore(metric, x, xn, cf.AsSpan(j * d, d), cn[j]);
+                var row = scores.AsSpan(i * n0, n0);
+                int ne = 0;
+                foreach (int j in dirtyRows)
+                {
+                    (extraLo[ne], extraHi[ne]) = StaleBounds(metric, factor, xn, snapNorms[j], row[j], moved[j]);
+                    extraRows[ne++] = j;
+                    row[j] = float.PositiveInfinity;
+                }
+                for (int r = n0; r < count; r++)
+                {
+                    int src = openedBy[r - n0];
+                    (extraLo[ne], extraHi[ne]) = StaleBounds(metric, factor, xn, chunkNorms[src], gram[i * m + src], moved[r]);
+                    extraRows[ne++] = r;
+                }
 
-                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, count, quantErr);
+                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, single,
+                    extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted);
                 long id = itemIds[item];
                 if (chosen >= 0)
                 {
-                    t.JoinCluster(id, x, chosen);
-                    if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); }
+                    double before = t.CentreNorm(chosen);
+                    double step = t.JoinCluster(id, x, chosen);
+                    if (!single)
+                    {
+                        double after = t.CentreNorm(chosen);
+                        // Cosine compares directions: |â - b̂| <= |a - b| / min(|a|, |b|) (radial projection is 1-Lipschitz).
+                        if (metric == DistanceMetric.Cosine)
+                            step = Math.Min(before, after) > 0 ? step / Math.Min(before, after) : double.PositiveInfinity;
+                        moved[chosen] += step * (1 + 1e-9) + 1e-12;
+                        if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); }
+                    }
                     results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
                 }
                 else
                 {
                     int r = t.OpenCluster(id, x);
+                    if (!single) openedBy[r - n0] = i;
                     results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
                 }
             }
@@ -172,23 +211,50 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     }
 
     /// <summary>
-    /// The rule, from screening scores of one item against the first <paramref name="count"/> centre rows as they
-    /// are now: the chosen row (-1: open a cluster), its exact distance, and the exact nearest distance.
+    /// Bounds [lo, hi] on the score (cosine distance, or squared euclidean) of a row whose screening score against
+    /// its snapshot was <paramref name="score"/> and which has moved by at most <paramref name="moved"/> since
+    /// (euclidean: in space; cosine: its direction, on the unit sphere, where cosine distance = chord²/2).
+    /// </summary>
+    private static (double Lo, double Hi) StaleBounds(DistanceMetric metric, double factor, double xn, double cn, float score, double moved)
+    {
+        double e = DistanceKernels.ScoreError(metric, factor, xn, cn, score);
+        if (metric == DistanceMetric.Cosine)
+        {
+            if (cn == 0 || xn == 0) return (double.NegativeInfinity, double.PositiveInfinity); // distance 1 by convention, no geometry
+            double cl = Math.Sqrt(2 * Math.Max(0, score - e)), ch = Math.Sqrt(2 * Math.Max(0, score + e));
+            double l = Math.Max(0, cl - moved), h = ch + moved;
+            return (l * l / 2 * (1 - 1e-9) - 1e-12, h * h / 2 * (1 + 1e-9) + 1e-12);
+        }
+        double dl = Math.Sqrt(Math.Max(0, score - e)), dh = Math.Sqrt(Math.Max(0, score + e));
+        double lo = Math.Max(0, dl - moved), hi = dh + moved;
+        return (lo * lo * (1 - 1e-9) - 1e-12, hi * hi * (1 + 1e-9) + 1e-12);
+    }
+
+    /// <summary>
+    /// The rule, from one item's screening scores against the rows it has a valid score for (+∞ for the rest) and
+    /// bounds for the rows changed since (<paramref name="extraRows"/>): the chosen row (-1: open a cluster), its
+    /// exact distance, and the exact nearest distance.
     /// </summary>
     private (int Chosen, double ChosenDistance, double NearestDistance) Decide(float[] xa, int item, double xn,
-        ReadOnlySpan<float> scores, int count, double[]? quantErr)
+        ReadOnlySpan<float> scores, bool quantized, ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo,
+        ReadOnlySpan<double> extraHi, List<int> buffer, bool trusted)
     {
         var t = Tables;
         var metric = t.Metric;
+        var index = t.Index;
         int d = t.Dimension, off = item * d;
         double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d);
-        var cn = t.Index.Norms;
+        var cn = index.Norms;
+        double[]? quantErr = quantized ? index.Quantized.Errors : null;
+        double maxErr = Screening.MaxRowError(metric, factor, xn, index.MaxNorm, quantized, index.MaxQuantError, index.MaxQuantErrorOverNorm);
         double Exact(int j) => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, t.CentreRowSpan(j), t.CentreNorm(j));
-        var (nearRow, nearD) = Screening.Nearest(metric, scores, count, factor, xn, cn, Exact, quantErr);
+        var (nearRow, nearD) = Screening.NearestBounded(metric, scores, factor, xn, cn, quantErr, maxErr,
+            extraRows, extraLo, extraHi, Exact, buffer, trusted);
         int chosen;
         double chosenD;
         if (Options.FirstWithinEps)
-            (chosen, chosenD) = Screening.FirstWithin(metric, scores, count, factor, xn, cn, eps, Exact, quantErr);
+            (chosen, chosenD) = Screening.FirstWithinBounded(metric, scores, factor, xn, cn, quantErr, maxErr, eps,
+                extraRows, extraLo, Exact, buffer, trusted);
         else
             (chosen, chosenD) = nearD <= eps ? (nearRow, nearD) : (-1, double.PositiveInfinity);
         return (chosen, chosenD, nearD);
@@ -200,13 +266,5 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var norms = new double[embeddings.Count];
         for (int i = 0; i < norms.Length; i++) norms[i] = DistanceKernels.Norm(embeddings.Data.AsSpan(i * d, d));
         return norms;
-    }
-
-    private static float FreshScore(DistanceMetric metric, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> c, double cn)
-    {
-        double dot = TensorPrimitives.Dot(x, c);
-        return metric == DistanceMetric.Cosine
-            ? (float)(cn == 0 ? 1.0 : 1.0 - dot / (xn * cn))
-            : (float)(xn * xn + cn * cn - 2.0 * dot);
     }
 }
