@@ -332,6 +332,8 @@ public sealed class ClusterTables
 
     internal int ClusterIdAtRow(int row) => _centreIds[row];
 
+    internal long CountAtRow(int row) => _counts[row];
+
     internal int RowOfCluster(int clusterId) => _rowOfCluster[clusterId];
 
     internal void AppendItem(long itemId, ReadOnlySpan<float> x, int clusterId)

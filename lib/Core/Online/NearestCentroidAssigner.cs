@@ -149,9 +149,12 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 snapNorms = t.Index.Norms.AsSpan(0, n0).ToArray();
             }
             bool trusted = Screening.AllFinite(scores) && Screening.AllFinite(gram); // else every row is measured
-            // Rows changed since the snapshot: moved rows < n0 and every row opened in the chunk, each with how far
-            // (in the metric's geometry) it may have gone from its snapshot, so stale scores still bound it.
-            var moved = new double[n0 + m];
+            // Rows changed since the snapshot (moved rows < n0, every row opened in the chunk) are affine combinations
+            // of their snapshot (a centre, or the chunk item that opened it) and chunk items: c = α·base + Σ β·x_q.
+            // Their dot with an item follows from scores already computed (the Gemm's and the Gram's), with an error
+            // bound, so no centre is re-read.
+            var alpha = new double[n0 + m];
+            var terms = new List<(int Item, double Beta)>?[n0 + m];
             var dirty = new bool[n0];
             var dirtyRows = new List<int>();
             var openedBy = new int[m];
@@ -168,14 +171,16 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 int ne = 0;
                 foreach (int j in dirtyRows)
                 {
-                    (extraLo[ne], extraHi[ne]) = StaleBounds(metric, factor, xn, snapNorms[j], row[j], moved[j]);
+                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, snapNorms[j], row[j], alpha[j], terms[j],
+                        gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(j));
                     extraRows[ne++] = j;
                     row[j] = float.PositiveInfinity;
                 }
                 for (int r = n0; r < count; r++)
                 {
                     int src = openedBy[r - n0];
-                    (extraLo[ne], extraHi[ne]) = StaleBounds(metric, factor, xn, chunkNorms[src], gram[i * m + src], moved[r]);
+                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, chunkNorms[src], gram[i * m + src], alpha[r], terms[r],
+                        gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(r));
                     extraRows[ne++] = r;
                 }
 
@@ -184,23 +189,23 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 long id = itemIds[item];
                 if (chosen >= 0)
                 {
-                    double before = t.CentreNorm(chosen);
-                    double step = t.JoinCluster(id, x, chosen);
+                    t.JoinCluster(id, x, chosen);
                     if (!single)
                     {
-                        double after = t.CentreNorm(chosen);
-                        // Cosine compares directions: |â - b̂| <= |a - b| / min(|a|, |b|) (radial projection is 1-Lipschitz).
-                        if (metric == DistanceMetric.Cosine)
-                            step = Math.Min(before, after) > 0 ? step / Math.Min(before, after) : double.PositiveInfinity;
-                        moved[chosen] += step * (1 + 1e-9) + 1e-12;
-                        if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); }
+                        if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); alpha[chosen] = 1; }
+                        // Running mean: c ← (1 - 1/n)·c + (1/n)·x.
+                        double inv = 1.0 / t.CountAtRow(chosen), keep = 1 - inv;
+                        alpha[chosen] *= keep;
+                        var list = terms[chosen] ??= [];
+                        for (int q = 0; q < list.Count; q++) list[q] = (list[q].Item, list[q].Beta * keep);
+                        list.Add((i, inv));
                     }
                     results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
                 }
                 else
                 {
                     int r = t.OpenCluster(id, x);
-                    if (!single) openedBy[r - n0] = i;
+                    if (!single) { openedBy[r - n0] = i; alpha[r] = 1; }
                     results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
                 }
             }
@@ -211,23 +216,46 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     }
 
     /// <summary>
-    /// Bounds [lo, hi] on the score (cosine distance, or squared euclidean) of a row whose screening score against
-    /// its snapshot was <paramref name="score"/> and which has moved by at most <paramref name="moved"/> since
-    /// (euclidean: in space; cosine: its direction, on the unit sphere, where cosine distance = chord²/2).
+    /// The exact dot product x·c lies in [mid - radius, mid + radius], given the screening score of x against c
+    /// (norm <paramref name="cn"/>) and its error bound.
     /// </summary>
-    private static (double Lo, double Hi) StaleBounds(DistanceMetric metric, double factor, double xn, double cn, float score, double moved)
+    private static (double Mid, double Radius) DotInterval(DistanceMetric metric, double factor, double xn, double cn, float score)
     {
         double e = DistanceKernels.ScoreError(metric, factor, xn, cn, score);
         if (metric == DistanceMetric.Cosine)
+            return cn == 0 ? (0, 0) : (xn * cn * (1 - score), xn * cn * e);
+        return ((xn * xn + cn * cn - score) / 2, e / 2);
+    }
+
+    /// <summary>
+    /// Bounds [lo, hi] on the score (cosine distance, or squared euclidean) of a changed row c = α·base + Σ β·x_q,
+    /// from the item's screening score against the base and its Gram scores against the chunk items x_q.
+    /// </summary>
+    private static (double Lo, double Hi) ChangedRowBounds(DistanceMetric metric, double factor, double xn, double baseNorm,
+        float baseScore, double alpha, List<(int Item, double Beta)>? terms, ReadOnlySpan<float> gramRow, double[] chunkNorms, double cn)
+    {
+        var (mid, radius) = DotInterval(metric, factor, xn, baseNorm, baseScore);
+        double dot = alpha * mid, err = Math.Abs(alpha) * radius, size = Math.Abs(alpha * mid);
+        if (terms is not null)
+            foreach (var (q, beta) in terms)
+            {
+                var (mq, rq) = DotInterval(metric, factor, xn, chunkNorms[q], gramRow[q]);
+                dot += beta * mq;
+                err += Math.Abs(beta) * rq;
+                size += Math.Abs(beta * mq);
+            }
+        // Rounding of this sum and of the running-mean updates themselves (the stored centre is the affine
+        // combination only up to a few ulps per coordinate and step).
+        err += 1e-9 * (size + xn * cn) + 1e-300;
+        if (!double.IsFinite(dot) || !double.IsFinite(err)) return (double.NegativeInfinity, double.PositiveInfinity);
+        if (metric == DistanceMetric.Cosine)
         {
-            if (cn == 0 || xn == 0) return (double.NegativeInfinity, double.PositiveInfinity); // distance 1 by convention, no geometry
-            double cl = Math.Sqrt(2 * Math.Max(0, score - e)), ch = Math.Sqrt(2 * Math.Max(0, score + e));
-            double l = Math.Max(0, cl - moved), h = ch + moved;
-            return (l * l / 2 * (1 - 1e-9) - 1e-12, h * h / 2 * (1 + 1e-9) + 1e-12);
+            if (cn == 0 || xn == 0) return (double.NegativeInfinity, double.PositiveInfinity); // distance 1 by convention
+            double scale = xn * cn;
+            return (1 - (dot + err) / scale, 1 - (dot - err) / scale);
         }
-        double dl = Math.Sqrt(Math.Max(0, score - e)), dh = Math.Sqrt(Math.Max(0, score + e));
-        double lo = Math.Max(0, dl - moved), hi = dh + moved;
-        return (lo * lo * (1 - 1e-9) - 1e-12, hi * hi * (1 + 1e-9) + 1e-12);
+        double sq = xn * xn + cn * cn, slack = 1e-9 * sq;
+        return (sq - 2 * (dot + err) - slack, sq - 2 * (dot - err) + slack);
     }
 
     /// <summary>
