@@ -127,26 +127,32 @@ public sealed class WithinEpsCase : IBenchCase
                 $"# withineps {k}x{d} join {share:P0} (eps {eps:G4}): ours {rate:F0}/s exact, {probed / (double)itemCount:F1} of {lists} lists probed per item, " +
                 $"brute force {bruteRate:F0}/s ({differ} of {bruteItems} decisions differ); faiss Flat {faissFlat:F0}/s, IVF nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; " +
                 $"ours/IVF {rate / faissIvf:F2}, ours/Flat {rate / faissFlat:F2}; load average {faissLoad} at faiss, {load} now"));
+            var summary = new JsonObject
+            {
+                ["items_per_s"] = Math.Round(rate, 1),
+                ["joined"] = joined,
+                ["lists"] = lists,
+                ["lists_probed_per_item"] = Math.Round(probed / (double)itemCount, 2),
+                ["brute_items_per_s"] = Math.Round(bruteRate, 1),
+                ["brute_items_compared"] = bruteItems,
+                ["decisions_differing_from_brute"] = differ,
+                ["load_average"] = load,
+            };
+            if (double.IsFinite(faissFlat))
+            {
+                summary["faiss_flat_items_per_s"] = Math.Round(faissFlat, 1);
+                summary["ours_over_faiss_flat"] = Math.Round(rate / faissFlat, 3);
+            }
+            if (double.IsFinite(faissIvf))
+            {
+                summary["faiss_ivf_items_per_s"] = Math.Round(faissIvf, 1);
+                summary["faiss_ivf_nprobe"] = nprobe;
+                summary["faiss_ivf_recall_at_1"] = ivfRecall;
+                summary["ours_over_faiss_ivf"] = Math.Round(rate / faissIvf, 3);
+            }
             context.Record(string.Create(CultureInfo.InvariantCulture, $"withineps/{k}x{d}/join={share}"), "withineps",
                 new JsonObject { ["centres"] = k, ["dimension"] = d, ["items"] = itemCount, ["eps"] = eps, ["join_share_target"] = share },
-                new Timing(median / itemCount, sorted[0] / itemCount, sorted.Length, [.. times], null),
-                new JsonObject
-                {
-                    ["items_per_s"] = Math.Round(rate, 1),
-                    ["joined"] = joined,
-                    ["lists"] = lists,
-                    ["lists_probed_per_item"] = Math.Round(probed / (double)itemCount, 2),
-                    ["brute_items_per_s"] = Math.Round(bruteRate, 1),
-                    ["brute_items_compared"] = bruteItems,
-                    ["decisions_differing_from_brute"] = differ,
-                    ["faiss_flat_items_per_s"] = Math.Round(faissFlat, 1),
-                    ["faiss_ivf_items_per_s"] = Math.Round(faissIvf, 1),
-                    ["faiss_ivf_nprobe"] = nprobe,
-                    ["faiss_ivf_recall_at_1"] = ivfRecall,
-                    ["ours_over_faiss_ivf"] = Math.Round(rate / faissIvf, 3),
-                    ["ours_over_faiss_flat"] = Math.Round(rate / faissFlat, 3),
-                    ["load_average"] = load,
-                });
+                new Timing(median / itemCount, sorted[0] / itemCount, sorted.Length, [.. times], null), summary);
         }
     }
 }
