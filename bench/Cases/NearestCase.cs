@@ -20,7 +20,8 @@ namespace LabelAssignment.Bench.Cases;
 /// median_s is seconds per streamed item, as the anchor reports it.
 /// Options: <c>--nearest-eps 0.1</c>, <c>--nearest-init 7000</c>, <c>--nearest-anchors FOLDER</c> (holding
 /// nearest_stream_cluster_ids.npy; default <c>&lt;X without .npy&gt;.anchors</c>), <c>--nearest-single 1000</c>
-/// (items streamed one at a time), <c>--nearest-synthetic 3000</c> (items streamed against the synthetic centres; 0 skips),
+/// (items streamed one at a time), <c>--nearest-synthetic 10000</c> (items streamed against the synthetic centres; 0 skips),
+/// <c>--nearest-faiss /usr/bin/python3</c> (runs bench/faiss_nearest.py on the synthetic set in the same run; "none" skips),
 /// <c>--nearest-sweep 0.05,0.1,0.15,0.2</c> (eps values for the failure sweep, <c>nearest/sweep/eps=...</c>; default none).
 /// </summary>
 public sealed class NearestCase : IBenchCase
@@ -32,12 +33,12 @@ public sealed class NearestCase : IBenchCase
     public string Description => "online assignment: article loop / nearest centre / core point, items per second and failure shares";
 
     /// <inheritdoc/>
-    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string> { ["nearest-init"] = "500", ["nearest-single"] = "50", ["nearest-synthetic"] = "100" };
+    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string> { ["nearest-init"] = "500", ["nearest-single"] = "50", ["nearest-synthetic"] = "100", ["nearest-faiss"] = "none" };
 
     /// <inheritdoc/>
     public void Run(BenchContext context)
     {
-        int synthetic = int.Parse(context.Option("nearest-synthetic", "3000"), CultureInfo.InvariantCulture);
+        int synthetic = int.Parse(context.Option("nearest-synthetic", "10000"), CultureInfo.InvariantCulture);
         int single = int.Parse(context.Option("nearest-single", "1000"), CultureInfo.InvariantCulture);
         RunReal(context, single);
         RunSweep(context);
@@ -109,6 +110,26 @@ public sealed class NearestCase : IBenchCase
         singleCount = Math.Min(singleCount, streamCount);
         var parameters = new JsonObject { ["centres"] = k, ["dimension"] = d, ["eps"] = eps, ["stream"] = streamCount, ["single"] = singleCount };
 
+        // faiss's exact IndexFlatIP on the same centres and items, in this run (same machine load).
+        string folder = FaissAnchor.ScratchFolder("nearest");
+        string centresPath = Path.Combine(folder, "centres.npy"), itemsPath = Path.Combine(folder, "items.npy"), flatPath = Path.Combine(folder, "flat.npy");
+        Npy.Write(centresPath, centres);
+        Npy.Write(itemsPath, stream);
+        string loadBefore = FaissAnchor.LoadAverage();
+        var faiss = FaissAnchor.Run(context.Option("nearest-faiss", "/usr/bin/python3"), centresPath, itemsPath,
+            ["--single", Math.Min(singleCount, 300).ToString(CultureInfo.InvariantCulture), "--repeats", context.Repeats.ToString(CultureInfo.InvariantCulture),
+             "--eps", eps.ToString(CultureInfo.InvariantCulture), "--save-flat", flatPath]);
+        double faissBatch = faiss?["flat"]?["batch_items_per_s"]?.GetValue<double>() ?? double.NaN;
+        double faissSingle = faiss?["flat"]?["single_items_per_s"]?.GetValue<double>() ?? double.NaN;
+        // Agreement on the nearest distance before any update: our PredictBatch against faiss's answer.
+        int? nearestDiffer = null;
+        if (faiss is not null && File.Exists(flatPath))
+        {
+            var (flat, _, _) = Npy.ReadFloat64Matrix(flatPath);
+            var predicted = new NearestCentroidAssigner(baseTables, new NearestCentroidOptions { Eps = eps }).PredictBatch(ids, stream);
+            nearestDiffer = Enumerable.Range(0, streamCount).Count(i => Math.Abs(predicted[i].NearestDistance - flat[2 * i + 1]) > 1e-4);
+        }
+
         foreach (var (name, make) in new (string, Func<ClusterTables, IOnlineAssigner>)[]
         {
             ("centroid", t => new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps })),
@@ -120,25 +141,41 @@ public sealed class NearestCase : IBenchCase
             var (one, st) = TimeWithSetup(context, () => make(baseTables.Clone()),
                 a => Enumerable.Range(0, singleCount).Select(i => a.Assign(singleIds[i], stream.Row(i))).ToArray(), out double scpu);
             bool same = batch.Take(singleCount).SequenceEqual(one);
-            context.Record($"nearest/synthetic-{k}x{d}/{name}/batch", "nearest", (JsonObject)parameters.DeepClone(), PerItem(bt, streamCount),
-                new JsonObject
-                {
-                    ["items_per_s"] = Math.Round(streamCount / bt.MedianSeconds, 1),
-                    ["cpu_s"] = Math.Round(bcpu, 3),
-                    ["joined"] = batch.Count(r => !r.CreatedCluster),
-                    ["created"] = batch.Count(r => r.CreatedCluster),
-                    ["target_items_per_s"] = 3000,
-                    ["gemm_kernel"] = Gemm.KernelDescription,
-                });
-            context.Record($"nearest/synthetic-{k}x{d}/{name}/single", "nearest", (JsonObject)parameters.DeepClone(), PerItem(st, singleCount),
-                new JsonObject
-                {
-                    ["items_per_s"] = Math.Round(singleCount / st.MedianSeconds, 1),
-                    ["cpu_s"] = Math.Round(scpu, 3),
-                    ["same_as_batch"] = same,
-                    ["target_items_per_s"] = 1000,
-                });
+            double batchRate = streamCount / bt.MedianSeconds, singleRate = singleCount / st.MedianSeconds;
+            string load = FaissAnchor.LoadAverage();
+            context.Output.WriteLine($"# nearest synthetic {k}x{d} {name}: batch {batchRate:F0}/s (faiss IndexFlatIP {faissBatch:F0}/s, ours/faiss {batchRate / faissBatch:F2}), " +
+                $"single {singleRate:F0}/s (faiss {faissSingle:F0}/s, ours/faiss {singleRate / faissSingle:F1}); load average {loadBefore} before faiss, {load} now");
+            var batchSummary = new JsonObject
+            {
+                ["items_per_s"] = Math.Round(batchRate, 1),
+                ["cpu_s"] = Math.Round(bcpu, 3),
+                ["joined"] = batch.Count(r => !r.CreatedCluster),
+                ["created"] = batch.Count(r => r.CreatedCluster),
+                ["target_items_per_s"] = 11500,
+                ["gemm_kernel"] = Gemm.KernelDescription,
+                ["load_average"] = load,
+            };
+            var singleSummary = new JsonObject
+            {
+                ["items_per_s"] = Math.Round(singleRate, 1),
+                ["cpu_s"] = Math.Round(scpu, 3),
+                ["same_as_batch"] = same,
+                ["target_items_per_s"] = 3000,
+                ["load_average"] = load,
+            };
+            if (faiss is not null)
+            {
+                batchSummary["faiss_flat_items_per_s"] = Math.Round(faissBatch, 1);
+                batchSummary["ours_over_faiss_items_per_s"] = Math.Round(batchRate / faissBatch, 3);
+                batchSummary["faiss_threads"] = faiss["threads"]!.GetValue<int>();
+                batchSummary["nearest_distance_differs_from_faiss"] = nearestDiffer;
+                singleSummary["faiss_flat_items_per_s"] = Math.Round(faissSingle, 1);
+                singleSummary["ours_over_faiss_items_per_s"] = Math.Round(singleRate / faissSingle, 3);
+            }
+            context.Record($"nearest/synthetic-{k}x{d}/{name}/batch", "nearest", (JsonObject)parameters.DeepClone(), PerItem(bt, streamCount), batchSummary);
+            context.Record($"nearest/synthetic-{k}x{d}/{name}/single", "nearest", (JsonObject)parameters.DeepClone(), PerItem(st, singleCount), singleSummary);
         }
+        Directory.Delete(folder, recursive: true);
     }
 
     private static void RunReal(BenchContext context, int singleCount)

@@ -14,6 +14,8 @@ internal sealed class CentreIndex
     private float[] _rows;      // capacity x Dimension
     private double[] _norms;
     private QuantizedRows _quant;
+    // Running maxima over every row ever set: never lowered, so they bound every current row (screening thresholds).
+    private double _maxNorm, _maxQuantError, _maxQuantErrorOverNorm;
 
     public CentreIndex(int dimension, int capacity)
     {
@@ -23,12 +25,16 @@ internal sealed class CentreIndex
         _quant = new QuantizedRows(dimension, capacity);
     }
 
-    private CentreIndex(int dimension, float[] rows, double[] norms, QuantizedRows quant)
+    private CentreIndex(int dimension, float[] rows, double[] norms, QuantizedRows quant, double maxNorm, double maxQuantError,
+        double maxQuantErrorOverNorm)
     {
         Dimension = dimension;
         _rows = rows;
         _norms = norms;
         _quant = quant;
+        _maxNorm = maxNorm;
+        _maxQuantError = maxQuantError;
+        _maxQuantErrorOverNorm = maxQuantErrorOverNorm;
     }
 
     public int Dimension { get; }
@@ -45,6 +51,23 @@ internal sealed class CentreIndex
     /// <summary>The int8 copy.</summary>
     public QuantizedRows Quantized => _quant;
 
+    /// <summary>At least the largest norm of any row.</summary>
+    public double MaxNorm => _maxNorm;
+
+    /// <summary>At least the largest int8 error bound of any row.</summary>
+    public double MaxQuantError => _maxQuantError;
+
+    /// <summary>At least the largest int8 error bound over norm of any non-zero row (the cosine form of the bound).</summary>
+    public double MaxQuantErrorOverNorm => _maxQuantErrorOverNorm;
+
+    private void Track(int row)
+    {
+        double n = _norms[row], e = _quant.Errors[row];
+        _maxNorm = Math.Max(_maxNorm, n);
+        _maxQuantError = Math.Max(_maxQuantError, e);
+        if (n > 0) _maxQuantErrorOverNorm = Math.Max(_maxQuantErrorOverNorm, e / n);
+    }
+
     /// <summary>Grows (or shrinks) the room to <paramref name="capacity"/> rows, keeping the rows already set.</summary>
     public void Resize(int capacity)
     {
@@ -60,6 +83,7 @@ internal sealed class CentreIndex
         for (int k = 0; k < centre.Length; k++) f[k] = (float)centre[k];
         _norms[row] = DistanceKernels.Norm(centre);
         _quant.Set(row, centre);
+        Track(row);
     }
 
     /// <summary>Sets row <paramref name="row"/> from a float32 point (copied as it is).</summary>
@@ -68,6 +92,7 @@ internal sealed class CentreIndex
         point.CopyTo(_rows.AsSpan(row * Dimension, Dimension));
         _norms[row] = DistanceKernels.Norm(point);
         _quant.Set(row, point);
+        Track(row);
     }
 
     /// <summary>An independent copy of the first <paramref name="rows"/> rows, with the same capacity.</summary>
@@ -77,6 +102,6 @@ internal sealed class CentreIndex
         _rows.AsSpan(0, rows * Dimension).CopyTo(f);
         var n = new double[_norms.Length];
         _norms.AsSpan(0, rows).CopyTo(n);
-        return new CentreIndex(Dimension, f, n, _quant.Clone(rows));
+        return new CentreIndex(Dimension, f, n, _quant.Clone(rows), _maxNorm, _maxQuantError, _maxQuantErrorOverNorm);
     }
 }

@@ -44,6 +44,11 @@ public sealed class ClusterTables
     private readonly Dictionary<int, int> _rowOfCluster;
 
     private int[] _coreRows;         // item rows that were DBSCAN core points at initialisation
+
+    // The within-eps list index over the centres, built on first use once the table is large (and again when it has
+    // doubled); maintained on every move and open. Lazily built under a read lock too, so through a gate.
+    private CentreLists? _lists;
+    private readonly object _listsGate = new();
     private int _version;
 
     // Readers (predictions, snapshots) share it; a commit (a whole Assign/AssignBatch) holds it alone. Recursion is
@@ -332,6 +337,34 @@ public sealed class ClusterTables
 
     internal int ClusterIdAtRow(int row) => _centreIds[row];
 
+    internal long CountAtRow(int row) => _counts[row];
+
+    /// <summary>Centre count from which the assigners search through <see cref="CentreLists"/> instead of scanning
+    /// every centre (bench case <c>withineps</c> measures where that pays).</summary>
+    internal const int DefaultListThreshold = 20_000;
+
+    /// <summary>The list threshold of these tables (tests lower it to exercise the lists on small tables).</summary>
+    internal int ListThreshold { get; set; } = DefaultListThreshold;
+
+    /// <summary>The list index when the table is at least <see cref="ListThreshold"/> centres, else null. Call under
+    /// the read or the write lock.</summary>
+    internal CentreLists? Lists()
+    {
+        if (_centreCount < ListThreshold) return null;
+        var lists = Volatile.Read(ref _lists);
+        if (lists is not null && _centreCount < 2 * lists.BuiltAt) return lists;
+        lock (_listsGate)
+        {
+            lists = _lists;
+            if (lists is null || _centreCount >= 2 * lists.BuiltAt)
+            {
+                lists = CentreLists.Build(_index.Rows, _centres, _index.Norms, _centreCount, Dimension, Metric, seed: 20261201);
+                Volatile.Write(ref _lists, lists);
+            }
+            return lists;
+        }
+    }
+
     internal int RowOfCluster(int clusterId) => _rowOfCluster[clusterId];
 
     internal void AppendItem(long itemId, ReadOnlySpan<float> x, int clusterId)
@@ -371,15 +404,23 @@ public sealed class ClusterTables
 
     private void RefreshCentre(int row) => _index.Set(row, _centres.AsSpan(row * Dimension, Dimension));
 
-    /// <summary>Adds the item to the label table and moves the centre of the cluster at <paramref name="row"/> (running mean).</summary>
-    internal void JoinCluster(long itemId, ReadOnlySpan<float> x, int row)
+    /// <summary>Adds the item to the label table and moves the centre of the cluster at <paramref name="row"/> (running
+    /// mean); returns how far the centre moved, ‖new - old‖₂ (batches bound the change of stale scores with it).</summary>
+    internal double JoinCluster(long itemId, ReadOnlySpan<float> x, int row)
     {
         AppendItem(itemId, x, _centreIds[row]);
         long n = ++_counts[row];
         var c = _centres.AsSpan(row * Dimension, Dimension);
-        double inv = 1.0 / n;
-        for (int k = 0; k < c.Length; k++) c[k] += (x[k] - c[k]) * inv;
+        double inv = 1.0 / n, moved = 0;
+        for (int k = 0; k < c.Length; k++)
+        {
+            double step = (x[k] - c[k]) * inv;
+            c[k] += step;
+            moved += step * step;
+        }
         RefreshCentre(row);
+        _lists?.Moved(row, _centres, _index.Norms);
+        return Math.Sqrt(moved);
     }
 
     /// <summary>Opens a new cluster with a fresh ID holding only this item (its centre is the item); returns the centre row.</summary>
@@ -390,6 +431,7 @@ public sealed class ClusterTables
         var c = _centres.AsSpan(row * Dimension, Dimension);
         for (int k = 0; k < c.Length; k++) c[k] = x[k];
         RefreshCentre(row);
+        _lists?.Add(row, _centres, _index.Norms);
         AppendItem(itemId, x, id);
         return row;
     }
@@ -436,6 +478,8 @@ public sealed class ClusterTables
         foreach (var kv in _rowOfCluster) t._rowOfCluster.Add(kv.Key, kv.Value);
         t._centreCount = _centreCount;
         t._coreRows = (int[])_coreRows.Clone();
+        t._lists = _lists?.Clone();
+        t.ListThreshold = ListThreshold;
         return t;
     }
 

@@ -110,6 +110,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
         var results = new Assignment[total];
         var norms = new double[total];
         for (int i = 0; i < total; i++) norms[i] = DistanceKernels.Norm(embeddings.Data.AsSpan(i * d, d));
+        var buffer = new List<int>();
         int fresh = -1; // predictions only: the ID the allocator would issue next
 
         for (int start = 0; start < total; )
@@ -120,6 +121,7 @@ public sealed class CorePointAssigner : IOnlineAssigner
             DistanceKernels.Scores(metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
                 core, nc, coreNorms, d, scores, m == 1 ? _core.Quantized : null);
             double[]? quantErr = m == 1 ? _core.Quantized.Errors : null;
+            bool trusted = Screening.AllFinite(scores); // an overflowed score bounds nothing: then every row is measured
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
@@ -127,7 +129,9 @@ public sealed class CorePointAssigner : IOnlineAssigner
                 double xn = norms[item];
                 float[] xa = embeddings.Data;
                 double Exact(int j) => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, core.AsSpan(j * d, d), coreNorms[j]);
-                var (nearest, nearD) = Screening.Nearest(metric, scores.AsSpan(i * nc, nc), nc, factor, xn, coreNorms, Exact, quantErr);
+                double maxErr = Screening.MaxRowError(metric, factor, xn, _core.MaxNorm, quantErr is not null, _core.MaxQuantError, _core.MaxQuantErrorOverNorm);
+                var (nearest, nearD) = Screening.NearestBounded(metric, scores.AsSpan(i * nc, nc), factor, xn, coreNorms, quantErr, maxErr,
+                    default, default, default, Exact, buffer, trusted);
                 long id = itemIds[item];
                 var x = xa.AsSpan(off, d);
                 if (nearest >= 0 && nearD <= eps)

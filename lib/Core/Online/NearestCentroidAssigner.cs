@@ -82,19 +82,41 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var index = t.Index;
         var norms = ItemNorms(embeddings);
         var results = new Assignment[total];
+        var buffer = new List<int>();
+        double[] listScratch = [];
         int fresh = -1; // the ID an item that opens a cluster would get: the same for every item, nothing is issued
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (t.Lists() is { } lists)
+            {
+                // A large table: each item probes only the lists that can hold a centre within eps.
+                int end = Math.Min(total, start + 256);
+                for (int item = start; item < end; item++)
+                {
+                    var (chosen, chosenD, nearD) = DecideWithLists(lists, embeddings.Data.AsSpan(item * d, d), norms[item], buffer, ref listScratch);
+                    long id = itemIds[item];
+                    if (chosen >= 0)
+                        results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+                    else
+                    {
+                        if (fresh < 0) fresh = t.Allocator.Peek();
+                        results[item] = new Assignment(id, fresh, 0.0, true, nearD);
+                    }
+                }
+                start = end;
+                continue;
+            }
             int m = Math.Min(AssignerChecks.ChunkRows(n), total - start);
             var scores = new float[(long)m * n];
             DistanceKernels.Scores(t.Metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
                 index.Rows, n, index.Norms, d, scores, m == 1 ? index.Quantized : null);
-            double[]? quantErr = m == 1 ? index.Quantized.Errors : null;
+            bool trusted = Screening.AllFinite(scores); // an overflowed score bounds nothing: then every row is measured
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
-                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), n, quantErr);
+                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), m == 1,
+                    default, default, default, buffer, trusted);
                 long id = itemIds[item];
                 if (chosen >= 0)
                     results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
@@ -124,44 +146,113 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var metric = t.Metric;
         var results = new Assignment[total];
         var norms = ItemNorms(embeddings);
+        double factor = DistanceKernels.DotErrorFactor(d);
+        var buffer = new List<int>();
+        double[] listScratch = [];
 
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int n0 = t.ClusterCount; // centres as at the start of the chunk
+            if (t.Lists() is not null)
+            {
+                // A large table: each item probes only the lists that can hold a centre within eps, and commits
+                // (the lists follow every move and open, so the next item sees it).
+                int end = Math.Min(total, start + 256);
+                for (int item = start; item < end; item++)
+                {
+                    var x = embeddings.Data.AsSpan(item * d, d);
+                    var (chosen, chosenD, nearD) = DecideWithLists(t.Lists()!, x, norms[item], buffer, ref listScratch);
+                    long id = itemIds[item];
+                    if (chosen >= 0)
+                    {
+                        t.JoinCluster(id, x, chosen);
+                        results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+                    }
+                    else
+                    {
+                        int r = t.OpenCluster(id, x);
+                        results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
+                    }
+                }
+                start = end;
+                progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
+                continue;
+            }
+            int n0 = t.ClusterCount; // centres as at the start of the chunk: the snapshot the scores are against
             int m = Math.Min(AssignerChecks.ChunkRows(n0), total - start);
+            bool single = m == 1; // one item alone is screened with the int8 copy (nothing can move within its chunk)
+            var chunk = embeddings.Data.AsSpan(start * d, m * d);
+            var chunkNorms = norms[start..(start + m)];
             var scores = new float[(long)m * n0];
-            DistanceKernels.Scores(metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
-                t.Index.Rows, n0, t.Index.Norms, d, scores, m == 1 ? t.Index.Quantized : null);
-            // One item alone is screened with the int8 copy (no centre can have moved within its chunk).
-            double[]? quantErr = m == 1 ? t.Index.Quantized.Errors : null;
+            DistanceKernels.Scores(metric, chunk, m, chunkNorms, t.Index.Rows, n0, t.Index.Norms, d, scores,
+                single ? t.Index.Quantized : null);
+            // The clusters the chunk's items open are those items: their scores, as opened, are the chunk's Gram matrix.
+            float[] gram = [];
+            double[] snapNorms = [];
+            if (!single)
+            {
+                gram = new float[m * m];
+                DistanceKernels.Scores(metric, chunk, m, chunkNorms, chunk.ToArray(), m, chunkNorms, d, gram);
+                snapNorms = t.Index.Norms.AsSpan(0, n0).ToArray();
+            }
+            bool trusted = Screening.AllFinite(scores) && Screening.AllFinite(gram); // else every row is measured
+            // Rows changed since the snapshot (moved rows < n0, every row opened in the chunk) are affine combinations
+            // of their snapshot (a centre, or the chunk item that opened it) and chunk items: c = α·base + Σ β·x_q.
+            // Their dot with an item follows from scores already computed (the Gemm's and the Gram's), with an error
+            // bound, so no centre is re-read.
+            var alpha = new double[n0 + m];
+            var terms = new List<(int Item, double Beta)>?[n0 + m];
             var dirty = new bool[n0];
             var dirtyRows = new List<int>();
-            var row = new float[n0 + m];
+            var openedBy = new int[m];
+            var extraRows = new int[m];
+            var extraLo = new double[m];
+            var extraHi = new double[m];
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
                 var x = embeddings.Data.AsSpan(item * d, d);
                 double xn = norms[item];
                 int count = t.ClusterCount;
-                scores.AsSpan(i * n0, n0).CopyTo(row);
-                // Centres that moved or opened since the chunk's Gemm: fresh float32 scores, same error bound.
-                var cf = t.Index.Rows;
-                var cn = t.Index.Norms;
-                foreach (int j in dirtyRows) row[j] = FreshScore(metric, x, xn, cf.AsSpan(j * d, d), cn[j]);
-                for (int j = n0; j < count; j++) row[j] = FreshScore(metric, x, xn, cf.AsSpan(j * d, d), cn[j]);
+                var row = scores.AsSpan(i * n0, n0);
+                int ne = 0;
+                foreach (int j in dirtyRows)
+                {
+                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, snapNorms[j], row[j], alpha[j], terms[j],
+                        gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(j));
+                    extraRows[ne++] = j;
+                    row[j] = float.PositiveInfinity;
+                }
+                for (int r = n0; r < count; r++)
+                {
+                    int src = openedBy[r - n0];
+                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, chunkNorms[src], gram[i * m + src], alpha[r], terms[r],
+                        gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(r));
+                    extraRows[ne++] = r;
+                }
 
-                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, count, quantErr);
+                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, single,
+                    extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted);
                 long id = itemIds[item];
                 if (chosen >= 0)
                 {
                     t.JoinCluster(id, x, chosen);
-                    if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); }
+                    if (!single)
+                    {
+                        if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); alpha[chosen] = 1; }
+                        // Running mean: c ← (1 - 1/n)·c + (1/n)·x.
+                        double inv = 1.0 / t.CountAtRow(chosen), keep = 1 - inv;
+                        alpha[chosen] *= keep;
+                        var list = terms[chosen] ??= [];
+                        for (int q = 0; q < list.Count; q++) list[q] = (list[q].Item, list[q].Beta * keep);
+                        list.Add((i, inv));
+                    }
                     results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
                 }
                 else
                 {
                     int r = t.OpenCluster(id, x);
+                    if (!single) { openedBy[r - n0] = i; alpha[r] = 1; }
                     results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
                 }
             }
@@ -172,23 +263,118 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     }
 
     /// <summary>
-    /// The rule, from screening scores of one item against the first <paramref name="count"/> centre rows as they
-    /// are now: the chosen row (-1: open a cluster), its exact distance, and the exact nearest distance.
+    /// The rule through the list index: only centres in lists whose ball comes within eps are screened (float32 dot,
+    /// with its error bound) and measured exactly. Every centre within eps is among them, so the chosen row and its
+    /// distance are the full scan's; the nearest distance is exact when it is within eps, and otherwise a lower bound
+    /// on it (still &gt; eps: the evidence for a new cluster) instead of the exact value, which would need the full scan.
     /// </summary>
-    private (int Chosen, double ChosenDistance, double NearestDistance) Decide(float[] xa, int item, double xn,
-        ReadOnlySpan<float> scores, int count, double[]? quantErr)
+    private (int Chosen, double ChosenDistance, double NearestDistance) DecideWithLists(CentreLists lists, ReadOnlySpan<float> x,
+        double xn, List<int> buffer, ref double[] scratch)
     {
         var t = Tables;
         var metric = t.Metric;
+        int d = t.Dimension;
+        double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d), thr = DistanceKernels.ToScore(metric, eps);
+        if (scratch.Length < lists.Count) scratch = new double[lists.Count];
+        var (probed, lower) = lists.Candidates(x, xn, eps, buffer, scratch);
+        ListsProbed += probed; // bench figure only (not synchronised)
+        var rows = t.Index.Rows;
+        int best = -1, first = -1;
+        double bestD = double.PositiveInfinity, firstD = double.PositiveInfinity;
+        foreach (int j in buffer)
+        {
+            double cn = t.CentreNorm(j);
+            double dot = TensorPrimitives.Dot(x, rows.AsSpan(j * d, d));
+            float s = metric == DistanceMetric.Cosine
+                ? (float)(cn == 0 ? 1.0 : 1.0 - dot / (xn * cn))
+                : (float)(xn * xn + cn * cn - 2.0 * dot);
+            double e = DistanceKernels.ScoreError(metric, factor, xn, cn, s);
+            if (float.IsFinite(s) && s - e > thr)
+            {
+                lower = Math.Min(lower, metric == DistanceMetric.Cosine ? Math.Max(0, s - e) : Math.Sqrt(Math.Max(0, s - e)));
+                continue;
+            }
+            double dist = DistanceKernels.Distance(metric, x, xn, t.CentreRowSpan(j), cn);
+            if (dist < bestD || (dist == bestD && j < best)) { bestD = dist; best = j; }
+            if (dist <= eps && (first < 0 || j < first)) { first = j; firstD = dist; }
+        }
+        double nearD = bestD <= eps ? bestD : Math.Min(bestD, lower);
+        if (Options.FirstWithinEps)
+            return first >= 0 ? (first, firstD, nearD) : (-1, double.PositiveInfinity, nearD);
+        return bestD <= eps ? (best, bestD, nearD) : (-1, double.PositiveInfinity, nearD);
+    }
+
+    /// <summary>Lists probed so far by items decided through the list index (a bench figure; not synchronised).</summary>
+    internal long ListsProbed { get; private set; }
+
+    /// <summary>
+    /// The exact dot product x·c lies in [mid - radius, mid + radius], given the screening score of x against c
+    /// (norm <paramref name="cn"/>) and its error bound.
+    /// </summary>
+    private static (double Mid, double Radius) DotInterval(DistanceMetric metric, double factor, double xn, double cn, float score)
+    {
+        double e = DistanceKernels.ScoreError(metric, factor, xn, cn, score);
+        if (metric == DistanceMetric.Cosine)
+            return cn == 0 ? (0, 0) : (xn * cn * (1 - score), xn * cn * e);
+        return ((xn * xn + cn * cn - score) / 2, e / 2);
+    }
+
+    /// <summary>
+    /// Bounds [lo, hi] on the score (cosine distance, or squared euclidean) of a changed row c = α·base + Σ β·x_q,
+    /// from the item's screening score against the base and its Gram scores against the chunk items x_q.
+    /// </summary>
+    private static (double Lo, double Hi) ChangedRowBounds(DistanceMetric metric, double factor, double xn, double baseNorm,
+        float baseScore, double alpha, List<(int Item, double Beta)>? terms, ReadOnlySpan<float> gramRow, double[] chunkNorms, double cn)
+    {
+        var (mid, radius) = DotInterval(metric, factor, xn, baseNorm, baseScore);
+        double dot = alpha * mid, err = Math.Abs(alpha) * radius, size = Math.Abs(alpha * mid);
+        if (terms is not null)
+            foreach (var (q, beta) in terms)
+            {
+                var (mq, rq) = DotInterval(metric, factor, xn, chunkNorms[q], gramRow[q]);
+                dot += beta * mq;
+                err += Math.Abs(beta) * rq;
+                size += Math.Abs(beta * mq);
+            }
+        // Rounding of this sum and of the running-mean updates themselves (the stored centre is the affine
+        // combination only up to a few ulps per coordinate and step).
+        err += 1e-9 * (size + xn * cn) + 1e-300;
+        if (!double.IsFinite(dot) || !double.IsFinite(err)) return (double.NegativeInfinity, double.PositiveInfinity);
+        if (metric == DistanceMetric.Cosine)
+        {
+            if (cn == 0 || xn == 0) return (double.NegativeInfinity, double.PositiveInfinity); // distance 1 by convention
+            double scale = xn * cn;
+            return (1 - (dot + err) / scale, 1 - (dot - err) / scale);
+        }
+        double sq = xn * xn + cn * cn, slack = 1e-9 * sq;
+        return (sq - 2 * (dot + err) - slack, sq - 2 * (dot - err) + slack);
+    }
+
+    /// <summary>
+    /// The rule, from one item's screening scores against the rows it has a valid score for (+∞ for the rest) and
+    /// bounds for the rows changed since (<paramref name="extraRows"/>): the chosen row (-1: open a cluster), its
+    /// exact distance, and the exact nearest distance.
+    /// </summary>
+    private (int Chosen, double ChosenDistance, double NearestDistance) Decide(float[] xa, int item, double xn,
+        ReadOnlySpan<float> scores, bool quantized, ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo,
+        ReadOnlySpan<double> extraHi, List<int> buffer, bool trusted)
+    {
+        var t = Tables;
+        var metric = t.Metric;
+        var index = t.Index;
         int d = t.Dimension, off = item * d;
         double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d);
-        var cn = t.Index.Norms;
+        var cn = index.Norms;
+        double[]? quantErr = quantized ? index.Quantized.Errors : null;
+        double maxErr = Screening.MaxRowError(metric, factor, xn, index.MaxNorm, quantized, index.MaxQuantError, index.MaxQuantErrorOverNorm);
         double Exact(int j) => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, t.CentreRowSpan(j), t.CentreNorm(j));
-        var (nearRow, nearD) = Screening.Nearest(metric, scores, count, factor, xn, cn, Exact, quantErr);
+        var (nearRow, nearD) = Screening.NearestBounded(metric, scores, factor, xn, cn, quantErr, maxErr,
+            extraRows, extraLo, extraHi, Exact, buffer, trusted);
         int chosen;
         double chosenD;
         if (Options.FirstWithinEps)
-            (chosen, chosenD) = Screening.FirstWithin(metric, scores, count, factor, xn, cn, eps, Exact, quantErr);
+            (chosen, chosenD) = Screening.FirstWithinBounded(metric, scores, factor, xn, cn, quantErr, maxErr, eps,
+                extraRows, extraLo, Exact, buffer, trusted);
         else
             (chosen, chosenD) = nearD <= eps ? (nearRow, nearD) : (-1, double.PositiveInfinity);
         return (chosen, chosenD, nearD);
@@ -200,13 +386,5 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var norms = new double[embeddings.Count];
         for (int i = 0; i < norms.Length; i++) norms[i] = DistanceKernels.Norm(embeddings.Data.AsSpan(i * d, d));
         return norms;
-    }
-
-    private static float FreshScore(DistanceMetric metric, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> c, double cn)
-    {
-        double dot = TensorPrimitives.Dot(x, c);
-        return metric == DistanceMetric.Cosine
-            ? (float)(cn == 0 ? 1.0 : 1.0 - dot / (xn * cn))
-            : (float)(xn * xn + cn * cn - 2.0 * dot);
     }
 }

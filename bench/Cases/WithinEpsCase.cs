@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using LabelAssignment.IO;
+using LabelAssignment.Numerics;
+using LabelAssignment.Online;
+
+namespace LabelAssignment.Bench.Cases;
+
+/// <summary>
+/// Large centre tables (the article's method makes every noise point a centre): the nearest-centroid assigner with
+/// its exact within-eps list index, next to its own brute-force scan and to faiss 1.7.3's exact IndexFlatIP and
+/// approximate IndexIVFFlat (at the first nprobe reaching 0.99 recall@1), measured in the same run. Synthetic
+/// clustered centres (groups of about 50 around random directions) and items that are noisy copies of random
+/// centres; eps is set, per join share in <c>--withineps-joins</c>, to that quantile of the items' exact nearest
+/// distance. Ignores X.
+/// Options: <c>--withineps-centres 100000</c> (list), <c>--withineps-dim 512</c>, <c>--withineps-items 2000</c>,
+/// <c>--withineps-joins 0.01,0.1,0.5</c>, <c>--withineps-brute 300</c> (items also run through the brute-force scan:
+/// agreement and its rate), <c>--withineps-faiss /usr/bin/python3</c> ("none" skips faiss).
+/// median_s is seconds per item.
+/// </summary>
+public sealed class WithinEpsCase : IBenchCase
+{
+    /// <inheritdoc/>
+    public string Name => "withineps";
+
+    /// <inheritdoc/>
+    public string Description => "large centre tables: exact within-eps list index vs brute force vs faiss Flat/IVF, items per second";
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> WarmUpOptions(string folder) => new Dictionary<string, string>
+    {
+        ["withineps-centres"] = "3000", ["withineps-items"] = "100", ["withineps-brute"] = "20", ["withineps-faiss"] = "none",
+    };
+
+    /// <inheritdoc/>
+    public void Run(BenchContext context)
+    {
+        int d = int.Parse(context.Option("withineps-dim", "512"), CultureInfo.InvariantCulture);
+        int items = int.Parse(context.Option("withineps-items", "2000"), CultureInfo.InvariantCulture);
+        int bruteItems = int.Parse(context.Option("withineps-brute", "300"), CultureInfo.InvariantCulture);
+        string python = context.Option("withineps-faiss", "/usr/bin/python3");
+        var joins = context.Option("withineps-joins", "0.01,0.1,0.5").Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        foreach (int k in context.Option("withineps-centres", "100000").Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)))
+            RunSize(context, k, d, items, Math.Min(bruteItems, items), joins, python);
+    }
+
+    private static void RunSize(BenchContext context, int k, int d, int itemCount, int bruteItems, double[] joins, string python)
+    {
+        var rng = new Random(20261201 + k);
+        double Gauss() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        int groups = Math.Max(1, k / 50);
+        var means = new float[groups * d];
+        for (int i = 0; i < means.Length; i++) means[i] = (float)Gauss();
+        var centres = EmbeddingMatrix.Zeros(k, d);
+        for (int r = 0; r < k; r++)
+        {
+            int g = rng.Next(groups);
+            var row = centres.Row(r);
+            for (int j = 0; j < d; j++) row[j] = means[g * d + j] + (float)(0.6 * Gauss());
+        }
+        var stream = EmbeddingMatrix.Zeros(itemCount, d);
+        for (int i = 0; i < itemCount; i++)
+        {
+            var c = centres.Row(rng.Next(k));
+            double noise = 0.05 + 0.6 * rng.NextDouble(); // a spread of nearest distances, so every join share has an eps
+            var row = stream.Row(i);
+            for (int j = 0; j < d; j++) row[j] = c[j] + (float)(noise * Gauss());
+        }
+        var ids = Enumerable.Range(k, itemCount).Select(i => (long)i).ToArray();
+        var baseTables = ClusterTables.Initialise(Enumerable.Range(0, k).Select(i => (long)i).ToArray(), centres, Enumerable.Range(0, k).ToArray());
+        // Exact nearest distances (brute-force predictions) give eps per join share.
+        baseTables.ListThreshold = int.MaxValue;
+        var nearest = new NearestCentroidAssigner(baseTables, new NearestCentroidOptions { Eps = 1 }).PredictBatch(ids, stream)
+            .Select(a => a.NearestDistance).Order().ToArray();
+        baseTables.ListThreshold = ClusterTables.DefaultListThreshold;
+
+        string folder = FaissAnchor.ScratchFolder("withineps");
+        string centresPath = Path.Combine(folder, "centres.npy"), itemsPath = Path.Combine(folder, "items.npy");
+        Npy.Write(centresPath, centres);
+        Npy.Write(itemsPath, stream);
+        string faissLoad = FaissAnchor.LoadAverage();
+        var faiss = FaissAnchor.Run(python, centresPath, itemsPath,
+            ["--single", "1", "--repeats", context.Repeats.ToString(CultureInfo.InvariantCulture),
+             "--ivf-nlist", Math.Max(1, (int)Math.Round(4 * Math.Sqrt(k))).ToString(CultureInfo.InvariantCulture), "--ivf-target", "0.99", "--ivf-nprobe", "1,2,4,8,16,32,64,128,256,512,1024,2048"]);
+        Directory.Delete(folder, recursive: true);
+        double faissFlat = faiss?["flat"]?["batch_items_per_s"]?.GetValue<double>() ?? double.NaN;
+        var atTarget = faiss?["ivf"]?["at_target"];
+        double faissIvf = atTarget?["batch_items_per_s"]?.GetValue<double>() ?? double.NaN;
+        int? nprobe = atTarget?["nprobe"]?.GetValue<int>();
+        double? ivfRecall = atTarget?["recall_at_1"]?.GetValue<double>();
+
+        foreach (double share in joins)
+        {
+            double eps = nearest[Math.Clamp((int)(share * nearest.Length), 0, nearest.Length - 1)];
+            var options = new NearestCentroidOptions { Eps = eps };
+            var times = new List<double>();
+            IReadOnlyList<Assignment> result = [];
+            long probed = 0;
+            int lists = 0;
+            var sw = new Stopwatch();
+            for (int r = 0; r < context.Repeats; r++)
+            {
+                var t = baseTables.Clone();
+                var a = new NearestCentroidAssigner(t, options);
+                sw.Restart();
+                result = a.AssignBatch(ids, stream);
+                times.Add(sw.Elapsed.TotalSeconds);
+                probed = a.ListsProbed;
+                lists = t.Lists()?.Count ?? 0;
+            }
+            // The brute-force scan on the first items: the same decisions, and its rate.
+            var bt = baseTables.Clone();
+            bt.ListThreshold = int.MaxValue;
+            var bruteIds = ids[..bruteItems];
+            var bruteRows = new EmbeddingMatrix(stream.Data.AsSpan(0, bruteItems * d).ToArray(), bruteItems, d);
+            sw.Restart();
+            var brute = new NearestCentroidAssigner(bt, options).AssignBatch(bruteIds, bruteRows);
+            double bruteRate = bruteItems / sw.Elapsed.TotalSeconds;
+            int differ = Enumerable.Range(0, bruteItems).Count(i => brute[i].ClusterId != result[i].ClusterId
+                || brute[i].CreatedCluster != result[i].CreatedCluster || brute[i].Distance != result[i].Distance);
+            var sorted = times.Order().ToArray();
+            double median = sorted[sorted.Length / 2], rate = itemCount / median;
+            string load = FaissAnchor.LoadAverage();
+            int joined = result.Count(x => !x.CreatedCluster);
+            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# withineps {k}x{d} join {share:P0} (eps {eps:G4}): ours {rate:F0}/s exact, {probed / (double)itemCount:F1} of {lists} lists probed per item, " +
+                $"brute force {bruteRate:F0}/s ({differ} of {bruteItems} decisions differ); faiss Flat {faissFlat:F0}/s, IVF nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; " +
+                $"ours/IVF {rate / faissIvf:F2}, ours/Flat {rate / faissFlat:F2}; load average {faissLoad} at faiss, {load} now"));
+            var summary = new JsonObject
+            {
+                ["items_per_s"] = Math.Round(rate, 1),
+                ["joined"] = joined,
+                ["lists"] = lists,
+                ["lists_probed_per_item"] = Math.Round(probed / (double)itemCount, 2),
+                ["brute_items_per_s"] = Math.Round(bruteRate, 1),
+                ["brute_items_compared"] = bruteItems,
+                ["decisions_differing_from_brute"] = differ,
+                ["load_average"] = load,
+            };
+            if (double.IsFinite(faissFlat))
+            {
+                summary["faiss_flat_items_per_s"] = Math.Round(faissFlat, 1);
+                summary["ours_over_faiss_flat"] = Math.Round(rate / faissFlat, 3);
+            }
+            if (double.IsFinite(faissIvf))
+            {
+                summary["faiss_ivf_items_per_s"] = Math.Round(faissIvf, 1);
+                summary["faiss_ivf_nprobe"] = nprobe;
+                summary["faiss_ivf_recall_at_1"] = ivfRecall;
+                summary["ours_over_faiss_ivf"] = Math.Round(rate / faissIvf, 3);
+            }
+            context.Record(string.Create(CultureInfo.InvariantCulture, $"withineps/{k}x{d}/join={share}"), "withineps",
+                new JsonObject { ["centres"] = k, ["dimension"] = d, ["items"] = itemCount, ["eps"] = eps, ["join_share_target"] = share },
+                new Timing(median / itemCount, sorted[0] / itemCount, sorted.Length, [.. times], null), summary);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using System.Numerics.Tensors;
+using LabelAssignment.Clustering;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Online;
+
+/// <summary>
+/// An exact within-eps index over a large centre table: the centres are split into lists (k-means over a sample of
+/// them, about √k lists), and each list keeps a fixed centroid g and a radius R with |p(c) - g| ≤ R for every
+/// member c, where p(c) is the centre itself (euclidean) or its direction c/|c| (cosine: cosine distance =
+/// |x̂ - ĉ|²/2). By the triangle inequality a list with |p(x) - g| - R above the eps radius holds no centre within
+/// eps, so an item scans only the other lists; no centre within eps is ever skipped, so the decision is the
+/// brute-force scan's. Moves and new centres only grow radii (never shrink them), so the bound stays valid between
+/// rebuilds; the tables rebuild the lists when the centre count has doubled.
+/// </summary>
+internal sealed class CentreLists
+{
+    private readonly int _d;
+    private readonly DistanceMetric _metric;
+    private readonly float[] _g;          // lists x d: list centroids (float32, exact as stored: radii are measured from them)
+    private readonly double[] _gNorm;
+    private readonly double[] _radius;
+    private readonly List<int>[] _members;
+    private int[] _listOf;                // centre row -> list; -1 for a zero centre under cosine (kept apart)
+    private readonly List<int> _zeroRows; // cosine: zero centres have distance 1 to everything, no direction
+
+    private CentreLists(int d, DistanceMetric metric, float[] g, double[] gNorm, double[] radius, List<int>[] members, int[] listOf,
+        List<int> zeroRows, int builtAt)
+    {
+        _d = d;
+        _metric = metric;
+        _g = g;
+        _gNorm = gNorm;
+        _radius = radius;
+        _members = members;
+        _listOf = listOf;
+        _zeroRows = zeroRows;
+        BuiltAt = builtAt;
+    }
+
+    /// <summary>Number of lists.</summary>
+    public int Count => _radius.Length;
+
+    /// <summary>Centre count when the lists were built.</summary>
+    public int BuiltAt { get; }
+
+    /// <summary>Builds lists over centre rows [0, count): k-means on a sample, then every centre to its nearest list centroid.</summary>
+    public static CentreLists Build(float[] rows, double[] centres, double[] norms, int count, int d, DistanceMetric metric, int seed)
+    {
+        int lists = Math.Max(1, (int)Math.Round(Math.Sqrt(count)));
+        // Points in the metric's geometry: directions under cosine.
+        var nonZero = Enumerable.Range(0, count).Where(r => metric == DistanceMetric.Euclidean || norms[r] > 0).ToArray();
+        lists = Math.Min(lists, Math.Max(1, nonZero.Length));
+        var rng = new Random(seed);
+        int sampleSize = Math.Min(nonZero.Length, Math.Max(lists * 32, 1));
+        var sample = nonZero.OrderBy(_ => rng.Next()).Take(sampleSize).ToArray();
+        var sampleMatrix = EmbeddingMatrix.Zeros(sample.Length, d);
+        for (int i = 0; i < sample.Length; i++) Point(rows, norms, sample[i], d, metric, sampleMatrix.Row(i));
+        float[] g;
+        if (sample.Length == 0)
+            g = new float[lists * d];
+        else
+        {
+            var km = KMeans.Fit(sampleMatrix, new KMeansOptions
+            {
+                K = Math.Min(lists, sample.Length), NInit = 1, MaxIterations = 8, Seed = seed, Metric = DistanceMetric.Euclidean,
+            });
+            lists = km.Centres.Count;
+            g = km.Centres.Data.AsSpan(0, lists * d).ToArray();
+        }
+        var gNorm = new double[lists];
+        for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(g.AsSpan(l * d, d));
+        var members = new List<int>[lists];
+        for (int l = 0; l < lists; l++) members[l] = [];
+        var result = new CentreLists(d, metric, g, gNorm, new double[lists], members, new int[Math.Max(count, 4)], [], count);
+        // Every centre to the nearest list centroid (Gemm in blocks; the choice only affects speed, never the answer).
+        const int block = 1024;
+        var points = new float[block * d];
+        var dots = new float[block * lists];
+        for (int r0 = 0; r0 < count; r0 += block)
+        {
+            int nb = Math.Min(block, count - r0);
+            for (int i = 0; i < nb; i++) Point(rows, norms, r0 + i, d, metric, points.AsSpan(i * d, d));
+            Gemm.MultiplyTransposedParallel(points.AsMemory(0, nb * d), nb, g.AsMemory(), lists, d, dots.AsMemory(0, nb * lists), lists);
+            for (int i = 0; i < nb; i++)
+            {
+                int r = r0 + i;
+                if (metric == DistanceMetric.Cosine && norms[r] == 0) { result.Place(r, -1, centres, norms); continue; }
+                var row = dots.AsSpan(i * lists, lists);
+                int best = 0;
+                double bestD = double.PositiveInfinity;
+                for (int l = 0; l < lists; l++)
+                {
+                    double dist = gNorm[l] * gNorm[l] - 2.0 * row[l];
+                    if (dist < bestD) { bestD = dist; best = l; }
+                }
+                result.Place(r, best, centres, norms);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>p(c) of centre row r as float32 (the direction under cosine).</summary>
+    private static void Point(float[] rows, double[] norms, int r, int d, DistanceMetric metric, Span<float> into)
+    {
+        var c = rows.AsSpan(r * d, d);
+        if (metric == DistanceMetric.Cosine && norms[r] > 0)
+            for (int k = 0; k < d; k++) into[k] = (float)(c[k] / norms[r]);
+        else
+            c.CopyTo(into);
+    }
+
+    /// <summary>|p(c) - g_l| for the float64 centre c (row r), rounded up.</summary>
+    private double DistanceToCentroid(int l, ReadOnlySpan<double> c, double cn)
+    {
+        var g = _g.AsSpan(l * _d, _d);
+        double s = 0, inv = _metric == DistanceMetric.Cosine ? 1.0 / cn : 1.0;
+        for (int k = 0; k < _d; k++)
+        {
+            double t = c[k] * inv - g[k];
+            s += t * t;
+        }
+        return Math.Sqrt(s) * (1 + 1e-12) + 1e-300;
+    }
+
+    private void Place(int row, int list, double[] centres, double[] norms)
+    {
+        if (row >= _listOf.Length) Array.Resize(ref _listOf, Math.Max(row + 1, _listOf.Length * 2));
+        _listOf[row] = list;
+        if (list < 0) { _zeroRows.Add(row); return; }
+        _members[list].Add(row);
+        _radius[list] = Math.Max(_radius[list], DistanceToCentroid(list, centres.AsSpan(row * _d, _d), norms[row]));
+    }
+
+    /// <summary>A new centre row (appended): joins the list with the nearest centroid.</summary>
+    public void Add(int row, double[] centres, double[] norms)
+    {
+        if (_metric == DistanceMetric.Cosine && norms[row] == 0) { Place(row, -1, centres, norms); return; }
+        var c = centres.AsSpan(row * _d, _d);
+        int best = 0;
+        double bestD = double.PositiveInfinity;
+        for (int l = 0; l < Count; l++)
+        {
+            double dist = DistanceToCentroid(l, c, norms[row]);
+            if (dist < bestD) { bestD = dist; best = l; }
+        }
+        Place(row, best, centres, norms);
+    }
+
+    /// <summary>Centre row <paramref name="row"/> moved: its list's radius grows to cover it (a centre that became zero, or
+    /// stopped being zero, under cosine changes list).</summary>
+    public void Moved(int row, double[] centres, double[] norms)
+    {
+        int l = _listOf[row];
+        bool zero = _metric == DistanceMetric.Cosine && norms[row] == 0;
+        if (l < 0 || zero)
+        {
+            if (l < 0 && zero) return;
+            if (l < 0) _zeroRows.Remove(row); else _members[l].Remove(row);
+            if (zero) { Place(row, -1, centres, norms); return; }
+            Add(row, centres, norms);
+            return;
+        }
+        _radius[l] = Math.Max(_radius[l], DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]));
+    }
+
+    /// <summary>
+    /// The rows of every list whose ball comes within <paramref name="eps"/> of the item (all rows of the lists not
+    /// ruled out, in no particular order) into <paramref name="rows"/>; returns how many lists were probed and a lower
+    /// bound on the distance to every centre in a skipped list (+∞ when none was skipped).
+    /// </summary>
+    public (int Probed, double SkippedLowerBound) Candidates(ReadOnlySpan<float> x, double xn, double eps, List<int> rows, double[] dotsScratch)
+    {
+        rows.Clear();
+        rows.AddRange(_zeroRows);
+        int lists = Count, probed = 0;
+        double skippedBound = double.PositiveInfinity;
+        double factor = DistanceKernels.DotErrorFactor(_d);
+        // Radius of eps in the geometry of p: chord sqrt(2·eps) under cosine.
+        double reach = _metric == DistanceMetric.Cosine ? Math.Sqrt(2 * eps) : eps;
+        for (int l = 0; l < lists; l++) dotsScratch[l] = TensorPrimitives.Dot(x, _g.AsSpan(l * _d, _d));
+        for (int l = 0; l < lists; l++)
+        {
+            double gn = _gNorm[l], err = factor * xn * gn;
+            // |p(x) - g|² from the float32 dot, rounded down: cosine p(x) = x/|x| (norm 1).
+            double sq = _metric == DistanceMetric.Cosine
+                ? 1 + gn * gn - 2 * (dotsScratch[l] + err) / xn
+                : xn * xn + gn * gn - 2 * (dotsScratch[l] + err);
+            sq -= 1e-9 * (1 + gn * gn + (_metric == DistanceMetric.Cosine ? 0 : xn * xn));
+            double lower = Math.Sqrt(Math.Max(0, sq)) - _radius[l];
+            if (xn > 0 && lower > reach)
+            {
+                double asDistance = _metric == DistanceMetric.Cosine ? lower * lower / 2 : lower;
+                skippedBound = Math.Min(skippedBound, asDistance);
+                continue;
+            }
+            probed++;
+            rows.AddRange(_members[l]);
+        }
+        return (probed, skippedBound);
+    }
+
+    /// <summary>An independent copy.</summary>
+    public CentreLists Clone()
+    {
+        var members = new List<int>[_members.Length];
+        for (int l = 0; l < members.Length; l++) members[l] = [.. _members[l]];
+        return new CentreLists(_d, _metric, _g, _gNorm, (double[])_radius.Clone(), members, (int[])_listOf.Clone(), [.. _zeroRows], BuiltAt);
+    }
+}

@@ -1,0 +1,201 @@
+using CsCheck;
+using LabelAssignment.IO;
+using LabelAssignment.Numerics;
+using LabelAssignment.Online;
+
+namespace LabelAssignment.Tests.Online;
+
+/// <summary>
+/// The nearest-centroid rule through its fast paths (batched screening with moved and opened centres bounded from
+/// earlier dots; the within-eps list index for large tables) against a naive loop: every item measured against every
+/// centre with <see cref="DistanceKernels.Distance(DistanceMetric, ReadOnlySpan{float}, double, ReadOnlySpan{double}, double)"/>
+/// (the definition of the exact distance), nearest within eps (or the first, in table order), ties to the lower row,
+/// then the same running mean. No screening, no lists, no chunks.
+/// </summary>
+public sealed class WithinEpsIndexTests
+{
+    /// <summary>The naive loop's decisions: centre row joined (-1 = opened), its distance, the exact nearest distance.</summary>
+    private static List<(int Row, double Distance, double Nearest)> NaiveLoop(EmbeddingMatrix init, int[] labels, EmbeddingMatrix stream,
+        DistanceMetric metric, double eps, bool firstWithin)
+    {
+        int d = init.Dimension;
+        // Noise rows get the smallest free IDs in row order (IdReusePolicy.SmallestFree, as Initialise documents).
+        var used = labels.Where(l => l >= 0).ToHashSet();
+        labels = labels.ToArray();
+        for (int i = 0, next = 0; i < labels.Length; i++)
+            if (labels[i] < 0)
+            {
+                while (used.Contains(next)) next++;
+                labels[i] = next;
+                used.Add(next);
+            }
+        // Centres in cluster-ID order (as ClusterTables.Initialise orders them), member means in float64.
+        var order = labels.Distinct().Order().ToArray();
+        var centres = new List<double[]>();
+        var counts = new List<long>();
+        foreach (int id in order)
+        {
+            var c = new double[d];
+            long n = 0;
+            for (int i = 0; i < labels.Length; i++)
+                if (labels[i] == id) { n++; for (int k = 0; k < d; k++) c[k] += init.Row(i)[k]; }
+            for (int k = 0; k < d; k++) c[k] *= 1.0 / n;
+            centres.Add(c);
+            counts.Add(n);
+        }
+        var result = new List<(int, double, double)>();
+        for (int i = 0; i < stream.Count; i++)
+        {
+            var x = stream.Row(i);
+            double xn = DistanceKernels.Norm(x);
+            int best = -1, first = -1;
+            double bestD = double.PositiveInfinity, firstD = double.PositiveInfinity;
+            for (int j = 0; j < centres.Count; j++)
+            {
+                double dist = DistanceKernels.Distance(metric, x, xn, centres[j], DistanceKernels.Norm(centres[j]));
+                if (dist < bestD) { bestD = dist; best = j; }
+                if (first < 0 && dist <= eps) { first = j; firstD = dist; }
+            }
+            int chosen = firstWithin ? first : bestD <= eps ? best : -1;
+            double chosenD = firstWithin ? firstD : bestD;
+            if (chosen >= 0)
+            {
+                long n = ++counts[chosen];
+                var c = centres[chosen];
+                double inv = 1.0 / n;
+                for (int k = 0; k < d; k++) c[k] += (x[k] - c[k]) * inv;
+                result.Add((chosen, chosenD, bestD));
+            }
+            else
+            {
+                centres.Add(x.ToArray().Select(v => (double)v).ToArray());
+                counts.Add(1);
+                result.Add((-1, 0, bestD));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Our assigner's decisions as (row, distance, nearest), the row read from the tables after the run.</summary>
+    private static List<(int Row, double Distance, double Nearest)> Ours(EmbeddingMatrix init, int[] labels, EmbeddingMatrix stream,
+        DistanceMetric metric, double eps, bool firstWithin, int listThreshold, int[] chunks)
+    {
+        var t = ClusterTables.Initialise(OnlineTestData.Ids(0, init.Count), init, labels, null, metric);
+        t.ListThreshold = listThreshold;
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithin });
+        var all = new List<Assignment>();
+        int at = 0;
+        foreach (int size in chunks)
+        {
+            int m = Math.Min(size, stream.Count - at);
+            if (m <= 0) break;
+            all.AddRange(a.AssignBatch(OnlineTestData.Ids(init.Count + at, m), OnlineTestData.Rows(stream, at, m)));
+            at += m;
+        }
+        if (at < stream.Count)
+            all.AddRange(a.AssignBatch(OnlineTestData.Ids(init.Count + at, stream.Count - at), OnlineTestData.Rows(stream, at, stream.Count - at)));
+        return all.Select(r => (r.CreatedCluster ? -1 : t.RowOfCluster(r.ClusterId), r.Distance, r.NearestDistance)).ToList();
+    }
+
+    private static bool Agree(List<(int Row, double Distance, double Nearest)> naive, List<(int Row, double Distance, double Nearest)> ours,
+        double eps, bool exactNearestOnCreate)
+    {
+        for (int i = 0; i < naive.Count; i++)
+        {
+            var (nr, nd, nn) = naive[i];
+            var (or, od, on) = ours[i];
+            if (nr != or || nd != od) return false;
+            if (nr >= 0 || exactNearestOnCreate) { if (nn != on) return false; }
+            else if (!(on > eps && on <= nn)) return false; // the lists report a lower bound above eps
+        }
+        return true;
+    }
+
+    // Integer grid points: many distances exactly equal to eps and many exact ties (lowest row must win).
+    private static readonly Gen<(int D, int[] Init, int[] Labels, int[] Stream, bool Cosine, bool First, int Chunk)> GridCase =
+        Gen.Int[2, 5].SelectMany(d => Gen.Select(
+            Gen.Int[-4, 4].Array[d * 4, d * 60], Gen.Int[-1, 6].Array[60], Gen.Int[-4, 4].Array[d * 1, d * 120],
+            Gen.Bool, Gen.Bool, Gen.Int[1, 40]).Select(v => (d, v.Item1, v.Item2, v.Item3, v.Item4, v.Item5, v.Item6)));
+
+    private static EmbeddingMatrix Grid(int[] values, int d, bool cosine)
+    {
+        int n = values.Length / d;
+        var data = values.Take(n * d).Select(v => (float)v).ToArray();
+        if (cosine) // no zero rows under cosine
+            for (int i = 0; i < n; i++)
+                if (data.AsSpan(i * d, d).IndexOfAnyExcept(0f) < 0) data[i * d] = 1;
+        return new EmbeddingMatrix(data, n, d);
+    }
+
+    [Fact]
+    public void BatchesAndListsGiveTheNaiveLoopsDecisionsOnGridData()
+    {
+        GridCase.Sample(c =>
+        {
+            var metric = c.Cosine ? DistanceMetric.Cosine : DistanceMetric.Euclidean;
+            // Euclidean eps 5 (3-4-5 triangles sit exactly on it), cosine eps 1 (orthogonal rows sit exactly on it).
+            double eps = c.Cosine ? 1.0 : 5.0;
+            var init = Grid(c.Init, c.D, c.Cosine);
+            var labels = Enumerable.Range(0, init.Count).Select(i => c.Labels[i % c.Labels.Length]).ToArray();
+            var stream = Grid(c.Stream, c.D, c.Cosine);
+            var naive = NaiveLoop(init, labels, stream, metric, eps, c.First);
+            int[] chunks = [c.Chunk, 1, c.Chunk * 3, 2];
+            var brute = Ours(init, labels, stream, metric, eps, c.First, int.MaxValue, chunks);
+            var lists = Ours(init, labels, stream, metric, eps, c.First, 1, chunks);
+            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false);
+        }, iter: 150);
+    }
+
+    [Fact]
+    public void BatchesAndListsGiveTheNaiveLoopsDecisionsOnGaussianClumps()
+    {
+        Gen.Select(Gen.Int[0, 100_000], Gen.Bool, Gen.Bool, Gen.Int[8, 48]).Sample((seed, cosine, first, d) =>
+        {
+            var metric = cosine ? DistanceMetric.Cosine : DistanceMetric.Euclidean;
+            var all = OnlineTestData.Clumps(700, d, 25, 0.15, seed);
+            var init = OnlineTestData.Rows(all, 0, 300);
+            var stream = OnlineTestData.Rows(all, 300, 400);
+            // Every initial row its own cluster (noise-heavy, as the article's tables are): many centres, many moves.
+            var labels = Enumerable.Range(0, 300).Select(i => i % 3 == 0 ? -1 : i % 150).ToArray();
+            double eps = cosine ? 0.02 : 0.25;
+            var naive = NaiveLoop(init, labels, stream, metric, eps, first);
+            int[] chunks = [400];
+            var brute = Ours(init, labels, stream, metric, eps, first, int.MaxValue, chunks);
+            var lists = Ours(init, labels, stream, metric, eps, first, 1, chunks);
+            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false);
+        }, iter: 12);
+    }
+
+    [Fact]
+    public void ListsGiveTheBruteForceDecisionsOnTheDbscanFixture()
+    {
+        // The DBSCAN fixture: 2,000 x 32 rows on a common cone, as real encoders produce (make_fixtures.py).
+        var x = Npy.ReadMatrix(Path.Combine(TestPaths.Fixtures, "dbscan", "X.npy"));
+        var init = OnlineTestData.Rows(x, 0, 1200);
+        var stream = OnlineTestData.Rows(x, 1200, 800);
+        var labels = Enumerable.Range(0, 1200).ToArray(); // every row a centre: 1,200 centres, about 35 lists
+        // The first item's exact nearest distance as eps: that item sits exactly on eps.
+        double atEps = NaiveLoop(init, labels, OnlineTestData.Rows(stream, 0, 1), DistanceMetric.Cosine, 1.0, false)[0].Nearest;
+        foreach (double eps in new[] { 0.01, 0.05, atEps })
+        {
+            var naive = NaiveLoop(init, labels, stream, DistanceMetric.Cosine, eps, firstWithin: false);
+            var lists = Ours(init, labels, stream, DistanceMetric.Cosine, eps, false, 1, [800]);
+            Assert.True(naive.Count(r => r.Row >= 0) > 0, $"eps {eps}: no item joined; the case tests nothing");
+            Assert.True(Agree(naive, lists, eps, exactNearestOnCreate: false), $"eps {eps}: the lists' decisions differ from the naive loop's");
+            if (eps == atEps) Assert.True(lists[0].Row >= 0 && lists[0].Distance == eps, "the item exactly at eps must join");
+        }
+    }
+
+    [Fact]
+    public void ListsPruneOnClusteredData()
+    {
+        // Exactness alone would hold for a scan of every list: check that far lists are skipped.
+        var all = OnlineTestData.Clumps(3000, 16, 60, 0.05, seed: 5);
+        var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 2000), OnlineTestData.Rows(all, 0, 2000), Enumerable.Range(0, 2000).ToArray());
+        t.ListThreshold = 1;
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.01 });
+        a.PredictBatch(OnlineTestData.Ids(2000, 1000), OnlineTestData.Rows(all, 2000, 1000));
+        double perItem = a.ListsProbed / 1000.0;
+        Assert.True(perItem < t.Lists()!.Count / 4.0, $"{perItem:F1} of {t.Lists()!.Count} lists probed per item");
+    }
+}
