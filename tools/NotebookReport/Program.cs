@@ -60,6 +60,9 @@ for (int i = 0; i < args.Length; i += 2)
     {
         NotebookReport.Render(args[i], args[i + 1]);
         Console.WriteLine($"{args[i]} -> {args[i + 1]}");
+        // The failed cell's error, also when the run failed before the library could report it (e.g. package restore).
+        if (ReportMeta.ReadFile(args[i]).FirstError is { } error)
+            Console.Error.WriteLine($"{args[i]}: cell {error.Cell} failed: {error.Message}");
     }
     catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
     {

@@ -51,6 +51,9 @@ public static partial class HeadlessBrowser
     /// <summary>Tallest screenshot taken (CSS pixels): taller pages are shot from the top.</summary>
     public const int MaxScreenshotHeight = 16000;
 
+    /// <summary>Width of the browser window (CSS pixels).</summary>
+    public const int Width = 1200;
+
     /// <summary>The chromium executable on PATH (chromium, chromium-browser), or null.</summary>
     public static string? FindChromium()
     {
@@ -73,7 +76,8 @@ public static partial class HeadlessBrowser
         if (!File.Exists(reportPath)) throw new FileNotFoundException($"report '{reportPath}' does not exist.", reportPath);
         var limit = timeout ?? TimeSpan.FromSeconds(120);
         string url = new Uri(Path.GetFullPath(reportPath)).AbsoluteUri;
-        string dom = Run(chromium, ["--virtual-time-budget=10000", "--dump-dom", url], limit);
+        // The same width as the screenshot, so the page height measured here is the screenshot's.
+        string dom = Run(chromium, [$"--window-size={Width},900", "--virtual-time-budget=10000", "--dump-dom", url], limit);
         var m = CheckPattern().Match(dom);
         if (!m.Success)
             throw new InvalidDataException($"'{reportPath}' wrote no {NotebookReport.CheckAttribute} result in headless Chromium: not a rendered report, or its scripts did not run.");
@@ -86,7 +90,7 @@ public static partial class HeadlessBrowser
             string full = Path.GetFullPath(screenshotPath);
             string tmp = full + ".tmp.png";
             File.Delete(tmp);
-            Run(chromium, ["--hide-scrollbars", $"--window-size=1200,{Math.Clamp(height, 600, MaxScreenshotHeight)}", "--virtual-time-budget=10000",
+            Run(chromium, ["--hide-scrollbars", $"--window-size={Width},{Math.Clamp(height, 600, MaxScreenshotHeight)}", "--virtual-time-budget=10000",
                 $"--screenshot={tmp}", url], limit);
             if (!File.Exists(tmp)) throw new IOException($"chromium wrote no screenshot of '{reportPath}'.");
             File.Move(tmp, full, overwrite: true);
