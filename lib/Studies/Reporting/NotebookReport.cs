@@ -82,7 +82,7 @@ public static partial class NotebookReport
         bool plotly = content.Contains("Plotly.newPlot", StringComparison.Ordinal);
         var html = new StringBuilder(content.Length + (plotly ? PlotlyJsText.Value.Length : 0) + 8192);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>")
-            .Append(WebUtility.HtmlEncode(summary.Title)).Append("</title>\n")
+            .Append(WebUtility.HtmlEncode(title)).Append("</title>\n")
             .Append("<meta name=\"la-charts\" content=\"").Append(charts).Append("\">\n")
             .Append("<script type=\"text/javascript\">").Append(ErrorCollector).Append("</script>\n")
             .Append("<style>").Append(Css).Append("</style>\n");
