@@ -50,6 +50,13 @@ public sealed class PrepareNotebookTests
             Assert.Contains(html, h => h.Contains("shape <strong>(1, 512)</strong>"));
             Assert.Contains(html, h => h.Contains("la-progress") && h.Contains("done"));
             Assert.Contains(html, h => h.Contains("superclass (20)") && h.Contains("chance"));
+
+            // Its report: provenance (the cache entry it wrote, with the SHA-256 of X.npy) and the browser check
+            // (the image grid's 30 images rendered), on this same run.
+            var summary = ReportChecks.AssertProvenance(run, [new("samples", "500", "--input"), new("batchSize", "32", "default")]);
+            ReportChecks.AssertDataRecorded(summary, EmbeddingCache.FolderOf(data, key));
+            Assert.False(Assert.Single(summary.Data).FromCache);
+            ReportChecks.AssertPassesBrowserCheck(run, images: 30);
         }
         finally
         {

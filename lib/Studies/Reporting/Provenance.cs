@@ -452,13 +452,14 @@ internal sealed class NotebookCells
         return result;
     }
 
-    /// <summary>The first level-1 or level-2 heading of a markdown cell, without the hashes.</summary>
+    /// <summary>The last level-1 or level-2 heading of a markdown cell (the one the next cells are under), without the hashes.</summary>
     public static string? HeadingOf(string markdown)
     {
+        string? heading = null;
         foreach (string line in markdown.Replace("\r\n", "\n").Split('\n'))
             if (line.StartsWith("# ", StringComparison.Ordinal) || line.StartsWith("## ", StringComparison.Ordinal))
-                return line.TrimStart('#').Trim();
-        return null;
+                heading = line.TrimStart('#').Trim();
+        return heading;
     }
 
     public int FirstCodeCellContaining(string text)
