@@ -97,6 +97,7 @@ public static class Provenance
     static TextWriter? progressWriter;
     static string? runPath;
     static bool runPathRead;
+    static bool lineOpen;   // a cell's progress line awaits its time
 
     static Provenance() => EmbeddingCache.Used += OnCacheUsed;
 
@@ -270,7 +271,11 @@ public static class Provenance
             bool isCode = index >= 0 && cells!.IsCode(index) && kernelName != "markdown";
             runningCell = isCode ? index : -1;
             runningSince = Stopwatch.GetTimestamp();
-            if (isCode) ProgressWriter.Write($"{Prefix(index)}{cells!.Section(index)} ... ");
+            if (isCode)
+            {
+                ProgressWriter.Write($"{Prefix(index)}{cells!.Section(index)} ... ");
+                lineOpen = true;
+            }
             return true;
         }
     }
@@ -290,6 +295,9 @@ public static class Provenance
             double seconds = Stopwatch.GetElapsedTime(runningSince).TotalSeconds;
             var timing = Record(index, seconds, failed);
             double total = (DateTime.UtcNow - ProcessStartUtc()).TotalSeconds;
+            // Progress lines printed meanwhile broke the cell's line: name the cell again.
+            if (!lineOpen) ProgressWriter.Write($"{Prefix(index)}done: ");
+            lineOpen = false;
             if (failed)
             {
                 failedCell = index;
@@ -302,6 +310,28 @@ public static class Provenance
             dataShown = data.Count;
             return new HtmlFragment(MetaBlock("cell", new { timing.Cell, timing.Of, timing.Section, timing.Seconds, timing.EndedUtc, timing.Failed, Data = newData }));
         }
+    }
+
+    /// <summary>
+    /// A headless run's plain-text view of a progress bar (extension.dib adds it to the HTML bar): one line per tenth
+    /// and at completion on the progress writer, so a long cell shows how far it is. Outside a headless run: nothing.
+    /// </summary>
+    public static Action<ProgressState> ProgressLines(string label)
+    {
+        if (!Headless) return _ => { };
+        int lastTenth = -1;
+        return state =>
+        {
+            int tenth = (int)Math.Floor(state.Fraction * 10);
+            if (!state.Completed && tenth == lastTenth) return;
+            lastTenth = tenth;
+            lock (Gate)
+            {
+                if (lineOpen) ProgressWriter.WriteLine();
+                lineOpen = false;
+                ProgressWriter.WriteLine("      " + state);
+            }
+        };
     }
 
     /// <summary>What a cell skipped after a failure shows.</summary>
@@ -317,7 +347,7 @@ public static class Provenance
         lock (Gate)
         {
             data.Clear(); timings.Clear();
-            dataShown = 0; cells = null; pointer = 0; runningCell = -1; failedCell = -1;
+            dataShown = 0; cells = null; pointer = 0; runningCell = -1; failedCell = -1; lineOpen = false;
             runPath = run; runPathRead = true;
             progressWriter = writer;
         }
