@@ -8,9 +8,14 @@
 #   bash run.sh eps=0.3 samples=500      every notebook; each gets only the parameters it declares
 #
 # A parameter that no chosen notebook declares is an error (a typo must not be silently ignored).
-# Exits non-zero when a notebook has an error cell (the report is still written, with the error shown).
+# Prints one line per cell (which cell of which section, its wall time). A failing cell stops the run: its error is
+# printed, its notebook's report is still written (with the error), later notebooks are not run, and the exit code is 1.
+# Then every report is loaded in headless Chromium (when installed): every chart must draw, every image render, no
+# script error; a PNG screenshot of each goes next to it. reports/index.html links them with their headline numbers.
 set -euo pipefail
 cd "$(dirname "$0")"
+SECONDS=0
+echo "building (Release) ..."
 dotnet tool restore >/dev/null
 dotnet build LabelAssignment.slnx -c Release --nologo -v quiet
 mkdir -p reports
@@ -40,24 +45,38 @@ done
 version=$(bash eng/pack.sh --no-build)
 echo "packed LabelAssignment $version into feed/"
 renderer=tools/NotebookReport/bin/Release/net10.0/LabelAssignment.NotebookReport.dll
-failed=()
+done_ipynb=(); failed=""
+count=0
 for nb in "${notebooks[@]}"; do
+  count=$((count + 1))
   name="$(basename "$nb" .ipynb)"
   out="reports/$name.ipynb"
-  echo "running $nb -> $out"
-  # The kernel's working folder is notebooks/ (as in VS Code), so relative paths in notebooks mean the same.
   inputs=()
   for kv in ${params[@]+"${params[@]}"}; do
     if declared "$nb" | grep -qx "${kv%%=*}"; then inputs+=(--input "$kv"); fi
   done
-  rm -f "$out"
+  echo "== $name ($count of ${#notebooks[@]})${inputs[*]+ with ${inputs[*]}} -> $out"
+  rm -f "$out" "reports/$name.html" "reports/$name.png" "reports/$name.check.json"
   status=0
-  (cd notebooks && dotnet repl --run "$(basename "$nb")" --exit-after-run --output-path "../$out" ${inputs[@]+"${inputs[@]}"}) || status=$?
+  start=$SECONDS
+  # The kernel's working folder is notebooks/ (as in VS Code), so relative paths in notebooks mean the same.
+  # The library's extension prints one line per cell to stderr (Reporting/Provenance.cs) and stops at a failed cell.
+  (cd notebooks && dotnet repl --run "$(basename "$nb")" --exit-after-run --output-path "../$out" ${inputs[@]+"${inputs[@]}"} </dev/null) || status=$?
   if [ ! -f "$out" ]; then echo "dotnet repl wrote no $out (exit $status)" >&2; exit 1; fi
-  [ "$status" -eq 0 ] || failed+=("$nb (exit $status)")
-  dotnet "$renderer" "$out" "reports/$name.html"
+  dotnet "$renderer" "$out" "reports/$name.html" | sed 's/^/  /'
+  done_ipynb+=("$out")
+  echo "   $name took $((SECONDS - start)) s"
+  if [ "$status" -ne 0 ]; then failed="$name"; break; fi
 done
-if [ ${#failed[@]} -gt 0 ]; then
-  printf 'notebook with an error cell: %s\n' "${failed[@]}" >&2
+check_status=0
+htmls=(); for f in "${done_ipynb[@]}"; do htmls+=("${f%.ipynb}.html"); done
+dotnet "$renderer" check --screenshots "${htmls[@]}" || check_status=$?
+dotnet "$renderer" index reports/index.html "${done_ipynb[@]}" >/dev/null
+echo "reports: $(pwd)/reports/index.html"
+for h in "${htmls[@]}"; do echo "  $h"; done
+echo "total time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
+if [ -n "$failed" ]; then
+  echo "run.sh: $failed has a failed cell (its error is above and in reports/$failed.html); later notebooks were not run." >&2
   exit 1
 fi
+if [ "$check_status" -ne 0 ]; then echo "run.sh: a report failed the browser check (see above)." >&2; exit 1; fi

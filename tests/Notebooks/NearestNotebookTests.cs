@@ -112,4 +112,15 @@ public class NearestNotebookTests(NearestNotebookFixture fixture) : IClassFixtur
         Assert.Equal(streamed.Groups[3].Value, cells[row + 2]);
         Assert.Equal(streamed.Groups[5].Value, cells[row + 8]);
     }
+
+    [Fact]
+    public void Its_report_records_provenance_and_passes_the_browser_check()
+    {
+        fixture.Run.AssertNoErrors();
+        var summary = ReportChecks.AssertProvenance(fixture.Run, [
+            new("eps", "0.4", "--input"), new("initItems", "150", "--input"), new("metric", "cosine", "default")]);
+        ReportChecks.AssertDataRecorded(summary, Path.Combine(fixture.DataFolder, "embeddings", "cifar100-test-n250-resnet18-64-l2"));
+        Assert.Contains(summary.Headlines, h => h.Name.StartsWith("DBSCAN on 150 items", StringComparison.Ordinal));
+        ReportChecks.AssertPassesBrowserCheck(fixture.Run, images: 0);
+    }
 }

@@ -193,3 +193,47 @@ public sealed class NotebookErrorTests
         }
     }
 }
+
+[Collection(NotebookCollection.Name)]
+public sealed class HeadlessStopTests
+{
+    [Fact]
+    public void With_the_library_loaded_a_failed_cell_stops_the_run_and_the_error_and_every_cell_time_reach_stderr()
+    {
+        string folder = Directory.CreateTempSubdirectory("la-notebook-").FullName;
+        try
+        {
+            string notebook = Write(Path.Combine(folder, "stops.ipynb"),
+                Markdown("# Stops\n## First part"),
+                Code("#r \"nuget: LabelAssignment.Studies, *-*\""),
+                Code("Console.WriteLine(\"one\");"),
+                Markdown("## Second part"),
+                Code("throw new InvalidOperationException(\"boom-77\");"),
+                Code("Console.WriteLine(\"after\");"));
+            var run = NotebookRunner.Run(notebook);
+            Assert.Equal(2, run.ExitCode);
+            var error = Assert.Single(run.Errors);
+            Assert.Equal(5, error.Cell);
+            Assert.Contains("boom-77", error.Message);
+            var outputs = run.Outputs();
+            Assert.Contains(outputs, o => o.Cell == 3 && o.Type == "stream" && o.Text.Contains("one"));
+            // The cell after the failure did not run: no "after", the note instead.
+            Assert.DoesNotContain(outputs, o => o.Text.Contains("after\n") && o.Type == "stream");
+            Assert.Contains(outputs, o => o.Cell == 6 && o.Text.Contains("Not run: cell 5 failed"));
+            // One line per cell on stderr, with its section; the failure with its message.
+            Assert.Contains("stops: cell 2/6  kernel start and package restore:", run.StdErr);
+            Assert.Matches(@"stops: cell 3/6  First part \.\.\. \d+\.\d s \(notebook \d+ s\)", run.StdErr);
+            Assert.Contains("stops: cell 5/6  Second part ... FAILED after", run.StdErr);
+            Assert.Contains("InvalidOperationException: boom-77", run.StdErr);
+            Assert.DoesNotContain("cell 6/6", run.StdErr);
+            // The report says where it failed.
+            string html = Path.Combine(folder, "stops.html");
+            NotebookReport.Render(run.OutputPath, html);
+            Assert.Contains("This run failed at cell 5:", File.ReadAllText(html));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

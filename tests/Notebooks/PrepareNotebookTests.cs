@@ -59,6 +59,13 @@ public sealed class PrepareNotebookTests
             var diff = System.Text.RegularExpressions.Regex.Match(comparison, @"differ from the cached ones by at most <strong>([0-9.e+-]+)</strong>");
             Assert.True(diff.Success, comparison);
             Assert.True(double.Parse(diff.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 1e-4, comparison);
+
+            // Its report: provenance (the cache entry it wrote, with the SHA-256 of X.npy) and the browser check
+            // (the image grid's 30 images rendered), on this same run.
+            var summary = ReportChecks.AssertProvenance(run, [new("samples", "500", "--input"), new("batchSize", "32", "default")]);
+            ReportChecks.AssertDataRecorded(summary, EmbeddingCache.FolderOf(data, key));
+            Assert.False(Assert.Single(summary.Data).FromCache);
+            ReportChecks.AssertPassesBrowserCheck(run, images: 30);
         }
         finally
         {

@@ -141,4 +141,18 @@ public sealed class RemapNotebookTests(RemapNotebookFixture fixture) : IClassFix
         Assert.Contains("100.0% of day 0's remaining items", conclusion);
         Assert.Contains("(day 2)", conclusion);
     }
+
+    [Fact]
+    public void Its_report_records_provenance_and_passes_the_browser_check()
+    {
+        fixture.Run.AssertNoErrors();
+        var summary = ReportChecks.AssertProvenance(fixture.Run, [new("k", "6", "--input"), new("seedYesterday", "1", "default")]);
+        // The blobs came from a .npy file: recorded with the SHA-256 of that file.
+        var npy = Assert.Single(summary.Data);
+        Assert.Equal(("blobs.npy", 240, 16), (npy.Entry, npy.Count, npy.Dimension));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(fixture.Folder, "blobs.npy"))))[..16], npy.ContentSha256);
+        // Every ID kept on the blobs (see the conclusion test): the headline says 100%.
+        Assert.Contains(summary.Headlines, h => h.Name.StartsWith("match rate, sample overlap", StringComparison.Ordinal) && h.Value.StartsWith("100.0% (6 of 6", StringComparison.Ordinal));
+        ReportChecks.AssertPassesBrowserCheck(fixture.Run, images: 0);
+    }
 }

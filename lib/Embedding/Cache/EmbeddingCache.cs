@@ -56,6 +56,14 @@ public sealed record EmbeddingSet(EmbeddingMatrix Embeddings, long[] ItemIds, in
 /// <param name="Folder">The cache entry's folder.</param>
 public sealed record CachedEmbeddings(EmbeddingSet Set, bool FromCache, string Folder);
 
+/// <summary>An entry of the embedding cache that was just read or written (see <see cref="EmbeddingCache.Used"/>).</summary>
+/// <param name="Folder">The entry's folder.</param>
+/// <param name="Key">Its key (data set, split, count, model).</param>
+/// <param name="Dimension">Length of each vector.</param>
+/// <param name="ModelFingerprint">The manifest's model fingerprint (<see cref="EmbeddingCache.Fingerprint"/>), if recorded.</param>
+/// <param name="FromCache">True when read back, false when just computed and written.</param>
+public sealed record EmbeddingCacheUse(string Folder, EmbeddingCacheKey Key, int Dimension, string? ModelFingerprint, bool FromCache);
+
 /// <summary>
 /// Embeddings stored as .npy under <c>DATA/embeddings/KEY/</c> (<c>X.npy</c> float32 (n, d), <c>ids.npy</c> int64 (n,)
 /// (entries written with int32 ids still read), <c>labels.npy</c>, <c>coarse_labels.npy</c> int32 (n,)) plus <c>manifest.json</c>, written last: an entry
@@ -65,6 +73,12 @@ public static class EmbeddingCache
 {
     /// <summary>The subfolder of the data folder that holds cache entries.</summary>
     public const string Subfolder = "embeddings";
+
+    /// <summary>
+    /// Raised after an entry was read successfully or written: a report records which data it used (provenance)
+    /// without every caller passing that along. Handlers must not throw.
+    /// </summary>
+    public static event Action<EmbeddingCacheUse>? Used;
 
     /// <summary>The folder of one entry.</summary>
     public static string FolderOf(string dataFolder, EmbeddingCacheKey key)
@@ -98,7 +112,9 @@ public static class EmbeddingCache
                 return null;
             if (expectedIds is not null && !ids.AsSpan().SequenceEqual(expectedIds))
                 return null;
-            return new EmbeddingSet(x, ids, labels, coarse).Validate();
+            var set = new EmbeddingSet(x, ids, labels, coarse).Validate();
+            Used?.Invoke(new EmbeddingCacheUse(folder, key, x.Dimension, (string?)manifest["model_fingerprint"], FromCache: true));
+            return set;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or JsonException or ArgumentException or InvalidOperationException or FormatException)
         {
@@ -135,6 +151,7 @@ public static class EmbeddingCache
             ["created_utc"] = DateTime.UtcNow.ToString("O"),
         };
         AtomicFile.WriteAllText(manifestPath, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Used?.Invoke(new EmbeddingCacheUse(folder, key, set.Embeddings.Dimension, modelFingerprint, FromCache: false));
         return folder;
     }
 

@@ -114,6 +114,7 @@ public static class EmbeddingSource
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
+        Reporting.Provenance.Listen();   // the report records the cache entry read or written below
         int count = request.Count;
         LoadedEmbeddings pool;
         if (!string.IsNullOrWhiteSpace(request.Npy))
@@ -121,6 +122,7 @@ public static class EmbeddingSource
             if (!File.Exists(request.Npy))
                 throw new FileNotFoundException($"Npy='{request.Npy}' does not exist (give a float32 (n, d) .npy, or leave it empty to use CIFAR-100).", request.Npy);
             var x = Npy.ReadMatrix(request.Npy);
+            Reporting.Provenance.RecordNpy(request.Npy, x.Count, x.Dimension);
             progress?.Report(new WorkProgress(OnnxImageEmbedder.ProgressStage, x.Count, x.Count, "from the .npy file"));
             pool = new(x, Enumerable.Range(0, x.Count).Select(i => (long)i).ToArray(), null, EmbeddingOrigin.NpyFile,
                 $"the .npy file `{request.Npy}` ({x.Count} x {x.Dimension}; item id = row number)");

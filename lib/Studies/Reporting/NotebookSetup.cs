@@ -10,6 +10,7 @@ public static class NotebookSetup
     public static bool EnsureInitialized()
     {
         FSharpCoreResolver.Install();
+        Provenance.Listen();   // cache entries read or written from now on go into the report's provenance
         return true;
     }
 }
