@@ -112,14 +112,15 @@ public sealed class ServiceCase : IBenchCase
             }
         }
         string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
+        var log = context.Output == TextWriter.Null ? TextWriter.Null : Console.Error; // the warm-up prints nothing
         var inProcess = ToTiming(inProcessTimes);
         double inProcessRate = data.Count / inProcess.MedianSeconds;
         context.Record($"service/in-process/size={size}", Name,
             new JsonObject { ["images"] = data.Count, ["size"] = size, ["model_batch"] = 32 },
             inProcess, new JsonObject { ["images_per_s"] = Math.Round(inProcessRate, 2), ["loadavg"] = load });
-        Console.Error.WriteLine($"[service] {data.Count} images, ResNet18-{size}, {perRequest} per request; load average {load}");
-        Console.Error.WriteLine($"[service] {"path",-28} {"images/s",9} {"ratio",7} {"p50 ms",8} {"p99 ms",8}");
-        Console.Error.WriteLine($"[service] {"in-process",-28} {inProcessRate,9:0.0} {1.0,7:0.00} {"",8} {"",8}");
+        log.WriteLine($"[service] {data.Count} images, ResNet18-{size}, {perRequest} per request; load average {load}");
+        log.WriteLine($"[service] {"path",-28} {"images/s",9} {"ratio",7} {"p50 ms",8} {"p99 ms",8}");
+        log.WriteLine($"[service] {"in-process",-28} {inProcessRate,9:0.0} {1.0,7:0.00} {"",8} {"",8}");
         for (int k = 0; k < clientCounts.Length; k++)
         {
             var timing = ToTiming(serviceTimes[k]);
@@ -138,7 +139,7 @@ public sealed class ServiceCase : IBenchCase
                     ["max_abs_diff_vs_in_process"] = maxDiff[k],
                     ["loadavg"] = load,
                 });
-            Console.Error.WriteLine($"[service] {$"HTTP, {clientCounts[k]} clients",-28} {rate,9:0.0} {rate / inProcessRate,7:0.00} {p50,8:0.0} {p99,8:0.0}");
+            log.WriteLine($"[service] {$"HTTP, {clientCounts[k]} clients",-28} {rate,9:0.0} {rate / inProcessRate,7:0.00} {p50,8:0.0} {p99,8:0.0}");
         }
     }
 }

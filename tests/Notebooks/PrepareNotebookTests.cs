@@ -56,7 +56,7 @@ public sealed class PrepareNotebookTests
             Assert.Contains(html, h => h.Contains("runs in this process") && h.Contains("status <strong>ok</strong>") && h.Contains("resnet18-128"));
             Assert.Contains(html, h => h.Contains("L2 norm") && System.Text.RegularExpressions.Regex.Matches(h, @"<td>(0\.99999\d|1\.00000\d)</td>").Count == 2);
             var comparison = html.Single(h => h.Contains("of the in-process throughput"));
-            var diff = System.Text.RegularExpressions.Regex.Match(comparison, @"differ from the cached ones by at most <strong>([0-9.e+-]+)</strong>");
+            var diff = System.Text.RegularExpressions.Regex.Match(comparison, @"differ from the in-process ones by at most <strong>([0-9.e+-]+)</strong>");
             Assert.True(diff.Success, comparison);
             Assert.True(double.Parse(diff.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 1e-4, comparison);
 

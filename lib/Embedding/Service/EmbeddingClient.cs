@@ -208,6 +208,14 @@ public sealed class EmbeddingClient : IDisposable
 
     private async Task<EmbeddingMatrix> RunAsync(int count, Func<int, byte[]> encode, IProgress<WorkProgress>? progress, CancellationToken ct)
     {
+        if (count == 0)
+        {
+            // No request to send; the shape still needs the service's dimension.
+            int d = Options.ExpectedDimension ?? (await GetHealthAsync(ct).ConfigureAwait(false)).Dimension;
+            if (d < 1) throw new EmbeddingServiceException($"no images to embed, and {BaseAddress} reported no dimension on /health.", 0, null);
+            progress?.Report(new WorkProgress(ProgressStage, 0, 0, BaseAddress.ToString()));
+            return new EmbeddingMatrix([], 0, d);
+        }
         int size = Options.BatchSize;
         int batches = (count + size - 1) / size;
         var rows = new float[batches][][];
