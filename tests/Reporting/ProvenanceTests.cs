@@ -64,8 +64,13 @@ public sealed class ProvenanceTests
             Assert.True(Provenance.CellStarting("csharp", "var a = 1;\r\n"));   // line ends and trailing space do not matter
             Thread.Sleep(30);
             var bar = Provenance.ProgressLines("embedding");
-            bar(new ProgressState("embedding", 0.05, TimeSpan.FromSeconds(1), false));
-            bar(new ProgressState("embedding", 0.07, TimeSpan.FromSeconds(2), false));   // same tenth: not printed
+            var quick = Provenance.ProgressLines("quick");
+            quick(new ProgressState("quick", 0.5, TimeSpan.FromSeconds(0.5), false));   // in its first 2 s: quiet
+            quick(new ProgressState("quick", 1, TimeSpan.FromSeconds(1), true));        // and so is its end
+            bar(new ProgressState("embedding", 0.05, TimeSpan.FromSeconds(1), false));   // first 2 s: not printed
+            bar(new ProgressState("embedding", 0.15, TimeSpan.FromSeconds(2.5), false));
+            bar(new ProgressState("embedding", 0.17, TimeSpan.FromSeconds(2.7), false));   // same tenth: not printed
+            bar(new ProgressState("embedding", 1, TimeSpan.FromSeconds(3), false));        // 100% before the end: not printed
             bar(new ProgressState("embedding", 1, TimeSpan.FromSeconds(3), true));
             var block = Provenance.CellFinished(false, null);
             Assert.NotNull(block);
@@ -83,8 +88,8 @@ public sealed class ProvenanceTests
             Assert.InRange(cells[1].Seconds, 0.03, 10);
             string log = writer.ToString();
             // The progress lines broke cell 5's line, so its time comes on a line that names it again.
-            Assert.Contains("demo: cell 5/8  Load ... \n      embedding: 5% (1.0 s)\n      embedding: 100% (3.0 s) done\n  demo: cell 5/8  done: ", log.Replace("\r\n", "\n"));
-            Assert.DoesNotContain("7%", log);
+            Assert.Contains("demo: cell 5/8  Load ... \n      embedding: 15% (2.5 s)\n      embedding: 100% (3.0 s) done\n  demo: cell 5/8  done: ", log.Replace("\r\n", "\n"));
+            Assert.DoesNotContain("quick", log);
             Assert.Contains("demo: cell 6/8  Load ... FAILED after", log);
             Assert.Contains("System.Exception: boom", log);
             Assert.Contains("later cells are not run", log);

@@ -313,18 +313,22 @@ public static class Provenance
     }
 
     /// <summary>
-    /// A headless run's plain-text view of a progress bar (extension.dib adds it to the HTML bar): one line per tenth
-    /// and at completion on the progress writer, so a long cell shows how far it is. Outside a headless run: nothing.
+    /// A headless run's plain-text view of a progress bar (extension.dib adds it to the HTML bar): after its first two
+    /// seconds, one line per tenth and one at completion on the progress writer, so a long cell shows how far it is.
+    /// Outside a headless run: nothing.
     /// </summary>
     public static Action<ProgressState> ProgressLines(string label)
     {
         if (!Headless) return _ => { };
         int lastTenth = -1;
+        bool printed = false;
         return state =>
         {
             int tenth = (int)Math.Floor(state.Fraction * 10);
-            if (!state.Completed && tenth == lastTenth) return;
+            // Quiet for the first seconds (a fast bar prints nothing), then a line per tenth and the end.
+            if (state.Completed ? !printed : state.Elapsed < TimeSpan.FromSeconds(2) || tenth >= 10 || tenth == lastTenth) return;
             lastTenth = tenth;
+            printed = true;
             lock (Gate)
             {
                 if (lineOpen) ProgressWriter.WriteLine();

@@ -65,7 +65,12 @@ public static class ReportIndex
             var s = e.Summary;
             bool failed = s.FirstError is not null;
             html.Append("<article class=\"card").Append(failed || e.Check is { Passed: false } ? " bad" : "").Append("\">\n<h2><a href=\"")
-                .Append(Enc(e.Html)).Append("\">").Append(Enc(s.Title)).Append("</a></h2>\n<p class=\"meta\">");
+                .Append(Enc(e.Html)).Append("\">").Append(Enc(s.Title)).Append("</a></h2>\n");
+            // The screenshot floats at the card's top right.
+            if (e.Check?.Screenshot is { } png)
+                html.Append("<a href=\"").Append(Enc(png)).Append("\"><img class=\"shot\" alt=\"screenshot of ").Append(Enc(s.Title))
+                    .Append("\" src=\"").Append(Enc(png)).Append("\" loading=\"lazy\"></a>\n");
+            html.Append("<p class=\"meta\">");
             html.Append(s.DurationSeconds is { } d ? "ran in " + NotebookReport.FormatSeconds(d) : "duration not recorded");
             if (failed) html.Append(" · <span class=\"fail\">failed at cell ").Append(s.FirstError!.Cell).Append("</span>");
             if (e.Check is { } check)
@@ -87,9 +92,6 @@ public static class ReportIndex
                     .Append("</p>\n<details><summary>all ").Append(run.Parameters.Count).Append(" parameters</summary>")
                     .Append(Provenance.ParameterTable(run.Parameters)).Append("</details>\n");
             }
-            if (e.Check?.Screenshot is { } png)
-                html.Append("<a href=\"").Append(Enc(png)).Append("\"><img class=\"shot\" alt=\"screenshot of ").Append(Enc(s.Title))
-                    .Append("\" src=\"").Append(Enc(png)).Append("\" loading=\"lazy\"></a>\n");
             html.Append("</article>\n");
         }
         return html.Append("</main></body></html>\n").ToString();
