@@ -38,10 +38,16 @@ public sealed record NearestCentroidOptions
 /// concurrent commits take effect in the order they took the lock. A prediction answers for the tables as they were
 /// between two commits.</para>
 /// <para>Batches are exact: distances of the whole chunk to the centres as they were at its start come from one
-/// <see cref="Gemm"/> call; while the items are then resolved in order, centres moved or opened by earlier items of
-/// the chunk are re-measured, and every decision is confirmed with exact float64 distances. A single item is
-/// screened against an int8 copy of the centres (a quarter of the memory traffic of float32) with a rigorous error
-/// bound, and decided the same exact way.</para>
+/// <see cref="Gemm"/> call (and the chunk's items to each other from a second, small one); while the items are then
+/// resolved in order, a centre moved or opened by an earlier item of the chunk is an affine combination of its
+/// snapshot and chunk items, so its distance is bounded from those products without reading it again, and every
+/// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres
+/// (a quarter of the memory traffic of float32) with a rigorous error bound, and decided the same exact way.</para>
+/// <para>Large tables (at least 20,000 centres) are searched through an exact within-eps list index
+/// (<see cref="CentreLists"/>): only lists whose bounding ball comes within eps of the item are scanned, so the chosen
+/// cluster and its distance are those of the full scan. <see cref="Assignment.NearestDistance"/> is then exact when
+/// it is within eps; for an item that opens a cluster it is a lower bound on the nearest distance (still above eps,
+/// the evidence for the new cluster) rather than its exact value, which only the full scan gives.</para>
 /// </remarks>
 public sealed class NearestCentroidAssigner : IOnlineAssigner
 {
