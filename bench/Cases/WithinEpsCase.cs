@@ -73,7 +73,7 @@ public sealed class WithinEpsCase : IBenchCase
         baseTables.ListThreshold = int.MaxValue;
         var nearest = new NearestCentroidAssigner(baseTables, new NearestCentroidOptions { Eps = 1 }).PredictBatch(ids, stream)
             .Select(a => a.NearestDistance).Order().ToArray();
-        baseTables.ListThreshold = ClusterTables.DefaultListThreshold;
+        baseTables.ListThreshold = 1; // the lists on (off by default); the brute-force copies below turn them off
 
         string folder = FaissAnchor.ScratchFolder("withineps");
         string centresPath = Path.Combine(folder, "centres.npy"), itemsPath = Path.Combine(folder, "items.npy");
@@ -121,6 +121,7 @@ public sealed class WithinEpsCase : IBenchCase
             int differ = Enumerable.Range(0, bruteItems).Count(i => brute[i].ClusterId != result[i].ClusterId
                 || brute[i].CreatedCluster != result[i].CreatedCluster || brute[i].Distance != result[i].Distance);
             var bb = baseTables.Clone();
+            bb.ListThreshold = int.MaxValue;
             sw.Restart();
             var batch = new NearestCentroidAssigner(bb, options).AssignBatch(ids, stream);
             double batchRate = itemCount / sw.Elapsed.TotalSeconds;

@@ -43,9 +43,9 @@ public sealed record NearestCentroidOptions
 /// snapshot and chunk items, so its distance is bounded from those products without reading it again, and every
 /// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres
 /// (a quarter of the memory traffic of float32) with a rigorous error bound, and decided the same exact way.</para>
-/// <para>One item at a time, large tables (at least 20,000 centres) are searched through an exact within-eps list
-/// index (<see cref="CentreLists"/>; a batch's blocked product reads the table once per chunk and stays faster, as
-/// the bench case <c>withineps</c> measured): only lists whose bounding ball comes within eps of the item are scanned, so the chosen
+/// <para>Where the tables enable it (internal ListThreshold; off by default, as the bench case <c>withineps</c> measured
+/// it slower than the full scan at 10^5 x 512), one-item calls search an exact within-eps list index
+/// (<see cref="CentreLists"/>; batches keep the blocked product, which reads the table once per chunk): only lists whose bounding ball comes within eps of the item are scanned, so the chosen
 /// cluster and its distance are those of the full scan. <see cref="Assignment.NearestDistance"/> is then exact when
 /// it is within eps; for an item that opens a cluster it is a lower bound on the nearest distance (still above eps,
 /// the evidence for the new cluster) rather than its exact value, which only the full scan gives.</para>
