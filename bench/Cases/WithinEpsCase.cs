@@ -37,8 +37,8 @@ public sealed class WithinEpsCase : IBenchCase
     public void Run(BenchContext context)
     {
         int d = int.Parse(context.Option("withineps-dim", "512"), CultureInfo.InvariantCulture);
-        int items = int.Parse(context.Option("withineps-items", "2000"), CultureInfo.InvariantCulture);
-        int bruteItems = int.Parse(context.Option("withineps-brute", "300"), CultureInfo.InvariantCulture);
+        int items = int.Parse(context.Option("withineps-items", "500"), CultureInfo.InvariantCulture);
+        int bruteItems = int.Parse(context.Option("withineps-brute", "100"), CultureInfo.InvariantCulture);
         string python = context.Option("withineps-faiss", "/usr/bin/python3");
         var joins = context.Option("withineps-joins", "0.01,0.1,0.5").Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         foreach (int k in context.Option("withineps-centres", "100000").Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)))
@@ -73,7 +73,7 @@ public sealed class WithinEpsCase : IBenchCase
         baseTables.ListThreshold = int.MaxValue;
         var nearest = new NearestCentroidAssigner(baseTables, new NearestCentroidOptions { Eps = 1 }).PredictBatch(ids, stream)
             .Select(a => a.NearestDistance).Order().ToArray();
-        baseTables.ListThreshold = ClusterTables.DefaultListThreshold;
+        baseTables.ListThreshold = 1; // the lists on (off by default); the brute-force copies below turn them off
 
         string folder = FaissAnchor.ScratchFolder("withineps");
         string centresPath = Path.Combine(folder, "centres.npy"), itemsPath = Path.Combine(folder, "items.npy");
@@ -81,10 +81,11 @@ public sealed class WithinEpsCase : IBenchCase
         Npy.Write(itemsPath, stream);
         string faissLoad = FaissAnchor.LoadAverage();
         var faiss = FaissAnchor.Run(python, centresPath, itemsPath,
-            ["--single", "1", "--repeats", context.Repeats.ToString(CultureInfo.InvariantCulture),
+            ["--single", "20", "--repeats", context.Repeats.ToString(CultureInfo.InvariantCulture),
              "--ivf-nlist", Math.Max(1, (int)Math.Round(4 * Math.Sqrt(k))).ToString(CultureInfo.InvariantCulture), "--ivf-target", "0.99", "--ivf-nprobe", "1,2,4,8,16,32,64,128,256,512,1024,2048"]);
         Directory.Delete(folder, recursive: true);
         double faissFlat = faiss?["flat"]?["batch_items_per_s"]?.GetValue<double>() ?? double.NaN;
+        double faissFlatSingle = faiss?["flat"]?["single_items_per_s"]?.GetValue<double>() ?? double.NaN;
         var atTarget = faiss?["ivf"]?["at_target"];
         double faissIvf = atTarget?["batch_items_per_s"]?.GetValue<double>() ?? double.NaN;
         int? nprobe = atTarget?["nprobe"]?.GetValue<int>();
@@ -101,31 +102,38 @@ public sealed class WithinEpsCase : IBenchCase
             var sw = new Stopwatch();
             for (int r = 0; r < context.Repeats; r++)
             {
+                // One item at a time: what the list index serves.
                 var t = baseTables.Clone();
                 var a = new NearestCentroidAssigner(t, options);
                 sw.Restart();
-                result = a.AssignBatch(ids, stream);
+                result = Enumerable.Range(0, itemCount).Select(i => a.Assign(ids[i], stream.Row(i))).ToArray();
                 times.Add(sw.Elapsed.TotalSeconds);
                 probed = a.ListsProbed;
                 lists = t.Lists()?.Count ?? 0;
             }
-            // The brute-force scan on the first items: the same decisions, and its rate.
+            // The brute-force scan, one at a time on the first items (the same decisions, and its rate) and batched.
             var bt = baseTables.Clone();
             bt.ListThreshold = int.MaxValue;
-            var bruteIds = ids[..bruteItems];
-            var bruteRows = new EmbeddingMatrix(stream.Data.AsSpan(0, bruteItems * d).ToArray(), bruteItems, d);
+            var ba = new NearestCentroidAssigner(bt, options);
             sw.Restart();
-            var brute = new NearestCentroidAssigner(bt, options).AssignBatch(bruteIds, bruteRows);
+            var brute = Enumerable.Range(0, bruteItems).Select(i => ba.Assign(ids[i], stream.Row(i))).ToArray();
             double bruteRate = bruteItems / sw.Elapsed.TotalSeconds;
             int differ = Enumerable.Range(0, bruteItems).Count(i => brute[i].ClusterId != result[i].ClusterId
                 || brute[i].CreatedCluster != result[i].CreatedCluster || brute[i].Distance != result[i].Distance);
+            var bb = baseTables.Clone();
+            bb.ListThreshold = int.MaxValue;
+            sw.Restart();
+            var batch = new NearestCentroidAssigner(bb, options).AssignBatch(ids, stream);
+            double batchRate = itemCount / sw.Elapsed.TotalSeconds;
+            differ += Enumerable.Range(0, itemCount).Count(i => batch[i].ClusterId != result[i].ClusterId
+                || batch[i].CreatedCluster != result[i].CreatedCluster || batch[i].Distance != result[i].Distance);
             var sorted = times.Order().ToArray();
             double median = sorted[sorted.Length / 2], rate = itemCount / median;
             string load = FaissAnchor.LoadAverage();
             int joined = result.Count(x => !x.CreatedCluster);
             context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# withineps {k}x{d} join {share:P0} (eps {eps:G4}): ours {rate:F0}/s exact, {probed / (double)itemCount:F1} of {lists} lists probed per item, " +
-                $"brute force {bruteRate:F0}/s ({differ} of {bruteItems} decisions differ); faiss Flat {faissFlat:F0}/s, IVF nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; " +
+                $"# withineps {k}x{d} join {share:P0} (eps {eps:G4}, {joined} joined): ours one at a time through the lists {rate:F0}/s, {probed / (double)itemCount:F1} of {lists} lists probed per item; " +
+                $"our brute force one at a time {bruteRate:F0}/s, batched {batchRate:F0}/s ({differ} decisions differ from the lists'); faiss Flat batch {faissFlat:F0}/s, one at a time {faissFlatSingle:F0}/s, IVF batch nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; " +
                 $"ours/IVF {rate / faissIvf:F2}, ours/Flat {rate / faissFlat:F2}; load average {faissLoad} at faiss, {load} now"));
             var summary = new JsonObject
             {
@@ -135,12 +143,14 @@ public sealed class WithinEpsCase : IBenchCase
                 ["lists_probed_per_item"] = Math.Round(probed / (double)itemCount, 2),
                 ["brute_items_per_s"] = Math.Round(bruteRate, 1),
                 ["brute_items_compared"] = bruteItems,
+                ["brute_batch_items_per_s"] = Math.Round(batchRate, 1),
                 ["decisions_differing_from_brute"] = differ,
                 ["load_average"] = load,
             };
             if (double.IsFinite(faissFlat))
             {
                 summary["faiss_flat_items_per_s"] = Math.Round(faissFlat, 1);
+                summary["faiss_flat_single_items_per_s"] = Math.Round(faissFlatSingle, 1);
                 summary["ours_over_faiss_flat"] = Math.Round(rate / faissFlat, 3);
             }
             if (double.IsFinite(faissIvf))

@@ -38,10 +38,17 @@ public sealed record NearestCentroidOptions
 /// concurrent commits take effect in the order they took the lock. A prediction answers for the tables as they were
 /// between two commits.</para>
 /// <para>Batches are exact: distances of the whole chunk to the centres as they were at its start come from one
-/// <see cref="Gemm"/> call; while the items are then resolved in order, centres moved or opened by earlier items of
-/// the chunk are re-measured, and every decision is confirmed with exact float64 distances. A single item is
-/// screened against an int8 copy of the centres (a quarter of the memory traffic of float32) with a rigorous error
-/// bound, and decided the same exact way.</para>
+/// <see cref="Gemm"/> call (and the chunk's items to each other from a second, small one); while the items are then
+/// resolved in order, a centre moved or opened by an earlier item of the chunk is an affine combination of its
+/// snapshot and chunk items, so its distance is bounded from those products without reading it again, and every
+/// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres
+/// (a quarter of the memory traffic of float32) with a rigorous error bound, and decided the same exact way.</para>
+/// <para>Where the tables enable it (internal ListThreshold; off by default, as the bench case <c>withineps</c> measured
+/// it slower than the full scan at 10^5 x 512), one-item calls search an exact within-eps list index
+/// (<see cref="CentreLists"/>; batches keep the blocked product, which reads the table once per chunk): only lists whose bounding ball comes within eps of the item are scanned, so the chosen
+/// cluster and its distance are those of the full scan. <see cref="Assignment.NearestDistance"/> is then exact when
+/// it is within eps; for an item that opens a cluster it is a lower bound on the nearest distance (still above eps,
+/// the evidence for the new cluster) rather than its exact value, which only the full scan gives.</para>
 /// </remarks>
 public sealed class NearestCentroidAssigner : IOnlineAssigner
 {
@@ -88,7 +95,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (t.Lists() is { } lists)
+            if (total == 1 && t.Lists() is { } lists)
             {
                 // A large table: each item probes only the lists that can hold a centre within eps.
                 int end = Math.Min(total, start + 256);
@@ -153,7 +160,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (t.Lists() is not null)
+            if (total == 1 && t.Lists() is not null)
             {
                 // A large table: each item probes only the lists that can hold a centre within eps, and commits
                 // (the lists follow every move and open, so the next item sees it).
@@ -278,17 +285,19 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         if (scratch.Length < lists.Count) scratch = new double[lists.Count];
         var (probed, lower) = lists.Candidates(x, xn, eps, buffer, scratch);
         ListsProbed += probed; // bench figure only (not synchronised)
-        var rows = t.Index.Rows;
+        // One item's scan is bound by memory traffic: screen with the int8 copy (a quarter of float32's bytes).
+        var quant = t.Index.Quantized;
+        var quantErr = quant.Errors;
         int best = -1, first = -1;
         double bestD = double.PositiveInfinity, firstD = double.PositiveInfinity;
         foreach (int j in buffer)
         {
             double cn = t.CentreNorm(j);
-            double dot = TensorPrimitives.Dot(x, rows.AsSpan(j * d, d));
+            double dot = quant.Dot(x, j);
             float s = metric == DistanceMetric.Cosine
                 ? (float)(cn == 0 ? 1.0 : 1.0 - dot / (xn * cn))
                 : (float)(xn * xn + cn * cn - 2.0 * dot);
-            double e = DistanceKernels.ScoreError(metric, factor, xn, cn, s);
+            double e = DistanceKernels.QuantizedScoreError(metric, quantErr[j], xn, cn, s);
             if (float.IsFinite(s) && s - e > thr)
             {
                 lower = Math.Min(lower, metric == DistanceMetric.Cosine ? Math.Max(0, s - e) : Math.Sqrt(Math.Max(0, s - e)));

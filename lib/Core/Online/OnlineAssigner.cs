@@ -12,7 +12,8 @@ namespace LabelAssignment.Online;
 /// decided it, measured before the centre moved; 0 when the item opened its own cluster.</param>
 /// <param name="CreatedCluster">True when the item opened a new cluster (nothing within eps).</param>
 /// <param name="NearestDistance">Distance to the nearest centre or core point in the index before this item was
-/// placed (+∞ when the index was empty): the evidence for a new cluster is that it exceeds eps.</param>
+/// placed (+∞ when the index was empty): the evidence for a new cluster is that it exceeds eps. For a nearest-centroid
+/// item that opened a cluster in a table large enough for the list index, a lower bound on it (above eps) instead.</param>
 public sealed record Assignment(long ItemId, int ClusterId, double Distance, bool CreatedCluster, double NearestDistance);
 
 /// <summary>
