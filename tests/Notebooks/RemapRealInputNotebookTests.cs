@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using LabelAssignment.Embedding;
 
 namespace LabelAssignment.Tests.Notebooks;
 
@@ -48,10 +47,15 @@ public sealed class RemapRealInputNotebookTests(RemapRealInputNotebookFixture fi
     {
         fixture.Run.AssertNoErrors();
         // The embeddings were computed from the real images into the temporary data folder, and the report says so.
-        string entry = EmbeddingCache.FolderOf(fixture.DataFolder, new EmbeddingCacheKey("cifar100", "test", 250, "resnet18-64-l2"));
-        Assert.True(File.Exists(Path.Combine(entry, "X.npy")), $"no cache entry at {entry}");
+        string entry = Assert.Single(Directory.GetDirectories(Path.Combine(fixture.DataFolder, "embeddings"), "cifar100-test-n250-resnet18-64*"));
+        Assert.True(File.Exists(Path.Combine(entry, "X.npy")), $"no X.npy in {entry}");
         var summary = ReportChecks.AssertProvenance(fixture.Run, [new("k", "8", "--input"), new("model", "resnet18-64", "--input")]);
-        ReportChecks.AssertDataRecorded(summary, entry);
+        // Read three times (sections 1, 6 and 7): computed once, then from the cache, each time with the SHA-256 of X.npy.
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(entry, "X.npy"))))[..16];
+        var records = summary.Data.Where(r => r.Entry == Path.GetFileName(entry)).ToArray();
+        Assert.NotEmpty(records);
+        Assert.All(records, r => Assert.Equal(sha, r.ContentSha256));
+        Assert.Single(records, r => !r.FromCache);
 
         // Section 6's explanation: the overlap and centroid match rates are at most the ceiling, and the stated
         // shares of it are the ratios of the stated numbers.
