@@ -1,7 +1,6 @@
 using DuckDB.NET.Data;
 using LabelAssignment.Cli;
 using LabelAssignment.IO;
-using Spectre.Console;
 
 namespace LabelAssignment.Tests.Cli;
 
@@ -15,17 +14,7 @@ public sealed class CentroidAndNpyInputTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static (int Code, string Output) Run(params string[] args)
-    {
-        var w = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(w), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No, ColorSystem = ColorSystemSupport.NoColors,
-        });
-        console.Profile.Width = 300;
-        int code = LabelAssignment.Cli.Cli.Run(args, console);
-        return (code, w.ToString().Replace("\n", ""));
-    }
+    private static (int Code, string Output) Run(params string[] args) => CliHarness.RunFlat(args);
 
     private static void Sql(string sql)
     {

@@ -1,5 +1,4 @@
 using LabelAssignment.Cli;
-using Spectre.Console;
 
 namespace LabelAssignment.Tests.Cli;
 
@@ -12,16 +11,7 @@ public sealed class EngineSettingsTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static (int Code, string Output) Run(params string[] args)
-    {
-        var w = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(w), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No, ColorSystem = ColorSystemSupport.NoColors,
-        });
-        console.Profile.Width = 300;
-        return (LabelAssignment.Cli.Cli.Run(args, console), w.ToString().Replace("\n", ""));
-    }
+    private static (int Code, string Output) Run(params string[] args) => CliHarness.RunFlat(args);
 
     [Theory]
     [InlineData("6GB", true)]

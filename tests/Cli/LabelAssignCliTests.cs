@@ -3,7 +3,6 @@ using DuckDB.NET.Data;
 using LabelAssignment.Cli;
 using LabelAssignment.Ids;
 using LabelAssignment.Remapping;
-using Spectre.Console;
 
 namespace LabelAssignment.Tests.Cli;
 
@@ -20,18 +19,7 @@ public sealed class LabelAssignCliTests : IDisposable
     private static void WriteCsv(string path, string header, IEnumerable<(long, int)> rows) =>
         File.WriteAllLines(path, new[] { header }.Concat(rows.Select(r => $"{r.Item1},{r.Item2}")));
 
-    /// <summary>Runs the CLI in-process; returns the exit code and what it printed.</summary>
-    private static (int Code, string Output) Run(params string[] args)
-    {
-        var w = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(w), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No, ColorSystem = ColorSystemSupport.NoColors,
-        });
-        console.Profile.Width = 200;
-        int code = LabelAssignment.Cli.Cli.Run(args, console);
-        return (code, w.ToString());
-    }
+    private static (int Code, string Output) Run(params string[] args) => CliHarness.Run(args);
 
     private static List<object?[]> ReadTable(string path)
     {
