@@ -66,37 +66,9 @@ public static class HeadlessChromium
     public static string DumpDom(string htmlPath, TimeSpan timeout)
     {
         if (Executable is null) throw new InvalidOperationException("chromium is not installed.");
-        string profile = Directory.CreateTempSubdirectory("la-chromium-").FullName;
-        try
-        {
-            var info = new ProcessStartInfo(Executable)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string a in new[]
-                     {
-                         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--no-first-run", $"--user-data-dir={profile}",
-                         "--virtual-time-budget=5000", "--dump-dom", new Uri(Path.GetFullPath(htmlPath)).AbsoluteUri,
-                     })
-                info.ArgumentList.Add(a);
-            using var p = Process.Start(info)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(timeout))
-            {
-                p.Kill(entireProcessTree: true);
-                throw new TimeoutException($"chromium did not finish within {timeout.TotalSeconds:0} s.");
-            }
-            p.WaitForExit();
-            return stdout.Result;
-        }
-        finally
-        {
-            try { Directory.Delete(profile, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
+        // The library's runner (a private profile, the same headless flags, killed at the timeout).
+        return LabelAssignment.Reporting.HeadlessBrowser.Run(Executable,
+            ["--virtual-time-budget=5000", "--dump-dom", new Uri(Path.GetFullPath(htmlPath)).AbsoluteUri], timeout);
     }
 
     static string? Find()

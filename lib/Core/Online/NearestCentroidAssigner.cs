@@ -92,6 +92,12 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var buffer = new List<int>();
         double[] listScratch = [];
         int fresh = -1; // the ID an item that opens a cluster would get: the same for every item, nothing is issued
+        Assignment Result(int item, int chosen, double chosenD, double nearD)
+        {
+            if (chosen >= 0) return new Assignment(itemIds[item], t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+            if (fresh < 0) fresh = t.Allocator.Peek();
+            return new Assignment(itemIds[item], fresh, 0.0, true, nearD);
+        }
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -102,14 +108,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 for (int item = start; item < end; item++)
                 {
                     var (chosen, chosenD, nearD) = DecideWithLists(lists, embeddings.Data.AsSpan(item * d, d), norms[item], buffer, ref listScratch);
-                    long id = itemIds[item];
-                    if (chosen >= 0)
-                        results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
-                    else
-                    {
-                        if (fresh < 0) fresh = t.Allocator.Peek();
-                        results[item] = new Assignment(id, fresh, 0.0, true, nearD);
-                    }
+                    results[item] = Result(item, chosen, chosenD, nearD);
                 }
                 start = end;
                 continue;
@@ -124,14 +123,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 int item = start + i;
                 var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), m == 1,
                     default, default, default, buffer, trusted);
-                long id = itemIds[item];
-                if (chosen >= 0)
-                    results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
-                else
-                {
-                    if (fresh < 0) fresh = t.Allocator.Peek();
-                    results[item] = new Assignment(id, fresh, 0.0, true, nearD);
-                }
+                results[item] = Result(item, chosen, chosenD, nearD);
             }
             start += m;
         }

@@ -101,7 +101,7 @@ public static partial class HeadlessBrowser
             r.GetProperty("errors").EnumerateArray().Select(e => e.GetString() ?? "").ToArray(), height, shot);
     }
 
-    static string Run(string chromium, string[] args, TimeSpan timeout)
+    internal static string Run(string chromium, string[] args, TimeSpan timeout)
     {
         string profile = Directory.CreateTempSubdirectory("la-chromium-").FullName;
         try
