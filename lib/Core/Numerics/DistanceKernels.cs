@@ -212,6 +212,47 @@ public static class DistanceKernels
     }
 
     /// <summary>
+    /// The chunk's screening scores against itself below the diagonal: gram[i*m + q] for q &lt; i, in the form of
+    /// <see cref="Scores"/> (the same float32 values, and error bound), 0 elsewhere. A batch only ever asks an item
+    /// about earlier items of its chunk, so half the products suffice; blocks of rows run in parallel.
+    /// </summary>
+    internal static void LowerGram(DistanceMetric metric, ReadOnlySpan<float> items, int m, double[] norms, int d, float[] gram)
+    {
+        gram.AsSpan(0, m * m).Clear();
+        if (m < 2) return;
+        const int block = 32;
+        int blocks = (m + block - 1) / block;
+        float[] a = items.Slice(0, m * d).ToArray();
+        var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * m * d < 4_000_000 ? 1 : Environment.ProcessorCount };
+        Parallel.For(0, blocks, po, b =>
+        {
+            int i0 = b * block, rows = Math.Min(block, m - i0), cols = i0 + rows - 1; // columns q < i <= i0 + rows - 1
+            if (cols <= 0) return;
+            var c = gram.AsSpan(i0 * m, (rows - 1) * m + cols);
+            if (rows <= DirectRows)
+                for (int i = 0; i < rows; i++)
+                    for (int q = 0; q < Math.Min(cols, i0 + i); q++)
+                        c[i * m + q] = TensorPrimitives.Dot(a.AsSpan((i0 + i) * d, d), a.AsSpan(q * d, d));
+            else
+                Gemm.MultiplyTransposed(a.AsSpan(i0 * d, rows * d), rows, a.AsSpan(0, cols * d), cols, d, c, m);
+            for (int i = 0; i < rows; i++)
+            {
+                var row = gram.AsSpan((i0 + i) * m, m);
+                double xn = norms[i0 + i];
+                int q1 = i0 + i;
+                for (int q = 0; q < q1; q++)
+                {
+                    double cn = norms[q];
+                    row[q] = metric == DistanceMetric.Cosine
+                        ? (float)(cn == 0 ? 1.0 : 1.0 - row[q] / (xn * cn))
+                        : (float)(xn * xn + cn * cn - 2.0 * row[q]);
+                }
+                row.Slice(q1).Clear(); // the product wrote a few entries on and above the diagonal: not asked for
+            }
+        });
+    }
+
+    /// <summary>
     /// Error bound of a screening score for an item of norm <paramref name="xNorm"/> against an index row of norm
     /// <paramref name="cNorm"/> (includes the float32 rounding of the score itself).
     /// </summary>

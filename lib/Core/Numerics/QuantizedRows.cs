@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LabelAssignment.Numerics;
 
@@ -9,11 +10,15 @@ namespace LabelAssignment.Numerics;
 /// per row, |x·c - s·Σxₖqₖ| ≤ |x|·(r + accumulation error), so no row that could win is ever skipped, and the
 /// decision is still made with exact float64 distances.
 /// </summary>
+/// <remarks>The same values are also kept in the panel layout of <see cref="Int8Product"/> (<see cref="Panels"/>,
+/// with each row's sum of values), so a batch of items can be screened with integer dot products.</remarks>
 internal sealed class QuantizedRows
 {
     private sbyte[] _q;
     private float[] _scale;
     private double[] _error; // bound on |x·c - s·fl(Σxq)| / |x|
+    private sbyte[] _panels;  // Int8Product's layout: panels of PanelRows rows, depth padded to a multiple of 4
+    private int[] _sums;      // Σₖ qₖ per row (the product's correction for its unsigned item values)
     private readonly int _d;
 
     public QuantizedRows(int dimension, int capacity)
@@ -22,17 +27,29 @@ internal sealed class QuantizedRows
         _q = new sbyte[(long)capacity * dimension];
         _scale = new float[capacity];
         _error = new double[capacity];
+        _panels = new sbyte[Int8Product.PanelBytes(capacity, dimension)];
+        _sums = new int[capacity];
     }
 
     public sbyte[] Values => _q;
     public float[] Scales => _scale;
     public double[] Errors => _error;
 
+    /// <summary>The rows in <see cref="Int8Product"/>'s panel layout.</summary>
+    public sbyte[] Panels => _panels;
+
+    /// <summary>Σₖ qₖ of each row.</summary>
+    public int[] Sums => _sums;
+
+    public int Dimension => _d;
+
     public void Resize(int capacity)
     {
         Array.Resize(ref _q, checked(capacity * _d));
         Array.Resize(ref _scale, capacity);
         Array.Resize(ref _error, capacity);
+        Array.Resize(ref _panels, Int8Product.PanelBytes(capacity, _d)); // panel-major: growing appends panels
+        Array.Resize(ref _sums, capacity);
     }
 
     public QuantizedRows Clone(int rows)
@@ -41,14 +58,15 @@ internal sealed class QuantizedRows
         _q.AsSpan(0, rows * _d).CopyTo(c._q);
         _scale.AsSpan(0, rows).CopyTo(c._scale);
         _error.AsSpan(0, rows).CopyTo(c._error);
+        _panels.AsSpan(0, Int8Product.PanelBytes(rows, _d)).CopyTo(c._panels);
+        _sums.AsSpan(0, rows).CopyTo(c._sums);
         return c;
     }
 
     /// <summary>Quantizes row <paramref name="row"/> from its float64 values.</summary>
     public void Set(int row, ReadOnlySpan<double> c)
     {
-        double max = 0;
-        foreach (double v in c) max = Math.Max(max, Math.Abs(v));
+        double max = c.IsEmpty ? 0 : Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(c));
         var q = _q.AsSpan(row * _d, _d);
         float s = (float)(max / 127.0);
         if (s == 0 || !float.IsNormal(s))
@@ -57,10 +75,40 @@ internal sealed class QuantizedRows
             q.Clear();
             _scale[row] = 0;
             _error[row] = DistanceKernels.Norm(c);
+            _sums[row] = 0;
+            Int8Product.PackRow(_panels, row, q, _d);
             return;
         }
         double res = 0, qq = 0;
-        for (int k = 0; k < c.Length; k++)
+        int sum = 0;
+        int k0 = 0;
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && c.Length >= 16)
+        {
+            var vs = Vector512.Create((double)s);
+            var vinv = Vector512.Create(1.0 / s);
+            var lo = Vector512.Create(-127.0);
+            var hi = Vector512.Create(127.0);
+            Vector512<double> vres = default, vqq = default, vsum = default;
+            for (; k0 + 16 <= c.Length; k0 += 16)
+            {
+                var v0 = Vector512.Create(c.Slice(k0, 8));
+                var v1 = Vector512.Create(c.Slice(k0 + 8, 8));
+                var r0 = Vector512.Min(Vector512.Max(Vector512.Round(v0 * vinv), lo), hi);
+                var r1 = Vector512.Min(Vector512.Max(Vector512.Round(v1 * vinv), lo), hi);
+                // s·r is exact (a float times an integer below 2^8), so t has one rounding.
+                var t0 = v0 - vs * r0;
+                var t1 = v1 - vs * r1;
+                vres += t0 * t0 + t1 * t1;
+                vqq += r0 * r0 + r1 * r1;
+                vsum += r0 + r1;
+                var ints = Vector512.Create(Avx512F.ConvertToVector256Int32(r0), Avx512F.ConvertToVector256Int32(r1));
+                Avx512F.ConvertToVector128SByte(ints).StoreUnsafe(ref q[k0]);
+            }
+            res = Vector512.Sum(vres);
+            qq = Vector512.Sum(vqq);
+            sum = (int)Vector512.Sum(vsum);
+        }
+        for (int k = k0; k < c.Length; k++)
         {
             int v = (int)Math.Round(c[k] / s);
             v = Math.Clamp(v, -127, 127);
@@ -68,8 +116,11 @@ internal sealed class QuantizedRows
             double t = c[k] - (double)s * v;
             res += t * t;
             qq += (double)v * v;
+            sum += v;
         }
         _scale[row] = s;
+        _sums[row] = sum;
+        Int8Product.PackRow(_panels, row, q, _d);
         // Residual plus float32 accumulation of Σxₖqₖ (γ_d·Σ|xₖqₖ| ≤ γ_d·|x|·|q|), times s, doubled for safety.
         _error[row] = Math.Sqrt(res) + 2.0 * (_d + 2) * Math.ScaleB(1.0, -24) * s * Math.Sqrt(qq) + 1e-12;
     }
@@ -77,9 +128,10 @@ internal sealed class QuantizedRows
     /// <summary>Quantizes row <paramref name="row"/> from float32 values.</summary>
     public void Set(int row, ReadOnlySpan<float> c)
     {
-        var wide = new double[c.Length];
+        double[] wide = System.Buffers.ArrayPool<double>.Shared.Rent(c.Length);
         for (int k = 0; k < c.Length; k++) wide[k] = c[k];
-        Set(row, wide);
+        Set(row, wide.AsSpan(0, c.Length));
+        System.Buffers.ArrayPool<double>.Shared.Return(wide);
     }
 
     /// <summary>s·Σ xₖ·qₖ for row <paramref name="row"/>.</summary>

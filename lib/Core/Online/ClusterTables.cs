@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
 using LabelAssignment.Ids;
@@ -368,15 +369,30 @@ public sealed class ClusterTables
 
     internal int RowOfCluster(int clusterId) => _rowOfCluster[clusterId];
 
+    /// <summary>
+    /// Room for <paramref name="items"/> more label-table rows, grown once (a batch knows how many it adds; growing
+    /// by doubling as it goes would copy the table, and touch fresh memory, once per doubling).
+    /// </summary>
+    internal void ReserveItems(int items)
+    {
+        long need = (long)_itemCount + items;
+        if (need <= _itemIds.Length) return;
+        GrowItems((int)Math.Min(int.MaxValue, Math.Max(need, 2L * _itemIds.Length)));
+    }
+
+    private void GrowItems(int cap)
+    {
+        Array.Resize(ref _itemIds, cap);
+        Array.Resize(ref _itemClusters, cap);
+        var grown = GC.AllocateUninitializedArray<float>(checked(cap * Dimension));
+        _embeddings.AsSpan(0, _itemCount * Dimension).CopyTo(grown);
+        _embeddings = grown;
+        _rowOfItem.EnsureCapacity(cap);
+    }
+
     internal void AppendItem(long itemId, ReadOnlySpan<float> x, int clusterId)
     {
-        if (_itemCount == _itemIds.Length)
-        {
-            int cap = checked(_itemIds.Length * 2);
-            Array.Resize(ref _itemIds, cap);
-            Array.Resize(ref _itemClusters, cap);
-            Array.Resize(ref _embeddings, checked(cap * Dimension));
-        }
+        if (_itemCount == _itemIds.Length) GrowItems(checked(_itemIds.Length * 2));
         _itemIds[_itemCount] = itemId;
         _itemClusters[_itemCount] = clusterId;
         x.CopyTo(_embeddings.AsSpan(_itemCount * Dimension, Dimension));
@@ -406,22 +422,29 @@ public sealed class ClusterTables
     private void RefreshCentre(int row) => _index.Set(row, _centres.AsSpan(row * Dimension, Dimension));
 
     /// <summary>Adds the item to the label table and moves the centre of the cluster at <paramref name="row"/> (running
-    /// mean); returns how far the centre moved, ‖new - old‖₂ (batches bound the change of stale scores with it).</summary>
-    internal double JoinCluster(long itemId, ReadOnlySpan<float> x, int row)
+    /// mean, c ← c + (x - c)/n, element by element as the scalar loop would: vectors change no value).</summary>
+    internal void JoinCluster(long itemId, ReadOnlySpan<float> x, int row)
     {
         AppendItem(itemId, x, _centreIds[row]);
         long n = ++_counts[row];
         var c = _centres.AsSpan(row * Dimension, Dimension);
-        double inv = 1.0 / n, moved = 0;
-        for (int k = 0; k < c.Length; k++)
+        double inv = 1.0 / n;
+        int k = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            double step = (x[k] - c[k]) * inv;
-            c[k] += step;
-            moved += step * step;
+            var vinv = Vector512.Create(inv);
+            for (; k + 16 <= c.Length; k += 16)
+            {
+                var (x0, x1) = Vector512.Widen(Vector512.Create(x.Slice(k, 16)));
+                var c0 = Vector512.Create(c.Slice(k, 8));
+                var c1 = Vector512.Create(c.Slice(k + 8, 8));
+                (c0 + (x0 - c0) * vinv).CopyTo(c.Slice(k, 8));
+                (c1 + (x1 - c1) * vinv).CopyTo(c.Slice(k + 8, 8));
+            }
         }
+        for (; k < c.Length; k++) c[k] += (x[k] - c[k]) * inv;
         RefreshCentre(row);
         _lists?.Moved(row, _centres, _index.Norms);
-        return Math.Sqrt(moved);
     }
 
     /// <summary>Opens a new cluster with a fresh ID holding only this item (its centre is the item); returns the centre row.</summary>

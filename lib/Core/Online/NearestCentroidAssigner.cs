@@ -38,7 +38,10 @@ public sealed record NearestCentroidOptions
 /// concurrent commits take effect in the order they took the lock. A prediction answers for the tables as they were
 /// between two commits.</para>
 /// <para>Batches are exact: distances of the whole chunk to the centres as they were at its start come from one
-/// <see cref="Gemm"/> call (and the chunk's items to each other from a second, small one); while the items are then
+/// product (integer dot products of int8 copies, <see cref="Int8Product"/>, where the machine has AVX-VNNI; a float32
+/// <see cref="Gemm"/> otherwise), and those of the chunk's items to each other from a second, small one. Int8 scores
+/// carry a wide bound (about 0.02 in cosine distance), so the rows it cannot rule out are narrowed again, against the
+/// centres' int8 copy and then their float32 rows, for every item of the chunk in parallel before any commit. While the items are then
 /// resolved in order, a centre moved or opened by an earlier item of the chunk is an affine combination of its
 /// snapshot and chunk items, so its distance is bounded from those products without reading it again, and every
 /// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres
@@ -91,6 +94,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var results = new Assignment[total];
         var buffer = new List<int>();
         double[] listScratch = [];
+        float[] scoreBuffer = [], refineBuffer = [];
         int fresh = -1; // the ID an item that opens a cluster would get: the same for every item, nothing is issued
         Assignment Result(int item, int chosen, double chosenD, double nearD)
         {
@@ -114,15 +118,15 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 continue;
             }
             int m = Math.Min(AssignerChecks.ChunkRows(n), total - start);
-            var scores = new float[(long)m * n];
-            DistanceKernels.Scores(t.Metric, embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)],
-                index.Rows, n, index.Norms, d, scores, m == 1 ? index.Quantized : null);
-            bool trusted = Screening.AllFinite(scores); // an overflowed score bounds nothing: then every row is measured
+            var scores = ScoreBuffer(ref scoreBuffer, (long)m * n);
+            var quantizedItems = ChunkScores(embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)], n, scores, m == 1);
+            bool trusted = Screening.AllFinite(scores.AsSpan(0, m * n)); // an overflowed score bounds nothing: then every row is measured
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
                 var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), m == 1,
-                    default, default, default, buffer, trusted);
+                    Int8Error(quantizedItems, i, norms[item]), quantizedItems?.Residuals[i] ?? double.NaN, default, default, default,
+                    buffer, trusted, ref refineBuffer);
                 results[item] = Result(item, chosen, chosenD, nearD);
             }
             start += m;
@@ -140,6 +144,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     {
         using var exclusive = Tables.WriteLock(); // the whole batch is one commit
         Tables.ValidateBatch(itemIds, embeddings);
+        Tables.ReserveItems(embeddings.Count);
         var t = Tables;
         int d = t.Dimension, total = embeddings.Count;
         var metric = t.Metric;
@@ -148,6 +153,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         double factor = DistanceKernels.DotErrorFactor(d);
         var buffer = new List<int>();
         double[] listScratch = [];
+        float[] scoreBuffer = [], refineBuffer = [], gramBuffer = [];
 
         for (int start = 0; start < total; )
         {
@@ -182,19 +188,27 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
             bool single = m == 1; // one item alone is screened with the int8 copy (nothing can move within its chunk)
             var chunk = embeddings.Data.AsSpan(start * d, m * d);
             var chunkNorms = norms[start..(start + m)];
-            var scores = new float[(long)m * n0];
-            DistanceKernels.Scores(metric, chunk, m, chunkNorms, t.Index.Rows, n0, t.Index.Norms, d, scores,
-                single ? t.Index.Quantized : null);
+            var scores = ScoreBuffer(ref scoreBuffer, (long)m * n0);
+            var quantizedItems = ChunkScores(chunk, m, chunkNorms, n0, scores, single);
             // The clusters the chunk's items open are those items: their scores, as opened, are the chunk's Gram matrix.
             float[] gram = [];
             double[] snapNorms = [];
             if (!single)
             {
-                gram = new float[m * m];
-                DistanceKernels.Scores(metric, chunk, m, chunkNorms, chunk.ToArray(), m, chunkNorms, d, gram);
+                gram = ScoreBuffer(ref gramBuffer, (long)m * m);
+                DistanceKernels.LowerGram(metric, chunk, m, chunkNorms, d, gram);
                 snapNorms = t.Index.Norms.AsSpan(0, n0).ToArray();
             }
-            bool trusted = Screening.AllFinite(scores) && Screening.AllFinite(gram); // else every row is measured
+            bool trusted = Screening.AllFinite(scores.AsSpan(0, m * n0)) && Screening.AllFinite(gram.AsSpan(0, single ? 0 : m * m)); // else every row is measured
+            // The float32 re-scoring of int8 candidates does not depend on the chunk's commits: run it in parallel.
+            Int8Candidates?[] candidates = new Int8Candidates?[m];
+            if (quantizedItems is not null && trusted)
+            {
+                var scoreArray = scores;
+                var data = embeddings.Data;
+                Parallel.For(0, m, i => candidates[i] = Int8Refine(data.AsSpan((start + i) * d, d), norms[start + i],
+                    quantizedItems.Residuals[i], scoreArray.AsSpan(i * n0, n0), Int8Error(quantizedItems, i, norms[start + i]), default));
+            }
             // Rows changed since the snapshot (moved rows < n0, every row opened in the chunk) are affine combinations
             // of their snapshot (a centre, or the chunk item that opened it) and chunk items: c = α·base + Σ β·x_q.
             // Their dot with an item follows from scores already computed (the Gemm's and the Gram's), with an error
@@ -214,10 +228,14 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 double xn = norms[item];
                 int count = t.ClusterCount;
                 var row = scores.AsSpan(i * n0, n0);
+                double int8Error = Int8Error(quantizedItems, i, xn);
                 int ne = 0;
                 foreach (int j in dirtyRows)
                 {
-                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, snapNorms[j], row[j], alpha[j], terms[j],
+                    double baseError = double.IsNaN(int8Error)
+                        ? DistanceKernels.ScoreError(metric, factor, xn, snapNorms[j], row[j])
+                        : int8Error + 1e-6 * (Math.Abs(row[j]) + 1.0);
+                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, snapNorms[j], row[j], baseError, alpha[j], terms[j],
                         gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(j));
                     extraRows[ne++] = j;
                     row[j] = float.PositiveInfinity;
@@ -225,13 +243,15 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
                 for (int r = n0; r < count; r++)
                 {
                     int src = openedBy[r - n0];
-                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, chunkNorms[src], gram[i * m + src], alpha[r], terms[r],
+                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, chunkNorms[src], gram[i * m + src],
+                        DistanceKernels.ScoreError(metric, factor, xn, chunkNorms[src], gram[i * m + src]), alpha[r], terms[r],
                         gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(r));
                     extraRows[ne++] = r;
                 }
 
-                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, single,
-                    extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted);
+                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, single, int8Error,
+                    quantizedItems?.Residuals[i] ?? double.NaN,
+                    extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted, ref refineBuffer, candidates[i]);
                 long id = itemIds[item];
                 if (chosen >= 0)
                 {
@@ -310,11 +330,10 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
 
     /// <summary>
     /// The exact dot product x·c lies in [mid - radius, mid + radius], given the screening score of x against c
-    /// (norm <paramref name="cn"/>) and its error bound.
+    /// (norm <paramref name="cn"/>) and its error bound <paramref name="e"/>.
     /// </summary>
-    private static (double Mid, double Radius) DotInterval(DistanceMetric metric, double factor, double xn, double cn, float score)
+    private static (double Mid, double Radius) DotInterval(DistanceMetric metric, double xn, double cn, float score, double e)
     {
-        double e = DistanceKernels.ScoreError(metric, factor, xn, cn, score);
         if (metric == DistanceMetric.Cosine)
             return cn == 0 ? (0, 0) : (xn * cn * (1 - score), xn * cn * e);
         return ((xn * xn + cn * cn - score) / 2, e / 2);
@@ -322,17 +341,19 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
 
     /// <summary>
     /// Bounds [lo, hi] on the score (cosine distance, or squared euclidean) of a changed row c = α·base + Σ β·x_q,
-    /// from the item's screening score against the base and its Gram scores against the chunk items x_q.
+    /// from the item's screening score against the base (error bound <paramref name="baseError"/>) and its Gram scores
+    /// against the chunk items x_q.
     /// </summary>
     private static (double Lo, double Hi) ChangedRowBounds(DistanceMetric metric, double factor, double xn, double baseNorm,
-        float baseScore, double alpha, List<(int Item, double Beta)>? terms, ReadOnlySpan<float> gramRow, double[] chunkNorms, double cn)
+        float baseScore, double baseError, double alpha, List<(int Item, double Beta)>? terms, ReadOnlySpan<float> gramRow, double[] chunkNorms, double cn)
     {
-        var (mid, radius) = DotInterval(metric, factor, xn, baseNorm, baseScore);
+        var (mid, radius) = DotInterval(metric, xn, baseNorm, baseScore, baseError);
         double dot = alpha * mid, err = Math.Abs(alpha) * radius, size = Math.Abs(alpha * mid);
         if (terms is not null)
             foreach (var (q, beta) in terms)
             {
-                var (mq, rq) = DotInterval(metric, factor, xn, chunkNorms[q], gramRow[q]);
+                var (mq, rq) = DotInterval(metric, xn, chunkNorms[q], gramRow[q],
+                    DistanceKernels.ScoreError(metric, factor, xn, chunkNorms[q], gramRow[q]));
                 dot += beta * mq;
                 err += Math.Abs(beta) * rq;
                 size += Math.Abs(beta * mq);
@@ -357,14 +378,34 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     /// exact distance, and the exact nearest distance.
     /// </summary>
     private (int Chosen, double ChosenDistance, double NearestDistance) Decide(float[] xa, int item, double xn,
-        ReadOnlySpan<float> scores, bool quantized, ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo,
-        ReadOnlySpan<double> extraHi, List<int> buffer, bool trusted)
+        ReadOnlySpan<float> scores, bool quantized, double int8Error, double residual, ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo,
+        ReadOnlySpan<double> extraHi, List<int> buffer, bool trusted, ref float[] refineBuffer, Int8Candidates? pre = null)
     {
         var t = Tables;
         var metric = t.Metric;
         var index = t.Index;
         int d = t.Dimension, off = item * d;
         double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d);
+        if (!double.IsNaN(int8Error) && trusted)
+        {
+            // Int8 scores: keep only the rows the int8 bound cannot rule out, re-scored in float32 (+∞ elsewhere),
+            // then decide on those exactly as for float32 scores. The candidates were found before the chunk's
+            // commits; they still hold when the row that set their bound has not changed since (a superset: rows
+            // changed since are +∞ in the scores, bounded among the extras, and extras only lower the bound).
+            var c = pre is not null && float.IsFinite(scores[pre.Nearest]) ? pre
+                : Int8Refine(xa.AsSpan(off, d), xn, residual, scores, int8Error, extraHi);
+            if (refineBuffer.Length < scores.Length) refineBuffer = new float[Math.Max(scores.Length, 2 * refineBuffer.Length)];
+            var refined = refineBuffer.AsSpan(0, scores.Length);
+            refined.Fill(float.PositiveInfinity);
+            for (int k = 0; k < c.Rows.Length; k++)
+            {
+                int j = c.Rows[k];
+                if (!float.IsPositiveInfinity(scores[j])) refined[j] = c.Scores[k];
+            }
+            scores = refined;
+            quantized = false;
+            trusted = c.Finite; // an overflowed float32 score bounds nothing: then every row is measured
+        }
         var cn = index.Norms;
         double[]? quantErr = quantized ? index.Quantized.Errors : null;
         double maxErr = Screening.MaxRowError(metric, factor, xn, index.MaxNorm, quantized, index.MaxQuantError, index.MaxQuantErrorOverNorm);
@@ -379,6 +420,135 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         else
             (chosen, chosenD) = nearD <= eps ? (nearRow, nearD) : (-1, double.PositiveInfinity);
         return (chosen, chosenD, nearD);
+    }
+
+    /// <summary>
+    /// Whether batches screen with the int8 product (<see cref="Int8Product"/>) where the machine has it; false keeps
+    /// the float32 <see cref="Gemm"/> (tests compare the two).
+    /// </summary>
+    internal bool UseInt8Screening { get; set; } = Int8Product.IsSupported;
+
+    private static float[] ScoreBuffer(ref float[] buffer, long length)
+    {
+        if (buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length));
+        return buffer;
+    }
+
+    /// <summary>
+    /// Screening scores of a chunk against the first <paramref name="n"/> centres: int8 products for a batch where
+    /// enabled (returns the quantized items, whose bounds <see cref="Int8Error"/> gives), float32 otherwise (null).
+    /// </summary>
+    private Int8Product.Items? ChunkScores(ReadOnlySpan<float> chunk, int m, double[] chunkNorms, int n, float[] scores, bool single)
+    {
+        var t = Tables;
+        int d = t.Dimension;
+        if (!single && UseInt8Screening && Int8Product.IsSupported && d <= Int8Product.MaxDimension && n >= Int8Product.PanelRows)
+        {
+            var items = Int8Product.Quantize(chunk, m, d);
+            Int8Product.Scores(t.Metric, items, chunkNorms, t.Index.Quantized, n, t.Index.Norms, d, scores);
+            return items;
+        }
+        DistanceKernels.Scores(t.Metric, chunk, m, chunkNorms, t.Index.Rows, n, t.Index.Norms, d, scores, single ? t.Index.Quantized : null);
+        return null;
+    }
+
+    /// <summary>An item's rows that int8 screening could not rule out, with their float32 scores.</summary>
+    private sealed class Int8Candidates
+    {
+        /// <summary>The row with the smallest int8 score (its bound set the threshold).</summary>
+        public int Nearest = -1;
+        public int[] Rows = [];
+        public float[] Scores = [];
+        /// <summary>Whether every float32 score is finite (else their bounds hold nothing).</summary>
+        public bool Finite = true;
+    }
+
+    /// <summary>
+    /// The rows whose int8 score could be the nearest (or within eps under
+    /// <see cref="NearestCentroidOptions.FirstWithinEps"/>), narrowed in two steps and re-scored in float32: the
+    /// item-by-centre int8 scores (each row's bound: <see cref="Int8Product.RowScoreError"/>; all of them at most
+    /// <paramref name="int8Error"/>, which one SIMD pass uses first), then the item's float32 values against the
+    /// int8 copy (<see cref="QuantizedRows.Dot(ReadOnlySpan{float}, int)"/>: only the centre's rounding remains, about half the bound), and
+    /// the float32 rows for what is left. Rows scored +∞ (changed since the scores) are left to the caller's extras,
+    /// whose upper bounds <paramref name="extraHi"/> may lower the threshold.
+    /// </summary>
+    private Int8Candidates Int8Refine(ReadOnlySpan<float> x, double xn, double residual, ReadOnlySpan<float> scores, double int8Error,
+        ReadOnlySpan<double> extraHi)
+    {
+        var t = Tables;
+        var metric = t.Metric;
+        var index = t.Index;
+        var quant = index.Quantized;
+        var errors = quant.Errors;
+        var norms = index.Norms;
+        int d = t.Dimension;
+        var result = new Int8Candidates();
+        double Err1(int j, float sj) => Int8Product.RowScoreError(metric, xn, residual, norms[j], errors[j]) + 1e-6 * (Math.Abs(sj) + 1.0);
+        double upper = double.PositiveInfinity;
+        if (scores.Length > 0)
+        {
+            result.Nearest = TensorPrimitives.IndexOfMin(scores);
+            float smin = scores[result.Nearest];
+            if (float.IsFinite(smin)) upper = smin + Err1(result.Nearest, smin);
+        }
+        foreach (double hi in extraHi) upper = Math.Min(upper, hi);
+        double thr = DistanceKernels.ToScore(metric, Options.Eps);
+        bool first = Options.FirstWithinEps;
+        float threshold = Screening.CandidateThreshold(upper, int8Error);
+        if (first) threshold = Math.Max(threshold, Screening.CandidateThreshold(thr, int8Error));
+        var rows = new List<int>();
+        Screening.CollectAtMost(scores, threshold, rows);
+        // Step 1: each row's own int8 bound. Step 2: the float32 item against the row's int8 copy.
+        var second = new List<(int Row, double Score, double Error)>();
+        double upper2 = upper;
+        foreach (int j in rows)
+        {
+            float sj = scores[j];
+            if (float.IsPositiveInfinity(sj)) continue;
+            double lo1 = sj - Err1(j, sj);
+            if (lo1 > upper && !(first && lo1 <= thr)) continue;
+            double cn = norms[j];
+            double dot = quant.Dot(x, j);
+            double s2 = metric == DistanceMetric.Cosine ? (cn == 0 ? 1.0 : 1.0 - dot / (xn * cn)) : xn * xn + cn * cn - 2.0 * dot;
+            double e2 = DistanceKernels.QuantizedScoreError(metric, errors[j], xn, cn, s2);
+            if (!double.IsFinite(s2) || !double.IsFinite(e2))
+            {
+                second.Add((j, double.NaN, double.NaN)); // overflowed: it bounds nothing, so the row stays
+                continue;
+            }
+            second.Add((j, s2, e2));
+            upper2 = Math.Min(upper2, s2 + e2);
+        }
+        var kept = new List<int>();
+        foreach (var (j, s2, e2) in second)
+        {
+            double lo2 = s2 - e2;
+            if (lo2 <= upper2 || (first && lo2 <= thr) || double.IsNaN(lo2)) kept.Add(j);
+        }
+        // Step 3: float32 scores of the rows left, for the caller's float32 screening and exact decision.
+        result.Rows = kept.ToArray();
+        result.Scores = new float[result.Rows.Length];
+        var data = index.Rows;
+        for (int k = 0; k < result.Rows.Length; k++)
+        {
+            int j = result.Rows[k];
+            float dot = TensorPrimitives.Dot(x, data.AsSpan(j * d, d));
+            double cn = norms[j];
+            float r = metric == DistanceMetric.Cosine
+                ? (float)(cn == 0 ? 1.0 : 1.0 - dot / (xn * cn))
+                : (float)(xn * xn + cn * cn - 2.0 * dot);
+            result.Scores[k] = r;
+            result.Finite &= float.IsFinite(r);
+        }
+        return result;
+    }
+
+    /// <summary>The int8 bound E of chunk item <paramref name="i"/>'s scores (NaN for float32 scores).</summary>
+    private double Int8Error(Int8Product.Items? items, int i, double xn)
+    {
+        if (items is null) return double.NaN;
+        var index = Tables.Index;
+        return Int8Product.ItemScoreError(Tables.Metric, xn, items.Residuals[i], index.MaxNorm, index.MaxQuantError, index.MaxQuantErrorOverNorm);
     }
 
     private static double[] ItemNorms(EmbeddingMatrix embeddings)

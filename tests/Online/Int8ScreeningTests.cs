@@ -1,0 +1,150 @@
+using LabelAssignment.Numerics;
+using LabelAssignment.Online;
+using LabelAssignment.Tests.Oracles;
+
+namespace LabelAssignment.Tests.Online;
+
+/// <summary>
+/// The int8 batch screening (<see cref="Int8Product"/>): its integer sums against a scalar loop over the same
+/// quantized values, its scores against exact float64 distances within the stated bound, and the assigner's batch
+/// answers with it against the float32 path, the one-at-a-time path and the naive reference loop.
+/// </summary>
+public sealed class Int8ScreeningTests
+{
+    private static bool Supported => Int8Product.IsSupported;
+
+    [Theory]
+    [InlineData(7, 5, 3, DistanceMetric.Cosine)]      // d not a multiple of 4, fewer rows than a panel or a block
+    [InlineData(130, 37, 13, DistanceMetric.Cosine)]  // partial panel and partial item block
+    [InlineData(1408, 70, 20, DistanceMetric.Cosine)]
+    [InlineData(33, 40, 7, DistanceMetric.Euclidean)]
+    public void ScoresAreWithinTheBoundOfTheExactDistance(int d, int n, int m, DistanceMetric metric)
+    {
+        if (!Supported) { Assert.False(System.Runtime.Intrinsics.X86.AvxVnni.IsSupported); return; }
+        var rng = new Random(d * 31 + n);
+        // Index rows of different shapes: gaussian, a spike, a zero row, tiny values.
+        var q = new QuantizedRows(d, n);
+        var rows = new double[n][];
+        for (int j = 0; j < n; j++)
+        {
+            rows[j] = j switch
+            {
+                1 => Enumerable.Range(0, d).Select(k => k == d / 2 ? 50.0 : 0.01 * OnlineTestData.Gauss(rng)).ToArray(),
+                2 => new double[d],
+                3 => Enumerable.Range(0, d).Select(_ => 1e-20 * OnlineTestData.Gauss(rng)).ToArray(),
+                _ => Enumerable.Range(0, d).Select(_ => OnlineTestData.Gauss(rng) + 0.3).ToArray(),
+            };
+            q.Set(j, rows[j]);
+        }
+        var norms = rows.Select(r => Math.Sqrt(r.Sum(v => v * v))).ToArray();
+        var items = new float[m * d];
+        for (int i = 0; i < m; i++)
+            for (int k = 0; k < d; k++)
+                items[i * d + k] = i == 1 ? (k == 0 ? 3f : 1e-4f) : (float)(OnlineTestData.Gauss(rng) + 0.3);
+        var itemNorms = Enumerable.Range(0, m).Select(i => DistanceKernels.Norm(items.AsSpan(i * d, d))).ToArray();
+        var quantized = Int8Product.Quantize(items, m, d);
+        var scores = new float[m * n];
+        Int8Product.Scores(metric, quantized, itemNorms, q, n, norms, d, scores);
+        double maxNorm = norms.Max(), maxErr = q.Errors.Take(n).Max();
+        double maxErrOverNorm = Enumerable.Range(0, n).Where(j => norms[j] > 0).Max(j => q.Errors[j] / norms[j]);
+        for (int i = 0; i < m; i++)
+        {
+            double xn = itemNorms[i];
+            double bound = Int8Product.ItemScoreError(metric, xn, quantized.Residuals[i], maxNorm, maxErr, maxErrOverNorm);
+            for (int j = 0; j < n; j++)
+            {
+                double dot = 0;
+                for (int k = 0; k < d; k++) dot += items[i * d + k] * rows[j][k];
+                double exact = metric == DistanceMetric.Cosine
+                    ? (norms[j] == 0 ? 1.0 : 1.0 - dot / (xn * norms[j]))
+                    : xn * xn + norms[j] * norms[j] - 2 * dot;
+                float s = scores[i * n + j];
+                double rowBound = Int8Product.RowScoreError(metric, xn, quantized.Residuals[i], norms[j], q.Errors[j]);
+                Assert.True(rowBound <= bound, $"row bound {rowBound} above the item's bound {bound}");
+                Assert.True(Math.Abs(s - exact) <= rowBound + 1e-6 * (Math.Abs(s) + 1),
+                    $"item {i} row {j}: int8 score {s}, exact {exact}, bound {rowBound}");
+            }
+        }
+        // Useful, not vacuous: for gaussian rows and items the cosine bound is a few hundredths.
+        if (metric == DistanceMetric.Cosine && d >= 130)
+            Assert.InRange(Int8Product.RowScoreError(metric, itemNorms[0], quantized.Residuals[0], norms[0], q.Errors[0]), 1e-4, 0.05);
+    }
+
+    [Fact]
+    public void IntegerSumsAreTheScalarLoopsOverTheSameBytes()
+    {
+        if (!Supported) return;
+        // With scales of 1 the score's dot is exactly Σ q_x·q_c: build rows and items from integers in [-127, 127].
+        const int d = 21, n = 19, m = 8;
+        var rng = new Random(5);
+        var q = new QuantizedRows(d, n);
+        var cols = new int[n][];
+        for (int j = 0; j < n; j++)
+        {
+            cols[j] = Enumerable.Range(0, d).Select(k => k == 0 ? 127 : rng.Next(-127, 128)).ToArray();
+            q.Set(j, cols[j].Select(v => (double)v).ToArray()); // max 127: scale exactly 1
+            Assert.Equal(1f, q.Scales[j]);
+        }
+        var items = new float[m * d];
+        for (int i = 0; i < m; i++)
+            for (int k = 0; k < d; k++) items[i * d + k] = k == 0 ? -127 : rng.Next(-127, 128);
+        var quantized = Int8Product.Quantize(items, m, d);
+        Assert.All(quantized.Scales, s => Assert.Equal(1f, s));
+        Assert.All(quantized.Residuals, r => Assert.True(r < 1e-20));
+        // Euclidean with zero norms passed in: score = -2·Σ q_x·q_c, so the integer sum is read back exactly.
+        var scores = new float[m * n];
+        Int8Product.Scores(DistanceMetric.Euclidean, quantized, new double[m], q, n, new double[n], d, scores);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                long sum = 0;
+                for (int k = 0; k < d; k++) sum += (long)items[i * d + k] * cols[j][k];
+                Assert.Equal(-2.0 * sum, scores[i * n + j]);
+            }
+    }
+
+    [Theory]
+    [InlineData(DistanceMetric.Cosine, false, 0.08)]
+    [InlineData(DistanceMetric.Cosine, true, 0.08)]
+    [InlineData(DistanceMetric.Euclidean, false, 2.8)]
+    public void BatchesDecideAsTheFloat32PathTheSingleItemPathAndTheReferenceLoop(DistanceMetric metric, bool firstWithin, double eps)
+    {
+        // Clumped stream: many items join (and move) clusters within a chunk, others open new ones; 900 items in
+        // chunks of 256 exercise moved rows, rows opened in the chunk and rows opened in earlier chunks.
+        var x = OnlineTestData.Clumps(1300, 48, 40, 0.25, seed: 11);
+        var rng = new Random(12);
+        for (int i = 400; i + 3 < 1300; i += 25)
+        {
+            // A fresh direction, and a near copy three items later: it joins a cluster opened in the same chunk.
+            for (int k = 0; k < 48; k++) x.Data[i * 48 + k] = (float)OnlineTestData.Gauss(rng);
+            for (int k = 0; k < 48; k++) x.Data[(i + 3) * 48 + k] = x.Data[i * 48 + k] + (float)(0.01 * OnlineTestData.Gauss(rng));
+        }
+        var init = OnlineTestData.Rows(x, 0, 400);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, eps, 3, metric);
+        var tables = ClusterTables.Initialise(OnlineTestData.Ids(0, 400), init, labels, core, metric);
+        var options = new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithin };
+        var stream = OnlineTestData.Rows(x, 400, 900);
+        var ids = OnlineTestData.Ids(400, 900);
+
+        var withInt8 = new NearestCentroidAssigner(tables.Clone(), options);
+        var withFloat = new NearestCentroidAssigner(tables.Clone(), options) { UseInt8Screening = false };
+        var single = new NearestCentroidAssigner(tables.Clone(), options);
+        var reference = new OnlineTestData.ReferenceLoop(init, tables.ItemClusterIds.ToArray(), metric, eps, firstWithin);
+        var predicted = withInt8.PredictBatch(ids, stream);
+        var a = withInt8.AssignBatch(ids, stream);
+        var b = withFloat.AssignBatch(ids, stream);
+        Assert.Equal(b, a);
+        for (int i = 0; i < 900; i++)
+        {
+            Assert.Equal(single.Assign(ids[i], stream.Row(i)), a[i]);
+            var (id, isNew) = reference.Assign(stream.Row(i).ToArray());
+            Assert.Equal(id, a[i].ClusterId);
+            Assert.Equal(isNew, a[i].CreatedCluster);
+        }
+        Assert.True(withInt8.Tables.SameStateAs(withFloat.Tables));
+        // Predictions against the initial tables, too: the first item's prediction is its assignment.
+        Assert.Equal(a[0], predicted[0]);
+        int created = a.Count(r => r.CreatedCluster);
+        Assert.InRange(created, 20, 880); // both kinds of decision occur
+    }
+}
