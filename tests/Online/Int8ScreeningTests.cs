@@ -37,6 +37,7 @@ public sealed class Int8ScreeningTests
             q.Set(j, rows[j]);
         }
         var norms = rows.Select(r => Math.Sqrt(r.Sum(v => v * v))).ToArray();
+        for (int j = 0; j < n; j++) q.SetNorm(j, norms[j]);
         var items = new float[m * d];
         for (int i = 0; i < m; i++)
             for (int k = 0; k < d; k++)
@@ -44,7 +45,7 @@ public sealed class Int8ScreeningTests
         var itemNorms = Enumerable.Range(0, m).Select(i => DistanceKernels.Norm(items.AsSpan(i * d, d))).ToArray();
         var quantized = Int8Product.Quantize(items, m, d);
         var scores = new float[m * n];
-        Int8Product.Scores(metric, quantized, itemNorms, q, n, norms, d, scores);
+        Int8Product.Scores(metric, quantized, itemNorms, q, n, d, scores);
         double maxNorm = norms.Max(), maxErr = q.Errors.Take(n).Max();
         double maxErrOverNorm = Enumerable.Range(0, n).Where(j => norms[j] > 0).Max(j => q.Errors[j] / norms[j]);
         for (int i = 0; i < m; i++)
@@ -93,7 +94,8 @@ public sealed class Int8ScreeningTests
         Assert.All(quantized.Residuals, r => Assert.True(r < 1e-20));
         // Euclidean with zero norms passed in: score = -2·Σ q_x·q_c, so the integer sum is read back exactly.
         var scores = new float[m * n];
-        Int8Product.Scores(DistanceMetric.Euclidean, quantized, new double[m], q, n, new double[n], d, scores);
+        for (int j = 0; j < n; j++) q.SetNorm(j, 0);
+        Int8Product.Scores(DistanceMetric.Euclidean, quantized, new double[m], q, n, d, scores);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {

@@ -169,11 +169,11 @@ internal static unsafe class Int8Product
 
     /// <summary>
     /// scores[i*n + j] for items i &lt; m against index rows j &lt; n: cosine distance, or squared euclidean distance,
-    /// from the integer product (a zero row under cosine scores 1, as <see cref="DistanceKernels"/> does). Parallel
+    /// from the integer product (a zero row under cosine scores 1, as <see cref="DistanceKernels"/> does), with the
+    /// rows' norms as recorded by <see cref="QuantizedRows.SetNorm"/>. Parallel
     /// over groups of panels; every score depends only on its own pair, so the result does not depend on threads.
     /// </summary>
-    public static void Scores(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n,
-        double[] indexNorms, int d, float[] scores)
+    public static void Scores(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n, int d, float[] scores)
     {
         int m = items.Count;
         if (m == 0 || n == 0) return;
@@ -196,17 +196,11 @@ internal static unsafe class Int8Product
             rowBase[i] = cosine ? 1f : (float)(xn * xn);
             rowFactor[i] = cosine ? (float)(sx / xn) : (float)(2.0 * sx);
         }
+        // Per-row factors, kept by the index (QuantizedRows.SetNorm); padded to whole panels for the vector loads.
         int padded = panels * PanelRows;
-        var colBase = new float[padded];
-        var colFactor = new float[padded];
-        var colSum = new int[padded];
-        for (int j = 0; j < n; j++)
-        {
-            double cn = indexNorms[j], sc = index.Scales[j];
-            colBase[j] = cosine ? 0f : (float)(cn * cn);
-            colFactor[j] = cosine ? (cn == 0 ? 0f : (float)(sc / cn)) : (float)sc;
-            colSum[j] = 128 * index.Sums[j]; // Σ (q_x + 128)·q_c − 128·Σ q_c = Σ q_x·q_c, exactly
-        }
+        var colBase = Padded(ref t_base, cosine ? null : index.NormSquared, n, padded);
+        var colFactor = Padded(ref t_factor, cosine ? index.ScaleOverNorm : index.Scales, n, padded);
+        var colSum = PaddedSums(index.Sums, n, padded);
         var panelsB = index.Panels;
         Parallel.For(0, tasks, po, task =>
         {
@@ -227,7 +221,9 @@ internal static unsafe class Int8Product
                     var vs = Vector512.Load(cs + j0);
                     for (int blk = 0; blk < blocks; blk++)
                     {
-                        Kernel(pa + (long)blk * ItemRows * depth, panel, depth / 4, tile);
+                        // One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel.
+                        if (m == 1) KernelOneRow(pa, panel, depth / 4, tile);
+                        else Kernel(pa + (long)blk * ItemRows * depth, panel, depth / 4, tile);
                         int i0 = blk * ItemRows, rows = Math.Min(ItemRows, m - i0);
                         for (int r = 0; r < rows; r++)
                         {
@@ -244,6 +240,61 @@ internal static unsafe class Int8Product
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Row 0 of <see cref="Kernel"/>'s tile (the others are not written): four independent pairs of accumulators, so
+    /// the adds do not wait on each other's latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelOneRow(byte* a, sbyte* b, int groups, int* tile)
+    {
+        Vector256<int> p0 = default, p1 = default, q0 = default, q1 = default, r0 = default, r1 = default, s0 = default, s1 = default;
+        int g = 0;
+        const int stepA = ItemRows * 4, stepB = PanelRows * 4;
+        for (; g + 4 <= groups; g += 4)
+        {
+            var x = Vector256.Create(*(int*)a).AsByte();
+            p0 = AvxVnni.MultiplyWideningAndAdd(p0, x, Vector256.Load(b)); p1 = AvxVnni.MultiplyWideningAndAdd(p1, x, Vector256.Load(b + 32));
+            x = Vector256.Create(*(int*)(a + stepA)).AsByte();
+            q0 = AvxVnni.MultiplyWideningAndAdd(q0, x, Vector256.Load(b + stepB)); q1 = AvxVnni.MultiplyWideningAndAdd(q1, x, Vector256.Load(b + stepB + 32));
+            x = Vector256.Create(*(int*)(a + 2 * stepA)).AsByte();
+            r0 = AvxVnni.MultiplyWideningAndAdd(r0, x, Vector256.Load(b + 2 * stepB)); r1 = AvxVnni.MultiplyWideningAndAdd(r1, x, Vector256.Load(b + 2 * stepB + 32));
+            x = Vector256.Create(*(int*)(a + 3 * stepA)).AsByte();
+            s0 = AvxVnni.MultiplyWideningAndAdd(s0, x, Vector256.Load(b + 3 * stepB)); s1 = AvxVnni.MultiplyWideningAndAdd(s1, x, Vector256.Load(b + 3 * stepB + 32));
+            a += 4 * stepA;
+            b += 4 * stepB;
+        }
+        for (; g < groups; g++)
+        {
+            var x = Vector256.Create(*(int*)a).AsByte();
+            p0 = AvxVnni.MultiplyWideningAndAdd(p0, x, Vector256.Load(b)); p1 = AvxVnni.MultiplyWideningAndAdd(p1, x, Vector256.Load(b + 32));
+            a += stepA;
+            b += stepB;
+        }
+        ((p0 + q0) + (r0 + s0)).Store(tile);
+        ((p1 + q1) + (r1 + s1)).Store(tile + 8);
+    }
+
+    [ThreadStatic] private static float[]? t_base, t_factor;
+    [ThreadStatic] private static int[]? t_sums;
+
+    /// <summary>The first n values (zeros for null), then zeros up to <paramref name="padded"/>, in the calling thread's buffer.</summary>
+    private static float[] Padded(ref float[]? cache, float[]? values, int n, int padded)
+    {
+        var buffer = cache is { } c && c.Length >= padded ? c : (cache = new float[padded]);
+        if (values is null) buffer.AsSpan(0, padded).Clear();
+        else { values.AsSpan(0, n).CopyTo(buffer); buffer.AsSpan(n, padded - n).Clear(); }
+        return buffer;
+    }
+
+    /// <summary>128·Σq of the first n rows (the correction for the unsigned item values), zeros up to <paramref name="padded"/>.</summary>
+    private static int[] PaddedSums(int[] sums, int n, int padded)
+    {
+        var buffer = t_sums is { } c && c.Length >= padded ? c : (t_sums = new int[padded]);
+        for (int j = 0; j < n; j++) buffer[j] = 128 * sums[j];
+        buffer.AsSpan(n, padded - n).Clear();
+        return buffer;
     }
 
     /// <summary>

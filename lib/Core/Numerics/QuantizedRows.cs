@@ -19,6 +19,7 @@ internal sealed class QuantizedRows
     private double[] _error; // bound on |x·c - s·fl(Σxq)| / |x|
     private sbyte[] _panels;  // Int8Product's layout: panels of PanelRows rows, depth padded to a multiple of 4
     private int[] _sums;      // Σₖ qₖ per row (the product's correction for its unsigned item values)
+    private float[] _scaleOverNorm, _normSquared; // the product's per-row factors (SetNorm), kept so a call does not recompute them
     private readonly int _d;
 
     public QuantizedRows(int dimension, int capacity)
@@ -29,6 +30,8 @@ internal sealed class QuantizedRows
         _error = new double[capacity];
         _panels = new sbyte[Int8Product.PanelBytes(capacity, dimension)];
         _sums = new int[capacity];
+        _scaleOverNorm = new float[capacity];
+        _normSquared = new float[capacity];
     }
 
     public sbyte[] Values => _q;
@@ -41,6 +44,19 @@ internal sealed class QuantizedRows
     /// <summary>Σₖ qₖ of each row.</summary>
     public int[] Sums => _sums;
 
+    /// <summary>s/‖c‖ of each row (0 for a zero row), float32: the cosine factor of <see cref="Int8Product.Scores"/>.</summary>
+    public float[] ScaleOverNorm => _scaleOverNorm;
+
+    /// <summary>‖c‖² of each row, float32: the euclidean term of <see cref="Int8Product.Scores"/>.</summary>
+    public float[] NormSquared => _normSquared;
+
+    /// <summary>Records row <paramref name="row"/>'s norm (call after <see cref="Set(int, ReadOnlySpan{double})"/>): the product's factors.</summary>
+    public void SetNorm(int row, double norm)
+    {
+        _scaleOverNorm[row] = norm == 0 ? 0f : (float)(_scale[row] / norm);
+        _normSquared[row] = (float)(norm * norm);
+    }
+
     public int Dimension => _d;
 
     public void Resize(int capacity)
@@ -50,6 +66,8 @@ internal sealed class QuantizedRows
         Array.Resize(ref _error, capacity);
         Array.Resize(ref _panels, Int8Product.PanelBytes(capacity, _d)); // panel-major: growing appends panels
         Array.Resize(ref _sums, capacity);
+        Array.Resize(ref _scaleOverNorm, capacity);
+        Array.Resize(ref _normSquared, capacity);
     }
 
     public QuantizedRows Clone(int rows)
@@ -60,6 +78,8 @@ internal sealed class QuantizedRows
         _error.AsSpan(0, rows).CopyTo(c._error);
         _panels.AsSpan(0, Int8Product.PanelBytes(rows, _d)).CopyTo(c._panels);
         _sums.AsSpan(0, rows).CopyTo(c._sums);
+        _scaleOverNorm.AsSpan(0, rows).CopyTo(c._scaleOverNorm);
+        _normSquared.AsSpan(0, rows).CopyTo(c._normSquared);
         return c;
     }
 

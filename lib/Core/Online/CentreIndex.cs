@@ -89,6 +89,7 @@ internal sealed class CentreIndex
         for (; k < centre.Length; k++) f[k] = (float)centre[k];
         _norms[row] = DistanceKernels.Norm(centre);
         _quant.Set(row, centre);
+        _quant.SetNorm(row, _norms[row]);
         Track(row);
     }
 
@@ -98,6 +99,7 @@ internal sealed class CentreIndex
         point.CopyTo(_rows.AsSpan(row * Dimension, Dimension));
         _norms[row] = DistanceKernels.Norm(point);
         _quant.Set(row, point);
+        _quant.SetNorm(row, _norms[row]);
         Track(row);
     }
 

@@ -44,7 +44,7 @@ public sealed record NearestCentroidOptions
 /// centres' int8 copy and then their float32 rows, for every item of the chunk in parallel before any commit. While the items are then
 /// resolved in order, a centre moved or opened by an earlier item of the chunk is an affine combination of its
 /// snapshot and chunk items, so its distance is bounded from those products without reading it again, and every
-/// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres
+/// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres (with AVX-VNNI by the same integer product, one row at a time)
 /// (a quarter of the memory traffic of float32) with a rigorous error bound, and decided the same exact way.</para>
 /// <para>Where the tables enable it (internal ListThreshold; off by default, as the bench case <c>withineps</c> measured
 /// it slower than the full scan at 10^5 x 512), one-item calls search an exact within-eps list index
@@ -153,6 +153,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         double factor = DistanceKernels.DotErrorFactor(d);
         var buffer = new List<int>();
         double[] listScratch = [];
+        // Scratch kept between commits (they run one at a time, under the write lock): one-item calls reuse it.
         float[] scoreBuffer = [], refineBuffer = [], gramBuffer = [];
 
         for (int start = 0; start < total; )
@@ -213,9 +214,10 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
             // of their snapshot (a centre, or the chunk item that opened it) and chunk items: c = α·base + Σ β·x_q.
             // Their dot with an item follows from scores already computed (the Gemm's and the Gram's), with an error
             // bound, so no centre is re-read.
-            var alpha = new double[n0 + m];
-            var terms = new List<(int Item, double Beta)>?[n0 + m];
-            var dirty = new bool[n0];
+            // (One item alone changes nothing before its own decision: no bookkeeping to allocate.)
+            var alpha = single ? [] : new double[n0 + m];
+            var terms = single ? [] : new List<(int Item, double Beta)>?[n0 + m];
+            var dirty = single ? [] : new bool[n0];
             var dirtyRows = new List<int>();
             var openedBy = new int[m];
             var extraRows = new int[m];
@@ -428,6 +430,8 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     /// </summary>
     internal bool UseInt8Screening { get; set; } = Int8Product.IsSupported;
 
+    private float[] _scoreScratch = [], _refineScratch = [], _gramScratch = [];
+
     private static float[] ScoreBuffer(ref float[] buffer, long length)
     {
         if (buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length));
@@ -442,10 +446,10 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     {
         var t = Tables;
         int d = t.Dimension;
-        if (!single && UseInt8Screening && Int8Product.IsSupported && d <= Int8Product.MaxDimension && n >= Int8Product.PanelRows)
+        if (UseInt8Screening && Int8Product.IsSupported && d <= Int8Product.MaxDimension && n >= Int8Product.PanelRows)
         {
             var items = Int8Product.Quantize(chunk, m, d);
-            Int8Product.Scores(t.Metric, items, chunkNorms, t.Index.Quantized, n, t.Index.Norms, d, scores);
+            Int8Product.Scores(t.Metric, items, chunkNorms, t.Index.Quantized, n, d, scores);
             return items;
         }
         DistanceKernels.Scores(t.Metric, chunk, m, chunkNorms, t.Index.Rows, n, t.Index.Norms, d, scores, single ? t.Index.Quantized : null);
