@@ -10,7 +10,9 @@ namespace LabelAssignment.Online;
 /// member c, where p(c) is the centre itself (euclidean) or its direction c/|c| (cosine: cosine distance =
 /// |x̂ - ĉ|²/2). By the triangle inequality a list with |p(x) - g| - R above the eps radius holds no centre within
 /// eps, so an item scans only the other lists; no centre within eps is ever skipped, so the decision is the
-/// brute-force scan's. Moves and new centres only grow radii (never shrink them), so the bound stays valid between
+/// brute-force scan's. Within a probed list the same inequality prunes members: each centre's distance r_c to its
+/// list centroid is kept (updated when it moves), and only members with | |p(x) - g| - r_c | within the eps radius
+/// are scanned. Moves and new centres only grow radii (never shrink them), so the bound stays valid between
 /// rebuilds; the tables rebuild the lists when the centre count has doubled.
 /// </summary>
 internal sealed class CentreLists
@@ -22,11 +24,13 @@ internal sealed class CentreLists
     private readonly double[] _radius;
     private readonly List<int>[] _members;
     private int[] _listOf;                // centre row -> list; -1 for a zero centre under cosine (kept apart)
+    private double[] _ring;               // centre row -> |p(c) - g| of its list (rounded up), kept current as it moves
     private readonly List<int> _zeroRows; // cosine: zero centres have distance 1 to everything, no direction
 
     private CentreLists(int d, DistanceMetric metric, float[] g, double[] gNorm, double[] radius, List<int>[] members, int[] listOf,
-        List<int> zeroRows, int builtAt)
+        List<int> zeroRows, int builtAt, double[]? ring = null)
     {
+        _ring = ring ?? new double[listOf.Length];
         _d = d;
         _metric = metric;
         _g = g;
@@ -125,11 +129,16 @@ internal sealed class CentreLists
 
     private void Place(int row, int list, double[] centres, double[] norms)
     {
-        if (row >= _listOf.Length) Array.Resize(ref _listOf, Math.Max(row + 1, _listOf.Length * 2));
+        if (row >= _listOf.Length)
+        {
+            Array.Resize(ref _listOf, Math.Max(row + 1, _listOf.Length * 2));
+            Array.Resize(ref _ring, _listOf.Length);
+        }
         _listOf[row] = list;
         if (list < 0) { _zeroRows.Add(row); return; }
         _members[list].Add(row);
-        _radius[list] = Math.Max(_radius[list], DistanceToCentroid(list, centres.AsSpan(row * _d, _d), norms[row]));
+        _ring[row] = DistanceToCentroid(list, centres.AsSpan(row * _d, _d), norms[row]);
+        _radius[list] = Math.Max(_radius[list], _ring[row]);
     }
 
     /// <summary>A new centre row (appended): joins the list with the nearest centroid.</summary>
@@ -161,7 +170,8 @@ internal sealed class CentreLists
             Add(row, centres, norms);
             return;
         }
-        _radius[l] = Math.Max(_radius[l], DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]));
+        _ring[row] = DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]);
+        _radius[l] = Math.Max(_radius[l], _ring[row]);
     }
 
     /// <summary>
@@ -187,24 +197,43 @@ internal sealed class CentreLists
                 ? 1 + gn * gn - 2 * (dotsScratch[l] + err) / xn
                 : xn * xn + gn * gn - 2 * (dotsScratch[l] + err);
             sq -= 1e-9 * (1 + gn * gn + (_metric == DistanceMetric.Cosine ? 0 : xn * xn));
-            double lower = Math.Sqrt(Math.Max(0, sq)) - _radius[l];
+            double dLo = Math.Sqrt(Math.Max(0, sq));
+            double lower = dLo - _radius[l];
             if (xn > 0 && lower > reach)
             {
-                double asDistance = _metric == DistanceMetric.Cosine ? lower * lower / 2 : lower;
-                skippedBound = Math.Min(skippedBound, asDistance);
+                skippedBound = Math.Min(skippedBound, AsDistance(lower));
                 continue;
             }
             probed++;
-            rows.AddRange(_members[l]);
+            if (xn == 0) { rows.AddRange(_members[l]); continue; }
+            // Within the list, the ring test: |p(x) - p(c)| >= | |p(x) - g| - |p(c) - g| |, so only members whose
+            // distance to the centroid is within reach of the item's can be within eps.
+            double sqHi = (_metric == DistanceMetric.Cosine
+                    ? 1 + gn * gn - 2 * (dotsScratch[l] - err) / xn
+                    : xn * xn + gn * gn - 2 * (dotsScratch[l] - err))
+                + 1e-9 * (1 + gn * gn + (_metric == DistanceMetric.Cosine ? 0 : xn * xn));
+            double dHi = Math.Sqrt(Math.Max(0, sqHi)) * (1 + 1e-12);
+            foreach (int r in _members[l])
+            {
+                // The stored ring is rounded up; a relative and an absolute margin cover its rounding both ways.
+                double ring = _ring[r], ringHi = ring + 1e-12, ringLo = ring * (1 - 4e-12) - 1e-12;
+                double gap = Math.Max(dLo - ringHi, ringLo - dHi);
+                if (gap > reach) { skippedBound = Math.Min(skippedBound, AsDistance(gap)); continue; }
+                rows.Add(r);
+            }
         }
         return (probed, skippedBound);
     }
+
+    /// <summary>A lower bound on |p(x) - p(c)| as a distance of the metric (cosine: chord²/2).</summary>
+    private double AsDistance(double chord) => _metric == DistanceMetric.Cosine ? chord * chord / 2 : chord;
 
     /// <summary>An independent copy.</summary>
     public CentreLists Clone()
     {
         var members = new List<int>[_members.Length];
         for (int l = 0; l < members.Length; l++) members[l] = [.. _members[l]];
-        return new CentreLists(_d, _metric, _g, _gNorm, (double[])_radius.Clone(), members, (int[])_listOf.Clone(), [.. _zeroRows], BuiltAt);
+        return new CentreLists(_d, _metric, _g, _gNorm, (double[])_radius.Clone(), members, (int[])_listOf.Clone(), [.. _zeroRows], BuiltAt,
+            (double[])_ring.Clone());
     }
 }
