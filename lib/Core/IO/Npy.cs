@@ -68,8 +68,15 @@ public static class Npy
     /// </summary>
     public static NpyArray<T> Read<T>(string path) where T : unmanaged
     {
-        string want = DescrOf<T>();
         using var stream = OpenRead(path);
+        return Read<T>(stream, path);
+    }
+
+    /// <summary>The same from <paramref name="stream"/>, read once and in order from its current position (it needs
+    /// Length; Position is only ever set to where it already is); <paramref name="path"/> names it in errors.</summary>
+    internal static NpyArray<T> Read<T>(Stream stream, string path) where T : unmanaged
+    {
+        string want = DescrOf<T>();
         var header = ReadHeader(stream, path);
         if (header.Descr != want)
             throw new InvalidDataException(
@@ -83,6 +90,13 @@ public static class Npy
     public static EmbeddingMatrix ReadMatrix(string path)
     {
         using var stream = OpenRead(path);
+        return ReadMatrix(stream, path);
+    }
+
+    /// <summary>The same from <paramref name="stream"/>, read once and in order from its current position (it needs
+    /// Length; Position is only ever set to where it already is); <paramref name="path"/> names it in errors.</summary>
+    internal static EmbeddingMatrix ReadMatrix(Stream stream, string path)
+    {
         var header = ReadHeader(stream, path);
         if (header.Descr is not ("<f4" or "<f8"))
             throw new InvalidDataException(
@@ -125,6 +139,13 @@ public static class Npy
     public static int[] ReadLabels(string path)
     {
         using var stream = OpenRead(path);
+        return ReadLabels(stream, path);
+    }
+
+    /// <summary>The same from <paramref name="stream"/>, read once and in order from its current position (it needs
+    /// Length; Position is only ever set to where it already is); <paramref name="path"/> names it in errors.</summary>
+    internal static int[] ReadLabels(Stream stream, string path)
+    {
         var header = ReadHeader(stream, path);
         if (header.Descr is not ("<i4" or "<i8"))
             throw new InvalidDataException(
@@ -155,6 +176,13 @@ public static class Npy
     public static (double[] Data, int Rows, int Columns) ReadFloat64Matrix(string path)
     {
         using var stream = OpenRead(path);
+        return ReadFloat64Matrix(stream, path);
+    }
+
+    /// <summary>The same from <paramref name="stream"/>, read once and in order from its current position (it needs
+    /// Length; Position is only ever set to where it already is); <paramref name="path"/> names it in errors.</summary>
+    internal static (double[] Data, int Rows, int Columns) ReadFloat64Matrix(Stream stream, string path)
+    {
         var header = ReadHeader(stream, path);
         if (header.Shape.Length != 2)
             throw new InvalidDataException($"{path}: shape ({string.Join(", ", header.Shape)}) is not 2-D; expected (rows, columns).");

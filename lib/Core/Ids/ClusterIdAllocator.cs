@@ -127,10 +127,23 @@ public sealed class ClusterIdAllocator
     public static ClusterIdAllocator Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>The same from <paramref name="stream"/>, read once to its end (decoded as <see cref="File.ReadAllText(string)"/>
+    /// does); <paramref name="path"/> names it in errors.</summary>
+    internal static ClusterIdAllocator Load(Stream stream, string path)
+    {
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+        return Parse(reader.ReadToEnd(), path);
+    }
+
+    private static ClusterIdAllocator Parse(string text, string path)
+    {
         State? state;
         try
         {
-            state = JsonSerializer.Deserialize<State>(File.ReadAllText(path));
+            state = JsonSerializer.Deserialize<State>(text);
         }
         catch (JsonException e)
         {

@@ -22,11 +22,11 @@ namespace LabelAssignment.Online;
 /// <see cref="Load"/>. Folders written before checksums existed (version 1, the same files and manifest without
 /// <c>Checksums</c>) still load, with every value check below but no checksum check.</para>
 /// <para><b>What Load trusts.</b> Nothing: the generation name must match the pattern the store writes (17 digits,
-/// '-', 12 lower-case hex digits) before any file it names is read or deleted; every file's checksum (version 2),
-/// shape and values are checked: finite embeddings and centres (non-zero embeddings under cosine), distinct item
-/// IDs, counts equal to the memberships in <c>cluster_ids</c>, centres equal to the mean of their members (to a
-/// relative 1e-6), IDs live in the allocator, core rows in range. A failed check throws
-/// <see cref="InvalidDataException"/> naming the file and the check.</para>
+/// '-', 12 lower-case hex digits) before any file it names is read or deleted; every file's checksum (version 2, of
+/// exactly the bytes parsed: each file is read once), shape and values are checked: finite embeddings and centres
+/// (non-zero embeddings under cosine), distinct item IDs, counts equal to the memberships in <c>cluster_ids</c>,
+/// centres equal to the mean of their members (to a relative 1e-6), IDs live in the allocator, core rows in range.
+/// A failed check throws <see cref="InvalidDataException"/> naming the file and the check.</para>
 /// <para><b>Concurrency.</b> Any thread may call <see cref="Save"/> and <see cref="Load"/>, also while assigners
 /// commit. Save takes a consistent snapshot: it holds the tables' read lock while it writes, so predictions go on
 /// and commits wait until the files are written. Saves into one folder are serialised within a process; a save from
@@ -87,6 +87,9 @@ public sealed class ClusterTablesStore
 
     /// <summary>Test seam: called with each file's path before a save writes it (throw to make the save fail there).</summary>
     internal Action<string>? BeforeWrite { get; set; }
+
+    /// <summary>Test seam: called with each part file's path before a load opens it to read its values.</summary>
+    internal Action<string>? BeforeRead { get; set; }
 
     private string ManifestPath => Path.Combine(Folder, ManifestName);
 
@@ -224,6 +227,57 @@ public sealed class ClusterTablesStore
         }
     }
 
+    /// <summary>
+    /// A read-only, forward-only view of a file that hashes (SHA-256) every byte read through it, in order. Length is
+    /// the file's; Position may only be set to where it already is (the .npy reader does so before the data).
+    /// </summary>
+    private sealed class HashingReadStream(FileStream inner) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position
+        {
+            get => inner.Position;
+            set
+            {
+                if (value != inner.Position)
+                    throw new NotSupportedException("a checksummed part file is read once, in order.");
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int got = inner.Read(buffer);
+            _hash.AppendData(buffer[..got]);
+            return got;
+        }
+
+        /// <summary>Reads (and hashes) the rest of the file and returns the hash of all of it.</summary>
+        public byte[] HashToEnd()
+        {
+            var rest = new byte[1 << 16];
+            while (Read(rest) > 0) { }
+            return _hash.GetHashAndReset();
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _hash.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
     private static string ReadManifestText(string path)
     {
         if (!File.Exists(path))
@@ -274,26 +328,47 @@ public sealed class ClusterTablesStore
     {
         string gen = m.Generation!;
         string F(string part) => PartFile(part, gen);
-        if (m.Checksums is not null)
-            foreach (string part in Parts)
+
+        // Each file is read once: its checksum is of exactly the bytes parsed (hashed as they are read, then to the
+        // end of the file), so a file changed during the load cannot pass the check and be parsed differently.
+        // Every file's checksum is verified before any value check below reads what it parsed.
+        T Read<T>(string part, Func<Stream, string, T> parse)
+        {
+            string path = F(part);
+            BeforeRead?.Invoke(path);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16);
+            if (m.Checksums is null)
+                return parse(file, path);
+            using var hashed = new HashingReadStream(file);
+            T value;
+            try { value = parse(hashed, path); }
+            catch (Exception e) when (e is not IOException || e is EndOfStreamException)
             {
-                byte[] got;
-                using (var s = new FileStream(F(part), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16))
-                    got = SHA256.HashData(s);
-                if (!got.AsSpan().SequenceEqual(Convert.FromHexString(m.Checksums[part])))
-                    throw new InvalidDataException(
-                        $"{F(part)}: SHA-256 checksum {Convert.ToHexStringLower(got)} differs from {m.Checksums[part].ToLowerInvariant()} recorded in {ManifestPath}: the file is damaged or was changed after the save.");
+                VerifyChecksum(part, path, hashed, e); // a damaged file is reported as such, not by what it broke
+                throw;
             }
+            VerifyChecksum(part, path, hashed, null);
+            return value;
+        }
+        void VerifyChecksum(string part, string path, HashingReadStream hashed, Exception? parseError)
+        {
+            byte[] got = hashed.HashToEnd();
+            if (!got.AsSpan().SequenceEqual(Convert.FromHexString(m.Checksums![part])))
+                throw new InvalidDataException(
+                    $"{path}: SHA-256 checksum {Convert.ToHexStringLower(got)} differs from {m.Checksums[part].ToLowerInvariant()} recorded in {ManifestPath}: the file is damaged or was changed after the save.",
+                    parseError);
+        }
+
         Enum.TryParse<DistanceMetric>(m.Metric, out var metric);
         int n = m.Items, k = m.Clusters, d = m.Dimension;
-        var allocator = ClusterIdAllocator.Load(F("allocator"));
-        var itemIds = Npy.Read<long>(F("item_ids"));
-        var emb = Npy.ReadMatrix(F("embeddings"));
-        var clusterIds = Npy.ReadLabels(F("cluster_ids"));
-        var centreIds = Npy.ReadLabels(F("centre_ids"));
-        var (centres, cRows, cCols) = Npy.ReadFloat64Matrix(F("centres"));
-        var counts = Npy.Read<long>(F("counts"));
-        var coreRows = Npy.ReadLabels(F("core_rows"));
+        var allocator = Read("allocator", ClusterIdAllocator.Load);
+        var itemIds = Read("item_ids", Npy.Read<long>);
+        var emb = Read("embeddings", Npy.ReadMatrix);
+        var clusterIds = Read("cluster_ids", Npy.ReadLabels);
+        var centreIds = Read("centre_ids", Npy.ReadLabels);
+        var (centres, cRows, cCols) = Read("centres", Npy.ReadFloat64Matrix);
+        var counts = Read("counts", Npy.Read<long>);
+        var coreRows = Read("core_rows", Npy.ReadLabels);
         void Check(bool ok, string part, string what)
         {
             if (!ok) throw new InvalidDataException($"{F(part)}: {what}.");
