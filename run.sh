@@ -61,7 +61,11 @@ for nb in "${notebooks[@]}"; do
   start=$SECONDS
   # The kernel's working folder is notebooks/ (as in VS Code), so relative paths in notebooks mean the same.
   # The library's extension prints one line per cell to stderr (Reporting/Provenance.cs) and stops at a failed cell.
-  (cd notebooks && dotnet repl --run "$(basename "$nb")" --exit-after-run --output-path "../$out" ${inputs[@]+"${inputs[@]}"} </dev/null) || status=$?
+  # DOTNET_TieredCompilation=0: the kernel JITs every method fully optimised at once. With tiering on, the hot image
+  # preprocessing (ImageSharp's resize, ours) ran at tier 0 for thousands of images while ONNX Runtime kept both
+  # cores busy (the background tier-1 compiler got no time): notebook 1 embedded at 17-32 images/s instead of 56
+  # (measured in one session, see notebooks/README.md).
+  (cd notebooks && DOTNET_TieredCompilation=0 dotnet repl --run "$(basename "$nb")" --exit-after-run --output-path "../$out" ${inputs[@]+"${inputs[@]}"} </dev/null) || status=$?
   if [ ! -f "$out" ]; then echo "dotnet repl wrote no $out (exit $status)" >&2; exit 1; fi
   dotnet "$renderer" "$out" "reports/$name.html" | sed 's/^/  /'
   done_ipynb+=("$out")

@@ -118,7 +118,8 @@ public static class NotebookRunner
         string workingFolder = Path.Combine(RepoRoot, "notebooks");
         Directory.CreateDirectory(workingFolder);
         var clock = Stopwatch.StartNew();
-        var (exit, stdout, stderr) = Exec("dotnet", args, workingFolder, timeout ?? TimeSpan.FromMinutes(3));
+        var (exit, stdout, stderr) = Exec("dotnet", args, workingFolder, timeout ?? TimeSpan.FromMinutes(3),
+            environment: new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" }); // as run.sh runs the kernel
         clock.Stop();
         if (!File.Exists(outputPath))
             throw new XunitException($"dotnet repl wrote no {outputPath} (exit {exit}).\nstdout:\n{stdout}\nstderr:\n{stderr}");
@@ -193,7 +194,7 @@ public static class NotebookRunner
     }
 
     static (int Exit, string StdOut, string StdErr) Exec(string file, IEnumerable<string> args, string folder,
-        TimeSpan timeout, bool throwOnFailure = false)
+        TimeSpan timeout, bool throwOnFailure = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -206,6 +207,7 @@ public static class NotebookRunner
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         using var process = Process.Start(info) ?? throw new XunitException($"could not start {file}");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
