@@ -240,13 +240,7 @@ public static class DistanceKernels
                 var row = gram.AsSpan((i0 + i) * m, m);
                 double xn = norms[i0 + i];
                 int q1 = i0 + i;
-                for (int q = 0; q < q1; q++)
-                {
-                    double cn = norms[q];
-                    row[q] = metric == DistanceMetric.Cosine
-                        ? (float)(cn == 0 ? 1.0 : 1.0 - row[q] / (xn * cn))
-                        : (float)(xn * xn + cn * cn - 2.0 * row[q]);
-                }
+                for (int q = 0; q < q1; q++) row[q] = ScoreFromDot(metric, row[q], xn, norms[q]);
                 row.Slice(q1).Clear(); // the product wrote a few entries on and above the diagonal: not asked for
             }
         });
@@ -274,6 +268,15 @@ public static class DistanceKernels
             ? (cNorm == 0 ? 0 : quantError / cNorm) + rounding
             : 2.0 * xNorm * quantError + 1e-6 * (xNorm * xNorm + cNorm * cNorm) + rounding;
     }
+
+    /// <summary>
+    /// The screening score of a dot product (as <see cref="Scores"/> computes it): cosine distance 1 - dot/(|x||c|),
+    /// 1 for a zero row, or squared euclidean |x|² + |c|² - 2·dot; rounded to float32.
+    /// </summary>
+    internal static float ScoreFromDot(DistanceMetric metric, double dot, double xNorm, double cNorm) =>
+        metric == DistanceMetric.Cosine
+            ? (float)(cNorm == 0 ? 1.0 : 1.0 - dot / (xNorm * cNorm))
+            : (float)(xNorm * xNorm + cNorm * cNorm - 2.0 * dot);
 
     /// <summary>The score (cosine distance or squared euclidean) of an exact distance, to compare with screening scores.</summary>
     internal static double ToScore(DistanceMetric metric, double distance) =>

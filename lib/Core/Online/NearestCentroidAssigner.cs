@@ -536,11 +536,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         for (int k = 0; k < result.Rows.Length; k++)
         {
             int j = result.Rows[k];
-            float dot = TensorPrimitives.Dot(x, data.AsSpan(j * d, d));
-            double cn = norms[j];
-            float r = metric == DistanceMetric.Cosine
-                ? (float)(cn == 0 ? 1.0 : 1.0 - dot / (xn * cn))
-                : (float)(xn * xn + cn * cn - 2.0 * dot);
+            float r = DistanceKernels.ScoreFromDot(metric, TensorPrimitives.Dot(x, data.AsSpan(j * d, d)), xn, norms[j]);
             result.Scores[k] = r;
             result.Finite &= float.IsFinite(r);
         }
