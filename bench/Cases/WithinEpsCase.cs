@@ -103,32 +103,22 @@ public sealed class WithinEpsCase : IBenchCase
             IReadOnlyList<Assignment> result = [];
             long probed = 0;
             int lists = 0;
-            var sw = new Stopwatch();
             for (int r = 0; r < context.Repeats; r++)
             {
                 // One item at a time: what the list index serves.
-                var t = baseTables.Clone();
-                var a = new NearestCentroidAssigner(t, options);
-                sw.Restart();
-                result = Enumerable.Range(0, itemCount).Select(i => a.Assign(ids[i], stream.Row(i))).ToArray();
-                times.Add(sw.Elapsed.TotalSeconds);
-                probed = a.ListsProbed;
-                lists = t.Lists()?.Count ?? 0;
+                var (res, seconds, p, l) = Timed(baseTables, options, ids, stream, itemCount, listsOn: true, batch: false);
+                result = res;
+                times.Add(seconds);
+                probed = p;
+                lists = l;
             }
             // The brute-force scan, one at a time on the first items (the same decisions, and its rate) and batched.
-            var bt = baseTables.Clone();
-            bt.ListThreshold = int.MaxValue;
-            var ba = new NearestCentroidAssigner(bt, options);
-            sw.Restart();
-            var brute = Enumerable.Range(0, bruteItems).Select(i => ba.Assign(ids[i], stream.Row(i))).ToArray();
-            double bruteRate = bruteItems / sw.Elapsed.TotalSeconds;
+            var (brute, bruteSeconds, _, _) = Timed(baseTables, options, ids, stream, bruteItems, listsOn: false, batch: false);
+            double bruteRate = bruteItems / bruteSeconds;
             int differ = Enumerable.Range(0, bruteItems).Count(i => brute[i].ClusterId != result[i].ClusterId
                 || brute[i].CreatedCluster != result[i].CreatedCluster || brute[i].Distance != result[i].Distance);
-            var bb = baseTables.Clone();
-            bb.ListThreshold = int.MaxValue;
-            sw.Restart();
-            var batch = new NearestCentroidAssigner(bb, options).AssignBatch(ids, stream);
-            double batchRate = itemCount / sw.Elapsed.TotalSeconds;
+            var (batch, batchSeconds, _, _) = Timed(baseTables, options, ids, stream, itemCount, listsOn: false, batch: true);
+            double batchRate = itemCount / batchSeconds;
             differ += Enumerable.Range(0, itemCount).Count(i => batch[i].ClusterId != result[i].ClusterId
                 || batch[i].CreatedCluster != result[i].CreatedCluster || batch[i].Distance != result[i].Distance);
             var sorted = times.Order().ToArray();
@@ -169,5 +159,28 @@ public sealed class WithinEpsCase : IBenchCase
                 new JsonObject { ["centres"] = k, ["dimension"] = d, ["items"] = itemCount, ["eps"] = eps, ["join_share_target"] = share },
                 new Timing(median / itemCount, sorted[0] / itemCount, sorted.Length, [.. times], null), summary);
         }
+    }
+
+    /// <summary>
+    /// Assigns the first <paramref name="count"/> items into a fresh copy of the tables (lists on or off, one at a time or
+    /// one batch) and returns the answers, the seconds, lists probed and list count. A separate method, and a full
+    /// collection before the copy, so that at 10^6 centres (about 7 GB a copy) only the base and one copy are alive.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (IReadOnlyList<Assignment> Result, double Seconds, long Probed, int Lists) Timed(ClusterTables baseTables,
+        NearestCentroidOptions options, long[] ids, EmbeddingMatrix stream, int count, bool listsOn, bool batch)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var t = baseTables.Clone();
+        if (!listsOn) t.ListThreshold = int.MaxValue;
+        var a = new NearestCentroidAssigner(t, options);
+        var sw = Stopwatch.StartNew();
+        IReadOnlyList<Assignment> result = batch
+            ? a.AssignBatch(ids[..count], count == stream.Count ? stream : new EmbeddingMatrix(stream.Data.AsSpan(0, count * stream.Dimension).ToArray(), count, stream.Dimension))
+            : Enumerable.Range(0, count).Select(i => a.Assign(ids[i], stream.Row(i))).ToArray();
+        double seconds = sw.Elapsed.TotalSeconds;
+        return (result, seconds, a.ListsProbed, listsOn ? t.Lists()?.Count ?? 0 : 0);
     }
 }
