@@ -153,8 +153,7 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         double factor = DistanceKernels.DotErrorFactor(d);
         var buffer = new List<int>();
         double[] listScratch = [];
-        // Scratch kept between commits (they run one at a time, under the write lock): one-item calls reuse it.
-        float[] scoreBuffer = [], refineBuffer = [], gramBuffer = [];
+        float[] scoreBuffer = [], refineBuffer = [], gramBuffer = []; // grown once per call, reused across its chunks
 
         for (int start = 0; start < total; )
         {
@@ -429,8 +428,6 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
     /// the float32 <see cref="Gemm"/> (tests compare the two).
     /// </summary>
     internal bool UseInt8Screening { get; set; } = Int8Product.IsSupported;
-
-    private float[] _scoreScratch = [], _refineScratch = [], _gramScratch = [];
 
     private static float[] ScoreBuffer(ref float[] buffer, long length)
     {
