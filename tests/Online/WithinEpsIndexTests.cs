@@ -77,7 +77,7 @@ public sealed class WithinEpsIndexTests
     }
 
     /// <summary>Our assigner's decisions as (row, distance, nearest), the row read from the tables after the run: in the
-    /// given batch sizes, or (lists forced on by a low threshold) one item at a time.</summary>
+    /// given batch sizes (an empty list: one item at a time), through the lists when a low threshold forces them on.</summary>
     private static List<(int Row, double Distance, double Nearest)> Ours(EmbeddingMatrix init, int[] labels, EmbeddingMatrix stream,
         DistanceMetric metric, double eps, bool firstWithin, int listThreshold, int[] chunks)
     {
@@ -85,9 +85,8 @@ public sealed class WithinEpsIndexTests
         t.ListThreshold = listThreshold;
         var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithin });
         var all = new List<Assignment>();
-        if (listThreshold < int.MaxValue)
+        if (chunks.Length == 0)
         {
-            // The lists serve one-item calls (a batch's blocked product is faster): stream one at a time.
             for (int i = 0; i < stream.Count; i++) all.Add(a.Assign(init.Count + i, stream.Row(i)));
             return all.Select(r => (r.CreatedCluster ? -1 : t.RowOfCluster(r.ClusterId), r.Distance, r.NearestDistance)).ToList();
         }
@@ -149,7 +148,9 @@ public sealed class WithinEpsIndexTests
             int[] chunks = [c.Chunk, 1, c.Chunk * 3, 2];
             var brute = Ours(init, labels, stream, metric, eps, c.First, int.MaxValue, chunks);
             var lists = Ours(init, labels, stream, metric, eps, c.First, 1, chunks);
-            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false);
+            var listsOneByOne = Ours(init, labels, stream, metric, eps, c.First, 1, []);
+            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false)
+                && Agree(naive, listsOneByOne, eps, exactNearestOnCreate: false);
         }, iter: 150);
     }
 
@@ -169,7 +170,9 @@ public sealed class WithinEpsIndexTests
             int[] chunks = [400];
             var brute = Ours(init, labels, stream, metric, eps, first, int.MaxValue, chunks);
             var lists = Ours(init, labels, stream, metric, eps, first, 1, chunks);
-            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false);
+            var listsOneByOne = Ours(init, labels, stream, metric, eps, first, 1, []);
+            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false)
+                && Agree(naive, listsOneByOne, eps, exactNearestOnCreate: false);
         }, iter: 12);
     }
 
@@ -187,9 +190,11 @@ public sealed class WithinEpsIndexTests
         {
             var naive = NaiveLoop(init, labels, stream, DistanceMetric.Cosine, eps, firstWithin: false);
             var lists = Ours(init, labels, stream, DistanceMetric.Cosine, eps, false, 1, [800]);
+            var listsOneByOne = Ours(init, labels, stream, DistanceMetric.Cosine, eps, false, 1, []);
             Assert.True(naive.Count(r => r.Row >= 0) > 0, $"eps {eps}: no item joined; the case tests nothing");
-            Assert.True(Agree(naive, lists, eps, exactNearestOnCreate: false), $"eps {eps}: the lists' decisions differ from the naive loop's");
-            if (eps == atEps) Assert.True(lists[0].Row >= 0 && lists[0].Distance == eps, "the item exactly at eps must join");
+            Assert.True(Agree(naive, lists, eps, exactNearestOnCreate: false), $"eps {eps}: the lists' decisions (one batch) differ from the naive loop's");
+            Assert.True(Agree(naive, listsOneByOne, eps, exactNearestOnCreate: false), $"eps {eps}: the lists' decisions (one at a time) differ from the naive loop's");
+            if (eps == atEps) Assert.True(lists[0].Row >= 0 && lists[0].Distance == eps && listsOneByOne[0].Distance == eps, "the item exactly at eps must join");
         }
     }
 

@@ -541,18 +541,17 @@ public static class KMeans
                     TensorPrimitives.Add(sum, _x.AsSpan(order[p] * d, d), sum);
             });
 
-            int empty = 0;
-            for (int j = 0; j < k; j++) if (counts[j] == 0) empty++;
-            if (empty > 0)
+            // The clusters empty now: a relocation below may empty another (a cluster of one far item), which then
+            // stays empty this iteration, as in scikit-learn (it would otherwise take more items than were picked).
+            var emptyClusters = Enumerable.Range(0, k).Where(j => counts[j] == 0).ToArray();
+            if (emptyClusters.Length > 0)
             {
                 // scikit-learn's _relocate_empty_clusters: the items farthest from their centre seed the empty
                 // clusters (ties broken by index so the choice is deterministic).
-                var far = Enumerable.Range(0, n).OrderByDescending(i => minDist[i]).ThenBy(i => i).Take(empty).ToArray();
-                int f = 0;
-                for (int j = 0; j < k; j++)
+                var far = Enumerable.Range(0, n).OrderByDescending(i => minDist[i]).ThenBy(i => i).Take(emptyClusters.Length).ToArray();
+                for (int f = 0; f < emptyClusters.Length; f++)
                 {
-                    if (counts[j] != 0) continue;
-                    int i = far[f++];
+                    int j = emptyClusters[f], i = far[f];
                     var xi = _x.AsSpan(i * d, d);
                     var old = next.AsSpan(labels[i] * d, d);
                     TensorPrimitives.Subtract(old, xi, old);

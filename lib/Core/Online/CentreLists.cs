@@ -42,6 +42,13 @@ internal sealed class CentreLists
         BuiltAt = builtAt;
     }
 
+    /// <summary>Lists per √k (faiss's IVF guidance is 4-16·√k: many small lists give tight balls, each costs one
+    /// centroid product per item). Internal so the bench can compare.</summary>
+    internal static double ListsPerRootK { get; set; } = 4;
+
+    /// <summary>K-means sample per list (only the speed depends on the lists' quality, never the answer).</summary>
+    private const int SamplePerList = 16;
+
     /// <summary>Number of lists.</summary>
     public int Count => _radius.Length;
 
@@ -51,12 +58,12 @@ internal sealed class CentreLists
     /// <summary>Builds lists over centre rows [0, count): k-means on a sample, then every centre to its nearest list centroid.</summary>
     public static CentreLists Build(float[] rows, double[] centres, double[] norms, int count, int d, DistanceMetric metric, int seed)
     {
-        int lists = Math.Max(1, (int)Math.Round(Math.Sqrt(count)));
+        int lists = Math.Max(1, (int)Math.Round(ListsPerRootK * Math.Sqrt(count)));
         // Points in the metric's geometry: directions under cosine.
         var nonZero = Enumerable.Range(0, count).Where(r => metric == DistanceMetric.Euclidean || norms[r] > 0).ToArray();
         lists = Math.Min(lists, Math.Max(1, nonZero.Length));
         var rng = new Random(seed);
-        int sampleSize = Math.Min(nonZero.Length, Math.Max(lists * 32, 1));
+        int sampleSize = Math.Min(nonZero.Length, Math.Max(lists * SamplePerList, 1));
         var sample = nonZero.OrderBy(_ => rng.Next()).Take(sampleSize).ToArray();
         var sampleMatrix = EmbeddingMatrix.Zeros(sample.Length, d);
         for (int i = 0; i < sample.Length; i++) Point(rows, norms, sample[i], d, metric, sampleMatrix.Row(i));
@@ -141,19 +148,24 @@ internal sealed class CentreLists
         _radius[list] = Math.Max(_radius[list], _ring[row]);
     }
 
-    /// <summary>A new centre row (appended): joins the list with the nearest centroid.</summary>
-    public void Add(int row, double[] centres, double[] norms)
+    /// <summary>
+    /// A new centre row (appended): joins list <paramref name="list"/> when given (an item's nearest list centroid,
+    /// from <see cref="NearestList"/>: the choice only affects speed), else the list with the nearest centroid.
+    /// </summary>
+    public void Add(int row, double[] centres, double[] norms, int list = -1)
     {
         if (_metric == DistanceMetric.Cosine && norms[row] == 0) { Place(row, -1, centres, norms); return; }
-        var c = centres.AsSpan(row * _d, _d);
-        int best = 0;
-        double bestD = double.PositiveInfinity;
-        for (int l = 0; l < Count; l++)
+        if (list < 0 || list >= Count)
         {
-            double dist = DistanceToCentroid(l, c, norms[row]);
-            if (dist < bestD) { bestD = dist; best = l; }
+            var c = centres.AsSpan(row * _d, _d);
+            double bestD = double.PositiveInfinity;
+            for (int l = 0; l < Count; l++)
+            {
+                double dist = DistanceToCentroid(l, c, norms[row]);
+                if (dist < bestD) { bestD = dist; list = l; }
+            }
         }
-        Place(row, best, centres, norms);
+        Place(row, list, centres, norms);
     }
 
     /// <summary>Centre row <paramref name="row"/> moved: its list's radius grows to cover it (a centre that became zero, or
@@ -175,29 +187,83 @@ internal sealed class CentreLists
     }
 
     /// <summary>
-    /// The rows of every list whose ball comes within <paramref name="eps"/> of the item (all rows of the lists not
-    /// ruled out, in no particular order) into <paramref name="rows"/>; returns how many lists were probed and a lower
-    /// bound on the distance to every centre in a skipped list (+∞ when none was skipped).
+    /// Dot products of <paramref name="m"/> items with every list centroid (m x <see cref="Count"/>, row-major), the
+    /// input of <see cref="Candidates"/>, <see cref="MayHold"/> and <see cref="NearestList"/>: one blocked product
+    /// for a batch. The centroids never move between rebuilds, so these stay valid while centres move and open.
     /// </summary>
-    public (int Probed, double SkippedLowerBound) Candidates(ReadOnlySpan<float> x, double xn, double eps, List<int> rows, double[] dotsScratch)
+    public void CentroidDots(ReadOnlyMemory<float> items, int m, Memory<float> dots) =>
+        Gemm.MultiplyTransposedParallel(items, m, _g.AsMemory(), Count, _d, dots, Count);
+
+    /// <summary>Radius of eps in the geometry of p: the chord sqrt(2·eps) under cosine, eps itself under euclidean.</summary>
+    public double Reach(double eps) => _metric == DistanceMetric.Cosine ? Math.Sqrt(2 * eps) : eps;
+
+    /// <summary>Bounds [lo, hi] on |p(x) - g_l| from the float32 dot x·g_l (its rounding error included).</summary>
+    private (double Lo, double Hi) CentroidDistance(float dot, double xn, int l)
+    {
+        double gn = _gNorm[l], err = DistanceKernels.DotErrorFactor(_d) * xn * gn;
+        bool cosine = _metric == DistanceMetric.Cosine;
+        double slack = 1e-9 * (1 + gn * gn + (cosine ? 0 : xn * xn));
+        // |p(x) - g|²: cosine p(x) = x/|x| (norm 1).
+        double sqLo = (cosine ? 1 + gn * gn - 2 * (dot + err) / xn : xn * xn + gn * gn - 2 * (dot + err)) - slack;
+        double sqHi = (cosine ? 1 + gn * gn - 2 * (dot - err) / xn : xn * xn + gn * gn - 2 * (dot - err)) + slack;
+        return (Math.Sqrt(Math.Max(0, sqLo)), Math.Sqrt(Math.Max(0, sqHi)) * (1 + 1e-12));
+    }
+
+    /// <summary>
+    /// The ring test for one centre row as it is now: false when |p(x) - p(c)| ≥ | |p(x) - g| - |p(c) - g| | proves it
+    /// farther than the eps radius <paramref name="reach"/> (then <paramref name="lowerBound"/> bounds its distance
+    /// from below). Zero centres under cosine (no list) always pass.
+    /// </summary>
+    public bool MayHold(int row, ReadOnlySpan<float> dots, double xn, double reach, out double lowerBound)
+    {
+        lowerBound = 0;
+        int l = _listOf[row];
+        if (l < 0 || xn == 0) return true;
+        var (dLo, dHi) = CentroidDistance(dots[l], xn, l);
+        double gap = RingGap(_ring[row], dLo, dHi);
+        if (gap <= reach) return true;
+        lowerBound = AsDistance(gap);
+        return false;
+    }
+
+    /// <summary>The ring's lower bound on |p(x) - p(c)|; the stored ring is rounded up, and a relative and an absolute
+    /// margin cover its rounding both ways.</summary>
+    private static double RingGap(double ring, double dLo, double dHi)
+    {
+        double ringHi = ring + 1e-12, ringLo = ring * (1 - 4e-12) - 1e-12;
+        return Math.Max(dLo - ringHi, ringLo - dHi);
+    }
+
+    /// <summary>The list whose centroid is nearest to the item by its dots (where a centre opened by it goes).</summary>
+    public int NearestList(ReadOnlySpan<float> dots, double xn)
+    {
+        int best = 0;
+        double bestD = double.PositiveInfinity;
+        double scale = _metric == DistanceMetric.Cosine && xn > 0 ? 1 / xn : 1;
+        for (int l = 0; l < Count; l++)
+        {
+            double dist = _gNorm[l] * _gNorm[l] - 2.0 * dots[l] * scale;
+            if (dist < bestD) { bestD = dist; best = l; }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// The rows of every list whose ball comes within <paramref name="eps"/> of the item and that pass the ring test
+    /// (in no particular order), given the item's dots with the list centroids (<see cref="CentroidDots"/>), into
+    /// <paramref name="rows"/>; returns how many lists were probed and a lower bound on the distance to every centre
+    /// left out (+∞ when none was).
+    /// </summary>
+    public (int Probed, double SkippedLowerBound) Candidates(ReadOnlySpan<float> dots, double xn, double eps, List<int> rows)
     {
         rows.Clear();
         rows.AddRange(_zeroRows);
         int lists = Count, probed = 0;
         double skippedBound = double.PositiveInfinity;
-        double factor = DistanceKernels.DotErrorFactor(_d);
-        // Radius of eps in the geometry of p: chord sqrt(2·eps) under cosine.
-        double reach = _metric == DistanceMetric.Cosine ? Math.Sqrt(2 * eps) : eps;
-        for (int l = 0; l < lists; l++) dotsScratch[l] = TensorPrimitives.Dot(x, _g.AsSpan(l * _d, _d));
+        double reach = Reach(eps);
         for (int l = 0; l < lists; l++)
         {
-            double gn = _gNorm[l], err = factor * xn * gn;
-            // |p(x) - g|² from the float32 dot, rounded down: cosine p(x) = x/|x| (norm 1).
-            double sq = _metric == DistanceMetric.Cosine
-                ? 1 + gn * gn - 2 * (dotsScratch[l] + err) / xn
-                : xn * xn + gn * gn - 2 * (dotsScratch[l] + err);
-            sq -= 1e-9 * (1 + gn * gn + (_metric == DistanceMetric.Cosine ? 0 : xn * xn));
-            double dLo = Math.Sqrt(Math.Max(0, sq));
+            var (dLo, dHi) = CentroidDistance(dots[l], xn, l);
             double lower = dLo - _radius[l];
             if (xn > 0 && lower > reach)
             {
@@ -206,18 +272,11 @@ internal sealed class CentreLists
             }
             probed++;
             if (xn == 0) { rows.AddRange(_members[l]); continue; }
-            // Within the list, the ring test: |p(x) - p(c)| >= | |p(x) - g| - |p(c) - g| |, so only members whose
-            // distance to the centroid is within reach of the item's can be within eps.
-            double sqHi = (_metric == DistanceMetric.Cosine
-                    ? 1 + gn * gn - 2 * (dotsScratch[l] - err) / xn
-                    : xn * xn + gn * gn - 2 * (dotsScratch[l] - err))
-                + 1e-9 * (1 + gn * gn + (_metric == DistanceMetric.Cosine ? 0 : xn * xn));
-            double dHi = Math.Sqrt(Math.Max(0, sqHi)) * (1 + 1e-12);
+            // Within the list, the ring test: only members whose distance to the centroid is within reach of the
+            // item's can be within eps.
             foreach (int r in _members[l])
             {
-                // The stored ring is rounded up; a relative and an absolute margin cover its rounding both ways.
-                double ring = _ring[r], ringHi = ring + 1e-12, ringLo = ring * (1 - 4e-12) - 1e-12;
-                double gap = Math.Max(dLo - ringHi, ringLo - dHi);
+                double gap = RingGap(_ring[r], dLo, dHi);
                 if (gap > reach) { skippedBound = Math.Min(skippedBound, AsDistance(gap)); continue; }
                 rows.Add(r);
             }

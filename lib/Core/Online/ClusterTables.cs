@@ -447,15 +447,16 @@ public sealed class ClusterTables
         _lists?.Moved(row, _centres, _index.Norms);
     }
 
-    /// <summary>Opens a new cluster with a fresh ID holding only this item (its centre is the item); returns the centre row.</summary>
-    internal int OpenCluster(long itemId, ReadOnlySpan<float> x)
+    /// <summary>Opens a new cluster with a fresh ID holding only this item (its centre is the item); returns the centre row.
+    /// <paramref name="list"/>: the list index's list for it, when the caller knows the item's nearest (-1: found here).</summary>
+    internal int OpenCluster(long itemId, ReadOnlySpan<float> x, int list = -1)
     {
         int id = Allocator.Allocate();
         int row = AppendCentreRow(id, 1);
         var c = _centres.AsSpan(row * Dimension, Dimension);
         for (int k = 0; k < c.Length; k++) c[k] = x[k];
         RefreshCentre(row);
-        _lists?.Add(row, _centres, _index.Norms);
+        _lists?.Add(row, _centres, _index.Norms, list);
         AppendItem(itemId, x, id);
         return row;
     }

@@ -53,7 +53,7 @@ public sealed record NearestCentroidOptions
 /// it is within eps; for an item that opens a cluster it is a lower bound on the nearest distance (still above eps,
 /// the evidence for the new cluster) rather than its exact value, which only the full scan gives.</para>
 /// </remarks>
-public sealed class NearestCentroidAssigner : IOnlineAssigner
+public sealed partial class NearestCentroidAssigner : IOnlineAssigner
 {
     /// <summary>
     /// An assigner that commits into <paramref name="tables"/>: every <see cref="Assign"/> and
@@ -93,7 +93,6 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var norms = ItemNorms(embeddings);
         var results = new Assignment[total];
         var buffer = new List<int>();
-        double[] listScratch = [];
         float[] scoreBuffer = [], refineBuffer = [];
         int fresh = -1; // the ID an item that opens a cluster would get: the same for every item, nothing is issued
         Assignment Result(int item, int chosen, double chosenD, double nearD)
@@ -102,21 +101,15 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
             if (fresh < 0) fresh = t.Allocator.Peek();
             return new Assignment(itemIds[item], fresh, 0.0, true, nearD);
         }
+        if (t.Lists() is { } lists)
+        {
+            // A large table: each item probes only the lists that can hold a centre within eps.
+            PredictWithLists(lists, itemIds, embeddings, norms, results, cancellationToken);
+            return results;
+        }
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (total == 1 && t.Lists() is { } lists)
-            {
-                // A large table: each item probes only the lists that can hold a centre within eps.
-                int end = Math.Min(total, start + 256);
-                for (int item = start; item < end; item++)
-                {
-                    var (chosen, chosenD, nearD) = DecideWithLists(lists, embeddings.Data.AsSpan(item * d, d), norms[item], buffer, ref listScratch);
-                    results[item] = Result(item, chosen, chosenD, nearD);
-                }
-                start = end;
-                continue;
-            }
             int m = Math.Min(AssignerChecks.ChunkRows(n), total - start);
             var scores = ScoreBuffer(ref scoreBuffer, (long)m * n);
             var quantizedItems = ChunkScores(embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)], n, scores, m == 1);
@@ -152,37 +145,18 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
         var norms = ItemNorms(embeddings);
         double factor = DistanceKernels.DotErrorFactor(d);
         var buffer = new List<int>();
-        double[] listScratch = [];
         float[] scoreBuffer = [], refineBuffer = [], gramBuffer = []; // grown once per call, reused across its chunks
 
+        if (t.Lists() is not null)
+        {
+            // A large table: each item probes only the lists that can hold a centre within eps (the lists follow
+            // every move and open, so the next item sees it).
+            AssignWithLists(itemIds, embeddings, norms, results, progress, cancellationToken);
+            return results;
+        }
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (total == 1 && t.Lists() is not null)
-            {
-                // A large table: each item probes only the lists that can hold a centre within eps, and commits
-                // (the lists follow every move and open, so the next item sees it).
-                int end = Math.Min(total, start + 256);
-                for (int item = start; item < end; item++)
-                {
-                    var x = embeddings.Data.AsSpan(item * d, d);
-                    var (chosen, chosenD, nearD) = DecideWithLists(t.Lists()!, x, norms[item], buffer, ref listScratch);
-                    long id = itemIds[item];
-                    if (chosen >= 0)
-                    {
-                        t.JoinCluster(id, x, chosen);
-                        results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
-                    }
-                    else
-                    {
-                        int r = t.OpenCluster(id, x);
-                        results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
-                    }
-                }
-                start = end;
-                progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
-                continue;
-            }
             int n0 = t.ClusterCount; // centres as at the start of the chunk: the snapshot the scores are against
             int m = Math.Min(AssignerChecks.ChunkRows(n0), total - start);
             bool single = m == 1; // one item alone is screened with the int8 copy (nothing can move within its chunk)
@@ -280,50 +254,6 @@ public sealed class NearestCentroidAssigner : IOnlineAssigner
             progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
         }
         return results;
-    }
-
-    /// <summary>
-    /// The rule through the list index: only centres in lists whose ball comes within eps are screened (float32 dot,
-    /// with its error bound) and measured exactly. Every centre within eps is among them, so the chosen row and its
-    /// distance are the full scan's; the nearest distance is exact when it is within eps, and otherwise a lower bound
-    /// on it (still &gt; eps: the evidence for a new cluster) instead of the exact value, which would need the full scan.
-    /// </summary>
-    private (int Chosen, double ChosenDistance, double NearestDistance) DecideWithLists(CentreLists lists, ReadOnlySpan<float> x,
-        double xn, List<int> buffer, ref double[] scratch)
-    {
-        var t = Tables;
-        var metric = t.Metric;
-        int d = t.Dimension;
-        double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d), thr = DistanceKernels.ToScore(metric, eps);
-        if (scratch.Length < lists.Count) scratch = new double[lists.Count];
-        var (probed, lower) = lists.Candidates(x, xn, eps, buffer, scratch);
-        ListsProbed += probed; // bench figure only (not synchronised)
-        // One item's scan is bound by memory traffic: screen with the int8 copy (a quarter of float32's bytes).
-        var quant = t.Index.Quantized;
-        var quantErr = quant.Errors;
-        int best = -1, first = -1;
-        double bestD = double.PositiveInfinity, firstD = double.PositiveInfinity;
-        foreach (int j in buffer)
-        {
-            double cn = t.CentreNorm(j);
-            double dot = quant.Dot(x, j);
-            float s = metric == DistanceMetric.Cosine
-                ? (float)(cn == 0 ? 1.0 : 1.0 - dot / (xn * cn))
-                : (float)(xn * xn + cn * cn - 2.0 * dot);
-            double e = DistanceKernels.QuantizedScoreError(metric, quantErr[j], xn, cn, s);
-            if (float.IsFinite(s) && s - e > thr)
-            {
-                lower = Math.Min(lower, metric == DistanceMetric.Cosine ? Math.Max(0, s - e) : Math.Sqrt(Math.Max(0, s - e)));
-                continue;
-            }
-            double dist = DistanceKernels.Distance(metric, x, xn, t.CentreRowSpan(j), cn);
-            if (dist < bestD || (dist == bestD && j < best)) { bestD = dist; best = j; }
-            if (dist <= eps && (first < 0 || j < first)) { first = j; firstD = dist; }
-        }
-        double nearD = bestD <= eps ? bestD : Math.Min(bestD, lower);
-        if (Options.FirstWithinEps)
-            return first >= 0 ? (first, firstD, nearD) : (-1, double.PositiveInfinity, nearD);
-        return bestD <= eps ? (best, bestD, nearD) : (-1, double.PositiveInfinity, nearD);
     }
 
     /// <summary>Lists probed so far by items decided through the list index (a bench figure; not synchronised).</summary>

@@ -1,0 +1,202 @@
+using System.Numerics.Tensors;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Online;
+
+/// <summary>The nearest-centroid rule through the exact within-eps list index (<see cref="CentreLists"/>), for large tables.</summary>
+public sealed partial class NearestCentroidAssigner
+{
+    /// <summary>Items per chunk of the list path: its state per item is a short candidate list, so chunks can be
+    /// large enough for the centroid product to block well.</summary>
+    private const int ListChunkRows = 256;
+
+    /// <summary>One item's centres that may lie within eps, found against the tables as they were at its chunk's
+    /// start: their exact distances, and a lower bound on the distance to every other centre.</summary>
+    private sealed class ListCandidates
+    {
+        public int[] Rows = [];
+        public double[] Distances = [];
+        public double Lower = double.PositiveInfinity;
+        public int Probed;
+    }
+
+    /// <summary>
+    /// Screens items [start, start + m) through the lists, in parallel: one blocked product with the list centroids
+    /// (into <paramref name="dots"/>, m x lists), then for each item the lists whose ball comes within eps, the ring
+    /// test on their members, the int8 copy, the float32 row, and exact float64 distances for what may be within eps.
+    /// </summary>
+    private ListCandidates[] ListScreen(CentreLists lists, float[] data, int start, int m, double[] norms, float[] dots)
+    {
+        int d = Tables.Dimension, count = lists.Count;
+        lists.CentroidDots(data.AsMemory(start * d, m * d), m, dots.AsMemory(0, m * count));
+        var result = new ListCandidates[m];
+        if (m == 1)
+        {
+            result[0] = ListScreenOne(lists, data.AsSpan(start * d, d), norms[start], dots.AsSpan(0, count), []);
+            return result;
+        }
+        Parallel.For(0, m, () => new List<int>(), (i, _, rows) =>
+        {
+            result[i] = ListScreenOne(lists, data.AsSpan((start + i) * d, d), norms[start + i], dots.AsSpan(i * count, count), rows);
+            return rows;
+        }, _ => { });
+        return result;
+    }
+
+    private ListCandidates ListScreenOne(CentreLists lists, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> dots, List<int> rows)
+    {
+        var t = Tables;
+        var metric = t.Metric;
+        var index = t.Index;
+        var quant = index.Quantized;
+        var quantErr = quant.Errors;
+        var norms = index.Norms;
+        var data = index.Rows;
+        int d = t.Dimension;
+        double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d), thr = DistanceKernels.ToScore(metric, eps);
+        var (probed, lower) = lists.Candidates(dots, xn, eps, rows);
+        double AsDistance(double score) => metric == DistanceMetric.Cosine ? Math.Max(0, score) : Math.Sqrt(Math.Max(0, score));
+        var keptRows = new List<int>();
+        var keptDistances = new List<double>();
+        foreach (int j in rows)
+        {
+            double cn = norms[j];
+            // The int8 copy first (a quarter of float32's bytes: scattered rows are bound by memory traffic), then
+            // the float32 row, each with its error bound; exact float64 only for rows neither rules out.
+            float s8 = DistanceKernels.ScoreFromDot(metric, quant.Dot(x, j), xn, cn);
+            double e8 = DistanceKernels.QuantizedScoreError(metric, quantErr[j], xn, cn, s8);
+            if (float.IsFinite(s8) && double.IsFinite(e8) && s8 - e8 > thr) { lower = Math.Min(lower, AsDistance(s8 - e8)); continue; }
+            float s32 = DistanceKernels.ScoreFromDot(metric, TensorPrimitives.Dot(x, data.AsSpan(j * d, d)), xn, cn);
+            double e32 = DistanceKernels.ScoreError(metric, factor, xn, cn, s32);
+            if (float.IsFinite(s32) && s32 - e32 > thr) { lower = Math.Min(lower, AsDistance(s32 - e32)); continue; }
+            keptRows.Add(j);
+            keptDistances.Add(DistanceKernels.Distance(metric, x, xn, t.CentreRowSpan(j), cn));
+        }
+        return new ListCandidates { Rows = [.. keptRows], Distances = [.. keptDistances], Lower = lower, Probed = probed };
+    }
+
+    /// <summary>
+    /// Keeps the nearest row (lowest row on ties) and the first row within eps among the rows offered: the rule's
+    /// two answers, as the full scan finds them.
+    /// </summary>
+    private struct ListChoice(double eps)
+    {
+        public int Best = -1, First = -1;
+        public double BestDistance = double.PositiveInfinity, FirstDistance = double.PositiveInfinity;
+
+        public void Offer(int row, double distance)
+        {
+            if (distance < BestDistance || (distance == BestDistance && row < Best)) { BestDistance = distance; Best = row; }
+            if (distance <= eps && (First < 0 || row < First)) { First = row; FirstDistance = distance; }
+        }
+    }
+
+    /// <summary>The decision from a choice and the lower bound on every row not offered: (row, distance, nearest distance).</summary>
+    private (int Chosen, double ChosenDistance, double NearestDistance) Decision(in ListChoice c, double lower)
+    {
+        double eps = Options.Eps;
+        double nearD = c.BestDistance <= eps ? c.BestDistance : Math.Min(c.BestDistance, lower);
+        if (Options.FirstWithinEps)
+            return c.First >= 0 ? (c.First, c.FirstDistance, nearD) : (-1, double.PositiveInfinity, nearD);
+        return c.BestDistance <= eps ? (c.Best, c.BestDistance, nearD) : (-1, double.PositiveInfinity, nearD);
+    }
+
+    /// <summary>Predictions through the lists (nothing changes between items).</summary>
+    private void PredictWithLists(CentreLists lists, IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, double[] norms,
+        Assignment[] results, CancellationToken cancellationToken)
+    {
+        var t = Tables;
+        int total = embeddings.Count;
+        var dots = new float[Math.Min(total, ListChunkRows) * lists.Count];
+        int fresh = -1; // the ID an item that opens a cluster would get: the same for every item, nothing is issued
+        for (int start = 0; start < total; start += ListChunkRows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int m = Math.Min(ListChunkRows, total - start);
+            var pre = ListScreen(lists, embeddings.Data, start, m, norms, dots);
+            for (int i = 0; i < m; i++)
+            {
+                var c = new ListChoice(Options.Eps);
+                for (int k = 0; k < pre[i].Rows.Length; k++) c.Offer(pre[i].Rows[k], pre[i].Distances[k]);
+                var (chosen, chosenD, nearD) = Decision(c, pre[i].Lower);
+                ListsProbed += pre[i].Probed;
+                if (chosen >= 0)
+                    results[start + i] = new Assignment(itemIds[start + i], t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+                else
+                {
+                    if (fresh < 0) fresh = t.Allocator.Peek();
+                    results[start + i] = new Assignment(itemIds[start + i], fresh, 0.0, true, nearD);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Commits through the lists, chunk by chunk: each chunk is screened against the tables as at its start, in
+    /// parallel; then its items are decided in order. A row moved or opened by an earlier item of the chunk is
+    /// re-tested against its current ring (the list centroids do not move, so the chunk's centroid dots still hold)
+    /// and measured exactly if it passes; every other row keeps its screened answer. So each decision is the full
+    /// scan's over the tables as the previous item left them.
+    /// </summary>
+    private void AssignWithLists(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, double[] norms, Assignment[] results,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        var t = Tables;
+        int d = t.Dimension, total = embeddings.Count;
+        var metric = t.Metric;
+        double eps = Options.Eps;
+        float[] dots = [];
+        bool[] dirty = [];
+        var dirtyRows = new List<int>();
+        for (int start = 0; start < total; )
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var lists = t.Lists()!; // rebuilt here, between chunks, once the table has doubled
+            int n0 = t.ClusterCount, m = Math.Min(ListChunkRows, total - start), count = lists.Count;
+            if (dots.Length < m * count) dots = new float[m * count];
+            if (dirty.Length < n0) dirty = new bool[Math.Max(n0, 2 * dirty.Length)];
+            var pre = ListScreen(lists, embeddings.Data, start, m, norms, dots);
+            double reach = lists.Reach(eps);
+            for (int i = 0; i < m; i++)
+            {
+                int item = start + i;
+                var x = embeddings.Data.AsSpan(item * d, d);
+                double xn = norms[item], lower = pre[i].Lower;
+                var itemDots = dots.AsSpan(i * count, count);
+                var c = new ListChoice(eps);
+                var p = pre[i];
+                for (int k = 0; k < p.Rows.Length; k++)
+                    if (!dirty[p.Rows[k]]) c.Offer(p.Rows[k], p.Distances[k]);
+                // Rows changed since the screening: moved ones, then those opened in this chunk.
+                foreach (int j in dirtyRows) OfferChanged(lists, j, x, xn, itemDots, reach, ref c, ref lower);
+                for (int j = n0; j < t.ClusterCount; j++) OfferChanged(lists, j, x, xn, itemDots, reach, ref c, ref lower);
+                var (chosen, chosenD, nearD) = Decision(c, lower);
+                ListsProbed += p.Probed;
+                long id = itemIds[item];
+                if (chosen >= 0)
+                {
+                    t.JoinCluster(id, x, chosen);
+                    if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); }
+                    results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+                }
+                else
+                {
+                    int r = t.OpenCluster(id, x, lists.NearestList(itemDots, xn));
+                    results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
+                }
+            }
+            foreach (int j in dirtyRows) dirty[j] = false;
+            dirtyRows.Clear();
+            start += m;
+            progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
+        }
+    }
+
+    /// <summary>Offers a row changed since the chunk's screening, when its current ring does not rule it out.</summary>
+    private void OfferChanged(CentreLists lists, int row, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> itemDots, double reach,
+        ref ListChoice choice, ref double lower)
+    {
+        if (!lists.MayHold(row, itemDots, xn, reach, out double bound)) { lower = Math.Min(lower, bound); return; }
+        choice.Offer(row, DistanceKernels.Distance(Tables.Metric, x, xn, Tables.CentreRowSpan(row), Tables.CentreNorm(row)));
+    }
+}
