@@ -14,9 +14,11 @@ namespace LabelAssignment.Bench.Cases;
 /// clustered centres (groups of about 50 around random directions) and items that are noisy copies of random
 /// centres; eps is set, per join share in <c>--withineps-joins</c>, to that quantile of the items' exact nearest
 /// distance. Ignores X.
-/// Options: <c>--withineps-centres 100000</c> (list), <c>--withineps-dim 512</c>, <c>--withineps-items 2000</c>,
-/// <c>--withineps-joins 0.01,0.1,0.5</c>, <c>--withineps-brute 300</c> (items also run through the brute-force scan:
-/// agreement and its rate), <c>--withineps-faiss /usr/bin/python3</c> ("none" skips faiss).
+/// Options: <c>--withineps-centres 100000</c> (list), <c>--withineps-dim 512</c>, <c>--withineps-items 500</c> (batched
+/// through the lists, and through the brute-force scan), <c>--withineps-joins 0.01,0.1,0.5</c>, <c>--withineps-brute 100</c>
+/// (items also run one at a time through the brute-force scan), <c>--withineps-single 500</c> (items run one at a time
+/// through the lists), <c>--withineps-lists-per-root 4</c> (lists per √k), <c>--withineps-faiss /usr/bin/python3</c>
+/// ("none" skips faiss). Every run's decisions are compared with the lists' batch.
 /// median_s is seconds per item.
 /// </summary>
 public sealed class WithinEpsCase : IBenchCase
@@ -39,13 +41,15 @@ public sealed class WithinEpsCase : IBenchCase
         int d = int.Parse(context.Option("withineps-dim", "512"), CultureInfo.InvariantCulture);
         int items = int.Parse(context.Option("withineps-items", "500"), CultureInfo.InvariantCulture);
         int bruteItems = int.Parse(context.Option("withineps-brute", "100"), CultureInfo.InvariantCulture);
+        int singleItems = int.Parse(context.Option("withineps-single", "500"), CultureInfo.InvariantCulture);
+        CentreLists.ListsPerRootK = double.Parse(context.Option("withineps-lists-per-root", "4"), CultureInfo.InvariantCulture);
         string python = context.Option("withineps-faiss", "/usr/bin/python3");
         var joins = context.Option("withineps-joins", "0.01,0.1,0.5").Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         foreach (int k in context.Option("withineps-centres", "100000").Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)))
-            RunSize(context, k, d, items, Math.Min(bruteItems, items), joins, python);
+            RunSize(context, k, d, items, Math.Min(bruteItems, items), Math.Min(singleItems, items), joins, python);
     }
 
-    private static void RunSize(BenchContext context, int k, int d, int itemCount, int bruteItems, double[] joins, string python)
+    private static void RunSize(BenchContext context, int k, int d, int itemCount, int bruteItems, int singleItems, double[] joins, string python)
     {
         var rng = new Random(20261201 + k);
         double Gauss() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
@@ -99,46 +103,49 @@ public sealed class WithinEpsCase : IBenchCase
         {
             double eps = nearest[Math.Clamp((int)(share * nearest.Length), 0, nearest.Length - 1)];
             var options = new NearestCentroidOptions { Eps = eps };
+            // The brute-force scan, one at a time on the first items (the same decisions, and its rate) and batched;
+            // the lists one at a time; then the lists batched (the headline).
+            var (brute, bruteSeconds, _, _) = Timed(baseTables, options, ids, stream, bruteItems, listsOn: false, batch: false);
+            double bruteRate = bruteItems / bruteSeconds;
+            var (bruteBatch, bruteBatchSeconds, _, _) = Timed(baseTables, options, ids, stream, itemCount, listsOn: false, batch: true);
+            double bruteBatchRate = itemCount / bruteBatchSeconds;
+            var (single, singleSeconds, _, _) = Timed(baseTables, options, ids, stream, singleItems, listsOn: true, batch: false);
+            double singleRate = singleItems / singleSeconds;
             var times = new List<double>();
             IReadOnlyList<Assignment> result = [];
             long probed = 0;
             int lists = 0;
             for (int r = 0; r < context.Repeats; r++)
             {
-                // One item at a time: what the list index serves.
-                var (res, seconds, p, l) = Timed(baseTables, options, ids, stream, itemCount, listsOn: true, batch: false);
+                var (res, seconds, p, l) = Timed(baseTables, options, ids, stream, itemCount, listsOn: true, batch: true);
                 result = res;
                 times.Add(seconds);
                 probed = p;
                 lists = l;
             }
-            // The brute-force scan, one at a time on the first items (the same decisions, and its rate) and batched.
-            var (brute, bruteSeconds, _, _) = Timed(baseTables, options, ids, stream, bruteItems, listsOn: false, batch: false);
-            double bruteRate = bruteItems / bruteSeconds;
-            int differ = Enumerable.Range(0, bruteItems).Count(i => brute[i].ClusterId != result[i].ClusterId
-                || brute[i].CreatedCluster != result[i].CreatedCluster || brute[i].Distance != result[i].Distance);
-            var (batch, batchSeconds, _, _) = Timed(baseTables, options, ids, stream, itemCount, listsOn: false, batch: true);
-            double batchRate = itemCount / batchSeconds;
-            differ += Enumerable.Range(0, itemCount).Count(i => batch[i].ClusterId != result[i].ClusterId
-                || batch[i].CreatedCluster != result[i].CreatedCluster || batch[i].Distance != result[i].Distance);
+            bool Same(Assignment a, Assignment b) => a.ClusterId == b.ClusterId && a.CreatedCluster == b.CreatedCluster && a.Distance == b.Distance;
+            int differ = Enumerable.Range(0, bruteItems).Count(i => !Same(brute[i], result[i]))
+                + Enumerable.Range(0, itemCount).Count(i => !Same(bruteBatch[i], result[i]))
+                + Enumerable.Range(0, singleItems).Count(i => !Same(single[i], result[i]));
             var sorted = times.Order().ToArray();
             double median = sorted[sorted.Length / 2], rate = itemCount / median;
             string load = FaissAnchor.LoadAverage();
             int joined = result.Count(x => !x.CreatedCluster);
             context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# withineps {k}x{d} join {share:P0} (eps {eps:G4}, {joined} joined): ours one at a time through the lists {rate:F0}/s, {probed / (double)itemCount:F1} of {lists} lists probed per item (built once in {buildSeconds:F1} s); " +
-                $"our brute force one at a time {bruteRate:F0}/s, batched {batchRate:F0}/s ({differ} decisions differ from the lists'); faiss Flat batch {faissFlat:F0}/s, one at a time {faissFlatSingle:F0}/s, IVF batch nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; " +
+                $"# withineps {k}x{d} join {share:P0} (eps {eps:G4}, {joined} joined): ours through the lists batched {rate:F0}/s, one at a time {singleRate:F0}/s, {probed / (double)itemCount:F1} of {lists} lists probed per item (built once in {buildSeconds:F1} s); " +
+                $"our brute force one at a time {bruteRate:F0}/s, batched {bruteBatchRate:F0}/s ({differ} decisions differ from the lists'); faiss Flat batch {faissFlat:F0}/s, one at a time {faissFlatSingle:F0}/s, IVF batch nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; " +
                 $"ours/IVF {rate / faissIvf:F2}, ours/Flat {rate / faissFlat:F2}; load average {faissLoad} at faiss, {load} now"));
             var summary = new JsonObject
             {
                 ["items_per_s"] = Math.Round(rate, 1),
+                ["single_items_per_s"] = Math.Round(singleRate, 1),
                 ["joined"] = joined,
                 ["lists"] = lists,
                 ["lists_probed_per_item"] = Math.Round(probed / (double)itemCount, 2),
                 ["lists_build_seconds"] = Math.Round(buildSeconds, 2),
                 ["brute_items_per_s"] = Math.Round(bruteRate, 1),
                 ["brute_items_compared"] = bruteItems,
-                ["brute_batch_items_per_s"] = Math.Round(batchRate, 1),
+                ["brute_batch_items_per_s"] = Math.Round(bruteBatchRate, 1),
                 ["decisions_differing_from_brute"] = differ,
                 ["load_average"] = load,
             };
@@ -162,8 +169,8 @@ public sealed class WithinEpsCase : IBenchCase
     }
 
     /// <summary>
-    /// Assigns the first <paramref name="count"/> items into a fresh copy of the tables (lists on or off, one at a time or
-    /// one batch) and returns the answers, the seconds, lists probed and list count. A separate method, and a full
+    /// Assigns the first <paramref name="count"/> items into a fresh copy of the tables with room for them (growing
+    /// a table copies it: a one-time cost of a day's first batch, not a per-item one) (lists on or off, one at a time or one batch) and returns the answers, the seconds, lists probed and list count. A separate method, and a full
     /// collection before the copy, so that at 10^6 centres (about 7 GB a copy) only the base and one copy are alive.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
@@ -173,8 +180,8 @@ public sealed class WithinEpsCase : IBenchCase
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        var t = baseTables.Clone();
-        if (!listsOn) t.ListThreshold = int.MaxValue;
+        var t = baseTables.Clone(baseTables.ItemCount + count, baseTables.ClusterCount + count);
+        t.ListThreshold = listsOn ? 1 : int.MaxValue;
         var a = new NearestCentroidAssigner(t, options);
         var sw = Stopwatch.StartNew();
         IReadOnlyList<Assignment> result = batch

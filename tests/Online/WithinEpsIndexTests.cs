@@ -79,11 +79,11 @@ public sealed class WithinEpsIndexTests
     /// <summary>Our assigner's decisions as (row, distance, nearest), the row read from the tables after the run: in the
     /// given batch sizes (an empty list: one item at a time), through the lists when a low threshold forces them on.</summary>
     private static List<(int Row, double Distance, double Nearest)> Ours(EmbeddingMatrix init, int[] labels, EmbeddingMatrix stream,
-        DistanceMetric metric, double eps, bool firstWithin, int listThreshold, int[] chunks)
+        DistanceMetric metric, double eps, bool firstWithin, int listThreshold, int[] chunks, bool forceLists = true)
     {
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, init.Count), init, labels, null, metric);
         t.ListThreshold = listThreshold;
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithin });
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithin }) { ForceLists = forceLists };
         var all = new List<Assignment>();
         if (chunks.Length == 0)
         {
@@ -171,8 +171,10 @@ public sealed class WithinEpsIndexTests
             var brute = Ours(init, labels, stream, metric, eps, first, int.MaxValue, chunks);
             var lists = Ours(init, labels, stream, metric, eps, first, 1, chunks);
             var listsOneByOne = Ours(init, labels, stream, metric, eps, first, 1, []);
+            // Lists where they pay, the full scan for the chunks where they would not: decisions must not change.
+            var mixed = Ours(init, labels, stream, metric, eps, first, 1, [100, 1, 299], forceLists: false);
             return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false)
-                && Agree(naive, listsOneByOne, eps, exactNearestOnCreate: false);
+                && Agree(naive, listsOneByOne, eps, exactNearestOnCreate: false) && Agree(naive, mixed, eps, exactNearestOnCreate: false);
         }, iter: 12);
     }
 

@@ -70,9 +70,9 @@ internal sealed class QuantizedRows
         Array.Resize(ref _normSquared, capacity);
     }
 
-    public QuantizedRows Clone(int rows)
+    public QuantizedRows Clone(int rows, int capacity = -1)
     {
-        var c = new QuantizedRows(_d, _scale.Length);
+        var c = new QuantizedRows(_d, capacity < 0 ? _scale.Length : Math.Max(capacity, rows));
         _q.AsSpan(0, rows * _d).CopyTo(c._q);
         _scale.AsSpan(0, rows).CopyTo(c._scale);
         _error.AsSpan(0, rows).CopyTo(c._error);

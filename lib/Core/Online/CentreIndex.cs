@@ -103,13 +103,14 @@ internal sealed class CentreIndex
         Track(row);
     }
 
-    /// <summary>An independent copy of the first <paramref name="rows"/> rows, with the same capacity.</summary>
-    public CentreIndex Clone(int rows)
+    /// <summary>An independent copy of the first <paramref name="rows"/> rows, with the same capacity or the one given.</summary>
+    public CentreIndex Clone(int rows, int capacity = -1)
     {
-        var f = new float[_rows.Length];
+        capacity = capacity < 0 ? _norms.Length : Math.Max(capacity, rows);
+        var f = new float[(long)capacity * Dimension];
         _rows.AsSpan(0, rows * Dimension).CopyTo(f);
-        var n = new double[_norms.Length];
+        var n = new double[capacity];
         _norms.AsSpan(0, rows).CopyTo(n);
-        return new CentreIndex(Dimension, f, n, _quant.Clone(rows), _maxNorm, _maxQuantError, _maxQuantErrorOverNorm);
+        return new CentreIndex(Dimension, f, n, _quant.Clone(rows, capacity), _maxNorm, _maxQuantError, _maxQuantErrorOverNorm);
     }
 }

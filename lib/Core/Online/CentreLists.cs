@@ -55,7 +55,12 @@ internal sealed class CentreLists
     /// <summary>Centre count when the lists were built.</summary>
     public int BuiltAt { get; }
 
-    /// <summary>Builds lists over centre rows [0, count): k-means on a sample, then every centre to its nearest list centroid.</summary>
+    /// <summary>
+    /// Builds lists over centre rows [0, count): k-means on a sample, every centre to its nearest list centroid, then
+    /// every list of more than twice the mean size split by k-means over its own members. Without the split, a
+    /// centroid near the mean of many directions collects the centres that no other centroid fits (thousands at
+    /// 10^5 x 512) with a radius that no item's ball test can rule out.
+    /// </summary>
     public static CentreLists Build(float[] rows, double[] centres, double[] norms, int count, int d, DistanceMetric metric, int seed)
     {
         int lists = Math.Max(1, (int)Math.Round(ListsPerRootK * Math.Sqrt(count)));
@@ -65,38 +70,24 @@ internal sealed class CentreLists
         var rng = new Random(seed);
         int sampleSize = Math.Min(nonZero.Length, Math.Max(lists * SamplePerList, 1));
         var sample = nonZero.OrderBy(_ => rng.Next()).Take(sampleSize).ToArray();
-        var sampleMatrix = EmbeddingMatrix.Zeros(sample.Length, d);
-        for (int i = 0; i < sample.Length; i++) Point(rows, norms, sample[i], d, metric, sampleMatrix.Row(i));
-        float[] g;
-        if (sample.Length == 0)
-            g = new float[lists * d];
-        else
-        {
-            var km = KMeans.Fit(sampleMatrix, new KMeansOptions
-            {
-                K = Math.Min(lists, sample.Length), NInit = 1, MaxIterations = 8, Seed = seed, Metric = DistanceMetric.Euclidean,
-            });
-            lists = km.Centres.Count;
-            g = km.Centres.Data.AsSpan(0, lists * d).ToArray();
-        }
-        var gNorm = new double[lists];
-        for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(g.AsSpan(l * d, d));
-        var members = new List<int>[lists];
-        for (int l = 0; l < lists; l++) members[l] = [];
-        var result = new CentreLists(d, metric, g, gNorm, new double[lists], members, new int[Math.Max(count, 4)], [], count);
+        var g = sample.Length == 0 ? new float[lists * d] : Partition(rows, norms, sample, d, metric, lists, seed, out _);
+        lists = g.Length / d;
         // Every centre to the nearest list centroid (Gemm in blocks; the choice only affects speed, never the answer).
+        var label = new int[count];
         const int block = 1024;
         var points = new float[block * d];
         var dots = new float[block * lists];
+        var gNorm = new double[lists];
+        for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(g.AsSpan(l * d, d));
         for (int r0 = 0; r0 < count; r0 += block)
         {
             int nb = Math.Min(block, count - r0);
             for (int i = 0; i < nb; i++) Point(rows, norms, r0 + i, d, metric, points.AsSpan(i * d, d));
             Gemm.MultiplyTransposedParallel(points.AsMemory(0, nb * d), nb, g.AsMemory(), lists, d, dots.AsMemory(0, nb * lists), lists);
-            for (int i = 0; i < nb; i++)
+            Parallel.For(0, nb, i =>
             {
                 int r = r0 + i;
-                if (metric == DistanceMetric.Cosine && norms[r] == 0) { result.Place(r, -1, centres, norms); continue; }
+                if (metric == DistanceMetric.Cosine && norms[r] == 0) { label[r] = -1; return; }
                 var row = dots.AsSpan(i * lists, lists);
                 int best = 0;
                 double bestD = double.PositiveInfinity;
@@ -105,10 +96,61 @@ internal sealed class CentreLists
                     double dist = gNorm[l] * gNorm[l] - 2.0 * row[l];
                     if (dist < bestD) { bestD = dist; best = l; }
                 }
-                result.Place(r, best, centres, norms);
-            }
+                label[r] = best;
+            });
         }
+        // Split the oversized lists: their members to k-means of about the mean list size each.
+        var groups = new List<int>[lists];
+        for (int l = 0; l < lists; l++) groups[l] = [];
+        for (int r = 0; r < count; r++) if (label[r] >= 0) groups[label[r]].Add(r);
+        int target = Math.Max(1, nonZero.Length / lists);
+        var centroids = new List<float[]>();
+        for (int l = 0; l < lists; l++) centroids.Add(g.AsSpan(l * d, d).ToArray());
+        for (int l = 0; l < lists; l++)
+        {
+            var group = groups[l];
+            if (group.Count <= 2 * target) continue;
+            int parts = (group.Count + target - 1) / target;
+            var sub = Partition(rows, norms, [.. group], d, metric, parts, seed + l, out var subLabels);
+            int made = sub.Length / d;
+            var ids = new int[made];
+            ids[0] = l;
+            centroids[l] = sub.AsSpan(0, d).ToArray();
+            for (int q = 1; q < made; q++) { ids[q] = centroids.Count; centroids.Add(sub.AsSpan(q * d, d).ToArray()); }
+            for (int i = 0; i < group.Count; i++) label[group[i]] = ids[subLabels[i]];
+        }
+        lists = centroids.Count;
+        var all = new float[lists * d];
+        for (int l = 0; l < lists; l++) centroids[l].CopyTo(all.AsSpan(l * d, d));
+        gNorm = new double[lists];
+        for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(all.AsSpan(l * d, d));
+        var members = new List<int>[lists];
+        for (int l = 0; l < lists; l++) members[l] = [];
+        var result = new CentreLists(d, metric, all, gNorm, new double[lists], members, new int[Math.Max(count, 4)], [], count);
+        for (int r = 0; r < count; r++) result.Place(r, label[r], centres, norms);
         return result;
+    }
+
+    /// <summary>
+    /// K-means (at most <paramref name="k"/> centroids, 8 Lloyd iterations, started from random members: k-means++
+    /// seeding would cost more than the rest of the build) over p(c) of the given rows; returns the centroids
+    /// (rows x d) and each row's centroid in <paramref name="labels"/>.
+    /// </summary>
+    private static float[] Partition(float[] rows, double[] norms, int[] of, int d, DistanceMetric metric, int k, int seed, out int[] labels)
+    {
+        var points = EmbeddingMatrix.Zeros(of.Length, d);
+        for (int i = 0; i < of.Length; i++) Point(rows, norms, of[i], d, metric, points.Row(i));
+        k = Math.Min(k, of.Length);
+        var rng = new Random(seed);
+        var start = EmbeddingMatrix.Zeros(k, d);
+        var picks = Enumerable.Range(0, of.Length).OrderBy(_ => rng.Next()).Take(k).ToArray();
+        for (int q = 0; q < k; q++) points.Row(picks[q]).CopyTo(start.Row(q));
+        var km = KMeans.Fit(points, new KMeansOptions
+        {
+            K = k, NInit = 1, MaxIterations = 8, Seed = seed, Metric = DistanceMetric.Euclidean, InitialCentres = start,
+        });
+        labels = km.Labels.ToArray();
+        return km.Centres.Data.AsSpan(0, km.Centres.Count * d).ToArray();
     }
 
     /// <summary>p(c) of centre row r as float32 (the direction under cosine).</summary>
@@ -157,13 +199,13 @@ internal sealed class CentreLists
         if (_metric == DistanceMetric.Cosine && norms[row] == 0) { Place(row, -1, centres, norms); return; }
         if (list < 0 || list >= Count)
         {
+            // The nearest centroid by float32 dots (the choice only affects speed).
+            var x = new float[_d];
             var c = centres.AsSpan(row * _d, _d);
-            double bestD = double.PositiveInfinity;
-            for (int l = 0; l < Count; l++)
-            {
-                double dist = DistanceToCentroid(l, c, norms[row]);
-                if (dist < bestD) { bestD = dist; list = l; }
-            }
+            for (int k = 0; k < _d; k++) x[k] = (float)c[k];
+            var dots = new float[Count];
+            for (int l = 0; l < Count; l++) dots[l] = TensorPrimitives.Dot(x, _g.AsSpan(l * _d, _d));
+            list = NearestList(dots, norms[row]);
         }
         Place(row, list, centres, norms);
     }
@@ -248,40 +290,75 @@ internal sealed class CentreLists
         return best;
     }
 
+    /// <summary>How many centres the lists whose ball comes within <paramref name="eps"/> of the item hold (what
+    /// <see cref="Candidates"/> would ring-test): the cost of the lists for this item.</summary>
+    public long ProbedMembers(ReadOnlySpan<float> dots, double xn, double eps)
+    {
+        long members = _zeroRows.Count;
+        double reach = Reach(eps);
+        for (int l = 0; l < Count; l++)
+        {
+            double r = _radius[l], within = r + reach;
+            if (xn == 0 || !(SquaredLowerBound(dots[l], xn, l) > within * within * (1 + 1e-12))) members += _members[l].Count;
+        }
+        return members;
+    }
+
+    /// <summary>A lower bound on |p(x) - g_l|² from the float32 dot x·g_l (cosine p(x) = x/|x|, norm 1).</summary>
+    private double SquaredLowerBound(float dot, double xn, int l)
+    {
+        bool cosine = _metric == DistanceMetric.Cosine;
+        double gn = _gNorm[l], gsq = gn * gn, xsq = cosine ? 1 : xn * xn, scaled = cosine ? dot / xn : dot;
+        return xsq + gsq - 2 * (scaled + DistanceKernels.DotErrorFactor(_d) * gn * (cosine ? 1 : xn)) - 1e-9 * (1 + gsq + (cosine ? 0 : xsq));
+    }
+
     /// <summary>
     /// The rows of every list whose ball comes within <paramref name="eps"/> of the item and that pass the ring test
     /// (in no particular order), given the item's dots with the list centroids (<see cref="CentroidDots"/>), into
-    /// <paramref name="rows"/>; returns how many lists were probed and a lower bound on the distance to every centre
-    /// left out (+∞ when none was).
+    /// <paramref name="rows"/>; returns how many lists were probed, a lower bound on the distance to every centre
+    /// left out (+∞ when none was), and the list with the nearest centroid (where a centre opened by the item goes).
     /// </summary>
-    public (int Probed, double SkippedLowerBound) Candidates(ReadOnlySpan<float> dots, double xn, double eps, List<int> rows)
+    public (int Probed, double SkippedLowerBound, int NearestList) Candidates(ReadOnlySpan<float> dots, double xn, double eps, List<int> rows)
     {
         rows.Clear();
         rows.AddRange(_zeroRows);
-        int lists = Count, probed = 0;
-        double skippedBound = double.PositiveInfinity;
-        double reach = Reach(eps);
+        int lists = Count, probed = 0, nearestList = 0;
+        double reach = Reach(eps), nearestSq = double.PositiveInfinity;
+        double skipped = double.PositiveInfinity; // the smallest |p(x) - g| - R over skipped lists, in the geometry of p
+        bool cosine = _metric == DistanceMetric.Cosine;
+        double factor = DistanceKernels.DotErrorFactor(_d);
+        double scale = cosine && xn > 0 ? 1 / xn : 1, xsq = cosine ? 1 : xn * xn;
+        var gNorm = _gNorm;
+        var radius = _radius;
         for (int l = 0; l < lists; l++)
         {
-            var (dLo, dHi) = CentroidDistance(dots[l], xn, l);
-            double lower = dLo - _radius[l];
-            if (xn > 0 && lower > reach)
+            // |p(x) - g|² from the float32 dot, rounded down (cosine p(x) = x/|x|, norm 1); no square root for a
+            // list that is skipped and cannot lower the skipped bound.
+            double gn = gNorm[l], gsq = gn * gn, dot = dots[l] * scale;
+            double sqLo = xsq + gsq - 2 * (dot + factor * gn * (cosine ? 1 : xn)) - 1e-9 * (1 + gsq + (cosine ? 0 : xsq));
+            double centre = gsq - 2 * dot;
+            if (centre < nearestSq) { nearestSq = centre; nearestList = l; }
+            double r = radius[l], within = r + reach;
+            if (xn > 0 && sqLo > within * within * (1 + 1e-12))
             {
-                skippedBound = Math.Min(skippedBound, AsDistance(lower));
+                double bound = (r + skipped) * (1 + 1e-12); // rounded up: only a list that cannot lower the bound is passed over
+                if (sqLo < bound * bound || double.IsPositiveInfinity(skipped))
+                    skipped = Math.Min(skipped, Math.Sqrt(Math.Max(0, sqLo)) - r);
                 continue;
             }
             probed++;
             if (xn == 0) { rows.AddRange(_members[l]); continue; }
+            var (dLo, dHi) = CentroidDistance(dots[l], xn, l);
             // Within the list, the ring test: only members whose distance to the centroid is within reach of the
             // item's can be within eps.
-            foreach (int r in _members[l])
+            foreach (int m in _members[l])
             {
-                double gap = RingGap(_ring[r], dLo, dHi);
-                if (gap > reach) { skippedBound = Math.Min(skippedBound, AsDistance(gap)); continue; }
-                rows.Add(r);
+                double gap = RingGap(_ring[m], dLo, dHi);
+                if (gap > reach) { skipped = Math.Min(skipped, gap); continue; }
+                rows.Add(m);
             }
         }
-        return (probed, skippedBound);
+        return (probed, double.IsPositiveInfinity(skipped) ? skipped : AsDistance(Math.Max(skipped, reach)), nearestList);
     }
 
     /// <summary>A lower bound on |p(x) - p(c)| as a distance of the metric (cosine: chord²/2).</summary>

@@ -18,14 +18,14 @@ namespace LabelAssignment.Online;
 /// <see cref="CentreIndex"/> the assigners search current as centres move and open; <see cref="ClusterTablesStore"/>
 /// saves and loads them.</para>
 /// <para><b>Concurrency.</b> The tables own a reader-writer lock, so any number of assigners over the same tables
-/// may be called from any threads: predictions (and <see cref="ClusterTablesStore.Save"/>, <see cref="Clone"/>,
+/// may be called from any threads: predictions (and <see cref="ClusterTablesStore.Save"/>, <see cref="Clone()"/>,
 /// <see cref="SameStateAs"/>, <see cref="ItemEmbeddings"/>, <see cref="ContainsItem"/>, <see cref="ClusterOf"/>,
 /// <see cref="ContainsCluster"/>, <see cref="MemberCount"/>) read in parallel; each <c>Assign</c> or
 /// <c>AssignBatch</c> commits alone, the whole batch under one write lock, so no reader sees part of a batch and
 /// commits take effect in the order they took the lock (the label table's row order). The members that return spans
 /// (<see cref="ItemIds"/>, <see cref="ItemClusterIds"/>, <see cref="ClusterIds"/>, <see cref="CoreRows"/>,
 /// <see cref="ItemEmbedding"/>, <see cref="Centre"/>) are not synchronised: a span is valid until the next commit,
-/// so while commits may run on other threads read a <see cref="Clone"/> (a consistent snapshot) instead.</para>
+/// so while commits may run on other threads read a <see cref="Clone()"/> (a consistent snapshot) instead.</para>
 /// </remarks>
 public sealed class ClusterTables
 {
@@ -346,7 +346,17 @@ public sealed class ClusterTables
     internal const int DefaultListThreshold = int.MaxValue;
 
     /// <summary>The list threshold of these tables (tests lower it to exercise the lists on small tables).</summary>
-    internal int ListThreshold { get; set; } = DefaultListThreshold;
+    internal int ListThreshold
+    {
+        get => _listThreshold;
+        set
+        {
+            _listThreshold = value;
+            if (_centreCount < value) _lists = null; // off: nothing keeps lists current that no search reads
+        }
+    }
+
+    private int _listThreshold = DefaultListThreshold;
 
     /// <summary>The list index when the table is at least <see cref="ListThreshold"/> centres, else null. Call under
     /// the read or the write lock.</summary>
@@ -487,10 +497,19 @@ public sealed class ClusterTables
 
     /// <summary>An independent deep copy (e.g. to run two assigners from the same initialisation); a consistent
     /// snapshot even while commits run on other threads.</summary>
-    public ClusterTables Clone()
+    public ClusterTables Clone() => Clone(-1, -1);
+
+    /// <summary>
+    /// <see cref="Clone()"/> with room for exactly the rows given (-1: the same capacity as these tables): the bench
+    /// copies tables of 10^6 centres with room for one run's items, since growing a table copies it (doubling it
+    /// would not fit next to the original).
+    /// </summary>
+    internal ClusterTables Clone(int itemCapacity, int centreCapacity)
     {
         using var _ = ReadLock();
-        var t = new ClusterTables(Dimension, Metric, Allocator.Clone(), _itemIds.Length, _centreIds.Length);
+        itemCapacity = itemCapacity < 0 ? _itemIds.Length : Math.Max(itemCapacity, _itemCount);
+        centreCapacity = centreCapacity < 0 ? _centreIds.Length : Math.Max(centreCapacity, _centreCount);
+        var t = new ClusterTables(Dimension, Metric, Allocator.Clone(), itemCapacity, centreCapacity);
         _itemIds.AsSpan(0, _itemCount).CopyTo(t._itemIds);
         _itemClusters.AsSpan(0, _itemCount).CopyTo(t._itemClusters);
         _embeddings.AsSpan(0, _itemCount * Dimension).CopyTo(t._embeddings);
@@ -498,13 +517,13 @@ public sealed class ClusterTables
         t._itemCount = _itemCount;
         _centreIds.AsSpan(0, _centreCount).CopyTo(t._centreIds);
         _centres.AsSpan(0, _centreCount * Dimension).CopyTo(t._centres);
-        t._index = _index.Clone(_centreCount);
+        t._index = _index.Clone(_centreCount, t._centreIds.Length);
         _counts.AsSpan(0, _centreCount).CopyTo(t._counts);
         foreach (var kv in _rowOfCluster) t._rowOfCluster.Add(kv.Key, kv.Value);
         t._centreCount = _centreCount;
         t._coreRows = (int[])_coreRows.Clone();
         t._lists = _lists?.Clone();
-        t.ListThreshold = ListThreshold;
+        t._listThreshold = ListThreshold;
         return t;
     }
 

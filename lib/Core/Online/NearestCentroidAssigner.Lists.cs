@@ -8,7 +8,7 @@ public sealed partial class NearestCentroidAssigner
 {
     /// <summary>Items per chunk of the list path: its state per item is a short candidate list, so chunks can be
     /// large enough for the centroid product to block well.</summary>
-    private const int ListChunkRows = 256;
+    private const int ListChunkRows = 512;
 
     /// <summary>One item's centres that may lie within eps, found against the tables as they were at its chunk's
     /// start: their exact distances, and a lower bound on the distance to every other centre.</summary>
@@ -18,6 +18,8 @@ public sealed partial class NearestCentroidAssigner
         public double[] Distances = [];
         public double Lower = double.PositiveInfinity;
         public int Probed;
+        /// <summary>The list with the nearest centroid: where a centre the item opens goes.</summary>
+        public int NearestList;
     }
 
     /// <summary>
@@ -54,7 +56,7 @@ public sealed partial class NearestCentroidAssigner
         var data = index.Rows;
         int d = t.Dimension;
         double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d), thr = DistanceKernels.ToScore(metric, eps);
-        var (probed, lower) = lists.Candidates(dots, xn, eps, rows);
+        var (probed, lower, nearestList) = lists.Candidates(dots, xn, eps, rows);
         double AsDistance(double score) => metric == DistanceMetric.Cosine ? Math.Max(0, score) : Math.Sqrt(Math.Max(0, score));
         var keptRows = new List<int>();
         var keptDistances = new List<double>();
@@ -72,7 +74,7 @@ public sealed partial class NearestCentroidAssigner
             keptRows.Add(j);
             keptDistances.Add(DistanceKernels.Distance(metric, x, xn, t.CentreRowSpan(j), cn));
         }
-        return new ListCandidates { Rows = [.. keptRows], Distances = [.. keptDistances], Lower = lower, Probed = probed };
+        return new ListCandidates { Rows = [.. keptRows], Distances = [.. keptDistances], Lower = lower, Probed = probed, NearestList = nearestList };
     }
 
     /// <summary>
@@ -101,95 +103,117 @@ public sealed partial class NearestCentroidAssigner
         return c.BestDistance <= eps ? (c.Best, c.BestDistance, nearD) : (-1, double.PositiveInfinity, nearD);
     }
 
-    /// <summary>Predictions through the lists (nothing changes between items).</summary>
-    private void PredictWithLists(CentreLists lists, IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, double[] norms,
-        Assignment[] results, CancellationToken cancellationToken)
+    /// <summary>Scratch of the list path, kept across the chunks of one call.</summary>
+    private sealed class ListScratch
     {
-        var t = Tables;
-        int total = embeddings.Count;
-        var dots = new float[Math.Min(total, ListChunkRows) * lists.Count];
-        int fresh = -1; // the ID an item that opens a cluster would get: the same for every item, nothing is issued
-        for (int start = 0; start < total; start += ListChunkRows)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int m = Math.Min(ListChunkRows, total - start);
-            var pre = ListScreen(lists, embeddings.Data, start, m, norms, dots);
-            for (int i = 0; i < m; i++)
-            {
-                var c = new ListChoice(Options.Eps);
-                for (int k = 0; k < pre[i].Rows.Length; k++) c.Offer(pre[i].Rows[k], pre[i].Distances[k]);
-                var (chosen, chosenD, nearD) = Decision(c, pre[i].Lower);
-                ListsProbed += pre[i].Probed;
-                if (chosen >= 0)
-                    results[start + i] = new Assignment(itemIds[start + i], t.ClusterIdAtRow(chosen), chosenD, false, nearD);
-                else
-                {
-                    if (fresh < 0) fresh = t.Allocator.Peek();
-                    results[start + i] = new Assignment(itemIds[start + i], fresh, 0.0, true, nearD);
-                }
-            }
-        }
+        public float[] Dots = [];
+        public bool[] Dirty = [];
+        public readonly List<int> DirtyRows = [];
+        public int Fresh = -1;
     }
 
     /// <summary>
-    /// Commits through the lists, chunk by chunk: each chunk is screened against the tables as at its start, in
-    /// parallel; then its items are decided in order. A row moved or opened by an earlier item of the chunk is
-    /// re-tested against its current ring (the list centroids do not move, so the chunk's centroid dots still hold)
-    /// and measured exactly if it passes; every other row keeps its screened answer. So each decision is the full
-    /// scan's over the tables as the previous item left them.
+    /// Whether the lists pay for items [start, start + m): they do unless the lists whose ball comes within eps hold,
+    /// on average over a sample of the chunk, more than 1/<see cref="ListPayDivisor"/> of the table (a large eps on
+    /// clustered data), where the full scan's blocked product reads the table faster than scattered rows are read.
+    /// Both paths are exact, so the choice only affects speed. Computes the chunk's centroid dots.
     /// </summary>
-    private void AssignWithLists(IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, double[] norms, Assignment[] results,
-        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    private bool ListsPay(CentreLists lists, float[] data, int start, int m, double[] norms, ListScratch scratch)
+    {
+        int d = Tables.Dimension, count = lists.Count;
+        if (scratch.Dots.Length < m * count) scratch.Dots = new float[m * count];
+        lists.CentroidDots(data.AsMemory(start * d, m * d), m, scratch.Dots.AsMemory(0, m * count));
+        int step = Math.Max(1, m / 16);
+        long members = 0, sampled = 0;
+        for (int i = 0; i < m; i += step, sampled++)
+            members += lists.ProbedMembers(scratch.Dots.AsSpan(i * count, count), norms[start + i], Options.Eps);
+        return ForceLists || members <= sampled * (long)Tables.ClusterCount / ListPayDivisor;
+    }
+
+    /// <summary>Always take the lists where the tables enable them (tests: on small tables the full scan would win).</summary>
+    internal bool ForceLists { get; set; }
+
+    /// <summary>The share of the table (1/this) above which a chunk scans every centre instead of the lists.</summary>
+    private const int ListPayDivisor = 16;
+
+    /// <summary>Predictions for items [start, start + m) through the lists (nothing changes between items); false,
+    /// with nothing done, when the lists do not pay for this chunk.</summary>
+    private bool PredictListChunk(CentreLists lists, IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, double[] norms,
+        Assignment[] results, int start, int m, ListScratch scratch)
     {
         var t = Tables;
-        int d = t.Dimension, total = embeddings.Count;
-        var metric = t.Metric;
-        double eps = Options.Eps;
-        float[] dots = [];
-        bool[] dirty = [];
-        var dirtyRows = new List<int>();
-        for (int start = 0; start < total; )
+        if (!ListsPay(lists, embeddings.Data, start, m, norms, scratch)) return false;
+        var pre = ListScreen(lists, embeddings.Data, start, m, norms, scratch.Dots);
+        for (int i = 0; i < m; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var lists = t.Lists()!; // rebuilt here, between chunks, once the table has doubled
-            int n0 = t.ClusterCount, m = Math.Min(ListChunkRows, total - start), count = lists.Count;
-            if (dots.Length < m * count) dots = new float[m * count];
-            if (dirty.Length < n0) dirty = new bool[Math.Max(n0, 2 * dirty.Length)];
-            var pre = ListScreen(lists, embeddings.Data, start, m, norms, dots);
-            double reach = lists.Reach(eps);
-            for (int i = 0; i < m; i++)
+            var c = new ListChoice(Options.Eps);
+            for (int k = 0; k < pre[i].Rows.Length; k++) c.Offer(pre[i].Rows[k], pre[i].Distances[k]);
+            var (chosen, chosenD, nearD) = Decision(c, pre[i].Lower);
+            ListsProbed += pre[i].Probed;
+            if (chosen >= 0)
+                results[start + i] = new Assignment(itemIds[start + i], t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+            else
             {
-                int item = start + i;
-                var x = embeddings.Data.AsSpan(item * d, d);
-                double xn = norms[item], lower = pre[i].Lower;
-                var itemDots = dots.AsSpan(i * count, count);
-                var c = new ListChoice(eps);
-                var p = pre[i];
-                for (int k = 0; k < p.Rows.Length; k++)
-                    if (!dirty[p.Rows[k]]) c.Offer(p.Rows[k], p.Distances[k]);
-                // Rows changed since the screening: moved ones, then those opened in this chunk.
-                foreach (int j in dirtyRows) OfferChanged(lists, j, x, xn, itemDots, reach, ref c, ref lower);
-                for (int j = n0; j < t.ClusterCount; j++) OfferChanged(lists, j, x, xn, itemDots, reach, ref c, ref lower);
-                var (chosen, chosenD, nearD) = Decision(c, lower);
-                ListsProbed += p.Probed;
-                long id = itemIds[item];
-                if (chosen >= 0)
-                {
-                    t.JoinCluster(id, x, chosen);
-                    if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); }
-                    results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
-                }
-                else
-                {
-                    int r = t.OpenCluster(id, x, lists.NearestList(itemDots, xn));
-                    results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
-                }
+                // The ID an item that opens a cluster would get: the same for every item, nothing is issued.
+                if (scratch.Fresh < 0) scratch.Fresh = t.Allocator.Peek();
+                results[start + i] = new Assignment(itemIds[start + i], scratch.Fresh, 0.0, true, nearD);
             }
-            foreach (int j in dirtyRows) dirty[j] = false;
-            dirtyRows.Clear();
-            start += m;
-            progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
         }
+        return true;
+    }
+
+    /// <summary>
+    /// Commits items [start, start + m) through the lists (false, with nothing done, when the lists do not pay for this
+    /// chunk): the chunk is screened against the tables as at its start, in parallel; then its items are decided in
+    /// order. A row moved or opened by an earlier item of the chunk is re-tested against its current ring (the list
+    /// centroids do not move, so the chunk's centroid dots still hold) and measured exactly if it passes; every
+    /// other row keeps its screened answer. So each decision is the full scan's over the tables as the previous
+    /// item left them.
+    /// </summary>
+    private bool AssignListChunk(CentreLists lists, IReadOnlyList<long> itemIds, EmbeddingMatrix embeddings, double[] norms,
+        Assignment[] results, int start, int m, ListScratch scratch)
+    {
+        var t = Tables;
+        int d = t.Dimension, n0 = t.ClusterCount, count = lists.Count;
+        double eps = Options.Eps;
+        if (!ListsPay(lists, embeddings.Data, start, m, norms, scratch)) return false;
+        if (scratch.Dirty.Length < n0) scratch.Dirty = new bool[Math.Max(n0, 2 * scratch.Dirty.Length)];
+        var dirty = scratch.Dirty;
+        var dirtyRows = scratch.DirtyRows;
+        var dots = scratch.Dots;
+        var pre = ListScreen(lists, embeddings.Data, start, m, norms, dots);
+        double reach = lists.Reach(eps);
+        for (int i = 0; i < m; i++)
+        {
+            int item = start + i;
+            var x = embeddings.Data.AsSpan(item * d, d);
+            double xn = norms[item], lower = pre[i].Lower;
+            var itemDots = dots.AsSpan(i * count, count);
+            var c = new ListChoice(eps);
+            var p = pre[i];
+            for (int k = 0; k < p.Rows.Length; k++)
+                if (!dirty[p.Rows[k]]) c.Offer(p.Rows[k], p.Distances[k]);
+            // Rows changed since the screening: moved ones, then those opened in this chunk.
+            foreach (int j in dirtyRows) OfferChanged(lists, j, x, xn, itemDots, reach, ref c, ref lower);
+            for (int j = n0; j < t.ClusterCount; j++) OfferChanged(lists, j, x, xn, itemDots, reach, ref c, ref lower);
+            var (chosen, chosenD, nearD) = Decision(c, lower);
+            ListsProbed += p.Probed;
+            long id = itemIds[item];
+            if (chosen >= 0)
+            {
+                t.JoinCluster(id, x, chosen);
+                if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); }
+                results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+            }
+            else
+            {
+                int r = t.OpenCluster(id, x, p.NearestList);
+                results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
+            }
+        }
+        foreach (int j in dirtyRows) dirty[j] = false;
+        dirtyRows.Clear();
+        return true;
     }
 
     /// <summary>Offers a row changed since the chunk's screening, when its current ring does not rule it out.</summary>

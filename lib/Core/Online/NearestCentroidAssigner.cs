@@ -101,16 +101,20 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             if (fresh < 0) fresh = t.Allocator.Peek();
             return new Assignment(itemIds[item], fresh, 0.0, true, nearD);
         }
-        if (t.Lists() is { } lists)
-        {
-            // A large table: each item probes only the lists that can hold a centre within eps.
-            PredictWithLists(lists, itemIds, embeddings, norms, results, cancellationToken);
-            return results;
-        }
+        var listScratch = new ListScratch();
+        int scanUntil = 0; // items before this go through the full scan (the lists did not pay for their chunk)
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int m = Math.Min(AssignerChecks.ChunkRows(n), total - start);
+            if (start >= scanUntil && t.Lists() is { } lists)
+            {
+                // A large table: each item probes only the lists that can hold a centre within eps.
+                int lm = Math.Min(ListChunkRows, total - start);
+                if (PredictListChunk(lists, itemIds, embeddings, norms, results, start, lm, listScratch)) { start += lm; continue; }
+                scanUntil = start + lm;
+            }
+            int limit = start < scanUntil ? scanUntil : total;
+            int m = Math.Min(AssignerChecks.ChunkRows(n), limit - start);
             var scores = ScoreBuffer(ref scoreBuffer, (long)m * n);
             var quantizedItems = ChunkScores(embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)], n, scores, m == 1);
             bool trusted = Screening.AllFinite(scores.AsSpan(0, m * n)); // an overflowed score bounds nothing: then every row is measured
@@ -147,18 +151,27 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         var buffer = new List<int>();
         float[] scoreBuffer = [], refineBuffer = [], gramBuffer = []; // grown once per call, reused across its chunks
 
-        if (t.Lists() is not null)
-        {
-            // A large table: each item probes only the lists that can hold a centre within eps (the lists follow
-            // every move and open, so the next item sees it).
-            AssignWithLists(itemIds, embeddings, norms, results, progress, cancellationToken);
-            return results;
-        }
+        var listScratch = new ListScratch();
+        int scanUntil = 0; // items before this go through the full scan (the lists did not pay for their chunk)
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (start >= scanUntil && t.Lists() is { } lists)
+            {
+                // A large table: each item probes only the lists that can hold a centre within eps (the lists follow
+                // every move and open, so the next item sees it).
+                int lm = Math.Min(ListChunkRows, total - start);
+                if (AssignListChunk(lists, itemIds, embeddings, norms, results, start, lm, listScratch))
+                {
+                    start += lm;
+                    progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
+                    continue;
+                }
+                scanUntil = start + lm;
+            }
+            int limit = start < scanUntil ? scanUntil : total;
             int n0 = t.ClusterCount; // centres as at the start of the chunk: the snapshot the scores are against
-            int m = Math.Min(AssignerChecks.ChunkRows(n0), total - start);
+            int m = Math.Min(AssignerChecks.ChunkRows(n0), limit - start);
             bool single = m == 1; // one item alone is screened with the int8 copy (nothing can move within its chunk)
             var chunk = embeddings.Data.AsSpan(start * d, m * d);
             var chunkNorms = norms[start..(start + m)];
