@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using LabelAssignment.Clustering;
 using LabelAssignment.Numerics;
 
@@ -233,8 +234,22 @@ internal sealed class CentreLists
     /// input of <see cref="Candidates"/>, <see cref="MayHold"/> and <see cref="NearestList"/>: one blocked product
     /// for a batch. The centroids never move between rebuilds, so these stay valid while centres move and open.
     /// </summary>
-    public void CentroidDots(ReadOnlyMemory<float> items, int m, Memory<float> dots) =>
-        Gemm.MultiplyTransposedParallel(items, m, _g.AsMemory(), Count, _d, dots, Count);
+    public void CentroidDots(ReadOnlyMemory<float> items, int m, Memory<float> dots)
+    {
+        int count = Count, d = _d;
+        var g = _g;
+        // The centroids split between the threads (not the items): each packs its share of them once per call.
+        int parts = Math.Clamp(count / 256, 1, Environment.ProcessorCount);
+        Parallel.For(0, parts, p =>
+        {
+            int l0 = (int)((long)p * count / parts), l1 = (int)((long)(p + 1) * count / parts), n = l1 - l0;
+            var c = dots.Span.Slice(l0, (m - 1) * count + n);
+            if (m == 1)
+                for (int l = 0; l < n; l++) c[l] = TensorPrimitives.Dot(items.Span.Slice(0, d), g.AsSpan((l0 + l) * d, d));
+            else
+                Gemm.MultiplyTransposed(items.Span.Slice(0, m * d), m, g.AsSpan(l0 * d, n * d), n, d, c, count);
+        });
+    }
 
     /// <summary>Radius of eps in the geometry of p: the chord sqrt(2·eps) under cosine, eps itself under euclidean.</summary>
     public double Reach(double eps) => _metric == DistanceMetric.Cosine ? Math.Sqrt(2 * eps) : eps;
@@ -327,38 +342,89 @@ internal sealed class CentreLists
         double skipped = double.PositiveInfinity; // the smallest |p(x) - g| - R over skipped lists, in the geometry of p
         bool cosine = _metric == DistanceMetric.Cosine;
         double factor = DistanceKernels.DotErrorFactor(_d);
-        double scale = cosine && xn > 0 ? 1 / xn : 1, xsq = cosine ? 1 : xn * xn;
+        double scale = cosine && xn > 0 ? 1 / xn : 1, xsq = cosine ? 1 : xn * xn, w = cosine ? 1 : xn;
+        double xSlack = cosine ? 0 : 1e-9 * xsq;
         var gNorm = _gNorm;
         var radius = _radius;
-        for (int l = 0; l < lists; l++)
+        // |p(x) - g|² from the float32 dot, rounded down (cosine p(x) = x/|x|, norm 1); a list is skipped when that
+        // exceeds (R + reach)², with a relative margin for the rounding of the square. Four lists at a time: most
+        // are skipped, so only the probed ones leave the vector loop.
+        int l = 0;
+        if (Vector256.IsHardwareAccelerated && xn > 0)
         {
-            // |p(x) - g|² from the float32 dot, rounded down (cosine p(x) = x/|x|, norm 1); no square root for a
-            // list that is skipped and cannot lower the skipped bound.
+            var vScale = Vector256.Create(scale);
+            var vTwo = Vector256.Create(2.0);
+            var vConst = Vector256.Create(xsq - 1e-9 - xSlack);
+            var vErr = Vector256.Create(2 * factor * w);
+            var vReach = Vector256.Create(reach);
+            var vMargin = Vector256.Create(1 + 1e-12);
+            var vSkipped = Vector256.Create(double.PositiveInfinity);
+            var vBest = Vector256.Create(double.PositiveInfinity);
+            var vBestL = Vector256<long>.Zero;
+            var vL = Vector256.Create(0L, 1, 2, 3);
+            var four = Vector256.Create(4L);
+            for (; l + 4 <= lists; l += 4, vL += four)
+            {
+                var dot = Vector256.Create((double)dots[l], dots[l + 1], dots[l + 2], dots[l + 3]) * vScale;
+                var gn = Vector256.LoadUnsafe(ref gNorm[l]);
+                var gsq = gn * gn;
+                var centre = gsq - vTwo * dot;
+                var better = Vector256.LessThan(centre, vBest);
+                vBest = Vector256.ConditionalSelect(better, centre, vBest);
+                vBestL = Vector256.ConditionalSelect(better.AsInt64(), vL, vBestL);
+                var sqLo = vConst + gsq * (1 - 1e-9) - vTwo * dot - vErr * gn;
+                var r = Vector256.LoadUnsafe(ref radius[l]);
+                var within = r + vReach;
+                var skip = Vector256.GreaterThan(sqLo, within * within * vMargin);
+                // Lower bound of a skipped list: |p(x) - g| - R (probed lanes +∞).
+                var bound = Vector256.Sqrt(Vector256.Max(sqLo, Vector256<double>.Zero)) - r;
+                vSkipped = Vector256.Min(vSkipped, Vector256.ConditionalSelect(skip, bound, Vector256.Create(double.PositiveInfinity)));
+                uint probe = ~skip.ExtractMostSignificantBits() & 0xF;
+                while (probe != 0)
+                {
+                    int q = l + System.Numerics.BitOperations.TrailingZeroCount(probe);
+                    probe &= probe - 1;
+                    probed++;
+                    ProbeList(q, dots[q], xn, reach, rows, ref skipped);
+                }
+            }
+            for (int q = 0; q < 4; q++)
+            {
+                skipped = Math.Min(skipped, vSkipped[q]);
+                if (vBest[q] < nearestSq || (vBest[q] == nearestSq && vBestL[q] < nearestList)) { nearestSq = vBest[q]; nearestList = (int)vBestL[q]; }
+            }
+        }
+        for (; l < lists; l++)
+        {
             double gn = gNorm[l], gsq = gn * gn, dot = dots[l] * scale;
-            double sqLo = xsq + gsq - 2 * (dot + factor * gn * (cosine ? 1 : xn)) - 1e-9 * (1 + gsq + (cosine ? 0 : xsq));
+            double sqLo = xsq + gsq - 2 * (dot + factor * gn * w) - 1e-9 * (1 + gsq) - xSlack;
             double centre = gsq - 2 * dot;
             if (centre < nearestSq) { nearestSq = centre; nearestList = l; }
             double r = radius[l], within = r + reach;
             if (xn > 0 && sqLo > within * within * (1 + 1e-12))
             {
-                double bound = (r + skipped) * (1 + 1e-12); // rounded up: only a list that cannot lower the bound is passed over
-                if (sqLo < bound * bound || double.IsPositiveInfinity(skipped))
-                    skipped = Math.Min(skipped, Math.Sqrt(Math.Max(0, sqLo)) - r);
+                skipped = Math.Min(skipped, Math.Sqrt(Math.Max(0, sqLo)) - r);
                 continue;
             }
             probed++;
             if (xn == 0) { rows.AddRange(_members[l]); continue; }
-            var (dLo, dHi) = CentroidDistance(dots[l], xn, l);
-            // Within the list, the ring test: only members whose distance to the centroid is within reach of the
-            // item's can be within eps.
-            foreach (int m in _members[l])
-            {
-                double gap = RingGap(_ring[m], dLo, dHi);
-                if (gap > reach) { skipped = Math.Min(skipped, gap); continue; }
-                rows.Add(m);
-            }
+            ProbeList(l, dots[l], xn, reach, rows, ref skipped);
         }
         return (probed, double.IsPositiveInfinity(skipped) ? skipped : AsDistance(Math.Max(skipped, reach)), nearestList);
+    }
+
+    /// <summary>The ring test over list <paramref name="l"/>'s members: only members whose distance to the centroid is
+    /// within reach of the item's can be within eps; the others lower <paramref name="skipped"/> at most to their gap.</summary>
+    private void ProbeList(int l, float dot, double xn, double reach, List<int> rows, ref double skipped)
+    {
+        var (dLo, dHi) = CentroidDistance(dot, xn, l);
+        var ring = _ring;
+        foreach (int m in _members[l])
+        {
+            double gap = RingGap(ring[m], dLo, dHi);
+            if (gap > reach) { skipped = Math.Min(skipped, gap); continue; }
+            rows.Add(m);
+        }
     }
 
     /// <summary>A lower bound on |p(x) - p(c)| as a distance of the metric (cosine: chord²/2).</summary>
