@@ -22,6 +22,7 @@ internal sealed class CentreLists
     private readonly DistanceMetric _metric;
     private readonly float[] _g;          // lists x d: list centroids (float32, exact as stored: radii are measured from them)
     private readonly double[] _gNorm;
+    private readonly CentreIndex _gIndex;  // the centroids with their int8 copy, for the screening product
     private readonly double[] _radius;
     private readonly List<int>[] _members;
     private int[] _listOf;                // centre row -> list; -1 for a zero centre under cosine (kept apart)
@@ -29,8 +30,15 @@ internal sealed class CentreLists
     private readonly List<int> _zeroRows; // cosine: zero centres have distance 1 to everything, no direction
 
     private CentreLists(int d, DistanceMetric metric, float[] g, double[] gNorm, double[] radius, List<int>[] members, int[] listOf,
-        List<int> zeroRows, int builtAt, double[]? ring = null)
+        List<int> zeroRows, int builtAt, double[]? ring = null, CentreIndex? gIndex = null)
     {
+        if (gIndex is null)
+        {
+            int lists = radius.Length;
+            gIndex = new CentreIndex(d, lists);
+            for (int l = 0; l < lists; l++) gIndex.Set(l, g.AsSpan(l * d, d));
+        }
+        _gIndex = gIndex;
         _ring = ring ?? new double[listOf.Length];
         _d = d;
         _metric = metric;
@@ -230,25 +238,48 @@ internal sealed class CentreLists
     }
 
     /// <summary>
-    /// Dot products of <paramref name="m"/> items with every list centroid (m x <see cref="Count"/>, row-major), the
-    /// input of <see cref="Candidates"/>, <see cref="MayHold"/> and <see cref="NearestList"/>: one blocked product
-    /// for a batch. The centroids never move between rebuilds, so these stay valid while centres move and open.
+    /// Screening scores of <paramref name="m"/> items against every list centroid (m x <see cref="Count"/>,
+    /// row-major: cosine distance, or squared euclidean distance) into <paramref name="scores"/>, and for each item a
+    /// bound E on the error of all its scores except their own rounding, 1e-6·(|score| + 1), into
+    /// <paramref name="errors"/>: the input of <see cref="Candidates"/> and <see cref="MayHold"/>. One integer product
+    /// (<see cref="Int8Product"/>) where the machine has AVX-VNNI, a float32 one otherwise. The centroids never move
+    /// between rebuilds, so these stay valid while centres move and open.
     /// </summary>
-    public void CentroidDots(ReadOnlyMemory<float> items, int m, Memory<float> dots)
+    public void Screen(ReadOnlySpan<float> items, int m, ReadOnlySpan<double> norms, float[] scores, double[] errors)
     {
         int count = Count, d = _d;
-        var g = _g;
-        // The centroids split between the threads (not the items): each packs its share of them once per call.
-        int parts = Math.Clamp(count / 256, 1, Environment.ProcessorCount);
-        Parallel.For(0, parts, p =>
+        var itemNorms = norms[..m].ToArray();
+        var index = _gIndex;
+        if (Int8Product.IsSupported && d <= Int8Product.MaxDimension && count >= Int8Product.PanelRows)
         {
-            int l0 = (int)((long)p * count / parts), l1 = (int)((long)(p + 1) * count / parts), n = l1 - l0;
-            var c = dots.Span.Slice(l0, (m - 1) * count + n);
-            if (m == 1)
-                for (int l = 0; l < n; l++) c[l] = TensorPrimitives.Dot(items.Span.Slice(0, d), g.AsSpan((l0 + l) * d, d));
-            else
-                Gemm.MultiplyTransposed(items.Span.Slice(0, m * d), m, g.AsSpan(l0 * d, n * d), n, d, c, count);
-        });
+            var q = Int8Product.Quantize(items[..(m * d)], m, d);
+            Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, scores);
+            for (int i = 0; i < m; i++)
+                errors[i] = Int8Product.ItemScoreError(_metric, itemNorms[i], q.Residuals[i], index.MaxNorm, index.MaxQuantError, index.MaxQuantErrorOverNorm);
+            return;
+        }
+        DistanceKernels.Scores(_metric, items[..(m * d)], m, itemNorms, index.Rows, count, index.Norms, d, scores, null);
+        double factor = DistanceKernels.DotErrorFactor(d), gMax = index.MaxNorm;
+        for (int i = 0; i < m; i++)
+            errors[i] = _metric == DistanceMetric.Cosine
+                ? factor
+                : 2.0 * factor * itemNorms[i] * gMax + 1e-6 * (itemNorms[i] * itemNorms[i] + gMax * gMax);
+    }
+
+    /// <summary>Bounds [lo, hi] on |p(x) - g_l|² from the item's screening score against g_l and its bound
+    /// <paramref name="e"/> (cosine p(x) = x/|x|: x̂·g = |g|·(1 - score)).</summary>
+    private (double Lo, double Hi) SquaredBounds(float score, double e, double xn, int l)
+    {
+        double gn = _gNorm[l], gsq = gn * gn;
+        e += 1e-6 * (Math.Abs(score) + 1.0);
+        if (_metric == DistanceMetric.Cosine)
+        {
+            if (xn == 0) return (0, double.PositiveInfinity);
+            double slack = 1e-9 * (1 + gsq);
+            return (1 + gsq - 2 * gn * (1 - score + e) - slack, 1 + gsq - 2 * gn * (1 - score - e) + slack);
+        }
+        double eSlack = 1e-9 * (xn * xn + gsq + 1);
+        return (score - e - eSlack, score + e + eSlack);
     }
 
     /// <summary>Radius of eps in the geometry of p: the chord sqrt(2·eps) under cosine, eps itself under euclidean.</summary>
@@ -269,14 +300,25 @@ internal sealed class CentreLists
     /// <summary>
     /// The ring test for one centre row as it is now: false when |p(x) - p(c)| ≥ | |p(x) - g| - |p(c) - g| | proves it
     /// farther than the eps radius <paramref name="reach"/> (then <paramref name="lowerBound"/> bounds its distance
-    /// from below). Zero centres under cosine (no list) always pass.
+    /// from below). |p(x) - g| comes from the float32 dot where the item probed the row's list
+    /// (<paramref name="probedLists"/>, <paramref name="probedDots"/>), from its screening score otherwise. Zero
+    /// centres under cosine (no list) always pass.
     /// </summary>
-    public bool MayHold(int row, ReadOnlySpan<float> dots, double xn, double reach, out double lowerBound)
+    public bool MayHold(int row, ReadOnlySpan<float> scores, double error, ReadOnlySpan<int> probedLists, ReadOnlySpan<float> probedDots,
+        double xn, double reach, out double lowerBound)
     {
         lowerBound = 0;
         int l = _listOf[row];
         if (l < 0 || xn == 0) return true;
-        var (dLo, dHi) = CentroidDistance(dots[l], xn, l);
+        int at = probedLists.IndexOf(l);
+        double dLo, dHi;
+        if (at >= 0)
+            (dLo, dHi) = CentroidDistance(probedDots[at], xn, l);
+        else
+        {
+            var (lo, hi) = SquaredBounds(scores[l], error, xn, l);
+            (dLo, dHi) = (Math.Sqrt(Math.Max(0, lo)), Math.Sqrt(Math.Max(0, hi)) * (1 + 1e-12));
+        }
         double gap = RingGap(_ring[row], dLo, dHi);
         if (gap <= reach) return true;
         lowerBound = AsDistance(gap);
@@ -306,86 +348,90 @@ internal sealed class CentreLists
     }
 
     /// <summary>How many centres the lists whose ball comes within <paramref name="eps"/> of the item hold (what
-    /// <see cref="Candidates"/> would ring-test): the cost of the lists for this item.</summary>
-    public long ProbedMembers(ReadOnlySpan<float> dots, double xn, double eps)
+    /// <see cref="Candidates"/> would ring-test), from its screening scores: the cost of the lists for this item.</summary>
+    public long ProbedMembers(ReadOnlySpan<float> scores, double error, double xn, double eps)
     {
         long members = _zeroRows.Count;
         double reach = Reach(eps);
         for (int l = 0; l < Count; l++)
         {
-            double r = _radius[l], within = r + reach;
-            if (xn == 0 || !(SquaredLowerBound(dots[l], xn, l) > within * within * (1 + 1e-12))) members += _members[l].Count;
+            double within = _radius[l] + reach;
+            if (xn == 0 || !(SquaredBounds(scores[l], error, xn, l).Lo > within * within * (1 + 1e-12))) members += _members[l].Count;
         }
         return members;
     }
 
-    /// <summary>A lower bound on |p(x) - g_l|² from the float32 dot x·g_l (cosine p(x) = x/|x|, norm 1).</summary>
-    private double SquaredLowerBound(float dot, double xn, int l)
-    {
-        bool cosine = _metric == DistanceMetric.Cosine;
-        double gn = _gNorm[l], gsq = gn * gn, xsq = cosine ? 1 : xn * xn, scaled = cosine ? dot / xn : dot;
-        return xsq + gsq - 2 * (scaled + DistanceKernels.DotErrorFactor(_d) * gn * (cosine ? 1 : xn)) - 1e-9 * (1 + gsq + (cosine ? 0 : xsq));
-    }
-
     /// <summary>
     /// The rows of every list whose ball comes within <paramref name="eps"/> of the item and that pass the ring test
-    /// (in no particular order), given the item's dots with the list centroids (<see cref="CentroidDots"/>), into
-    /// <paramref name="rows"/>; returns how many lists were probed, a lower bound on the distance to every centre
-    /// left out (+∞ when none was), and the list with the nearest centroid (where a centre opened by the item goes).
+    /// (in no particular order), given the item's screening scores against the list centroids and their bound
+    /// (<see cref="Screen"/>), into <paramref name="rows"/>; the lists probed, with the item's float32 dot with their
+    /// centroid (the ring test needs it exact), into <paramref name="probedLists"/> and <paramref name="probedDots"/>.
+    /// Returns a lower bound on the distance to every centre left out (+∞ when none was) and the list whose centroid
+    /// looks nearest (where a centre opened by the item goes: only speed depends on it).
     /// </summary>
-    public (int Probed, double SkippedLowerBound, int NearestList) Candidates(ReadOnlySpan<float> dots, double xn, double eps, List<int> rows)
+    public (double SkippedLowerBound, int NearestList) Candidates(ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> scores, double error,
+        double eps, List<int> rows, List<int> probedLists, List<float> probedDots)
     {
         rows.Clear();
+        probedLists.Clear();
+        probedDots.Clear();
         rows.AddRange(_zeroRows);
-        int lists = Count, probed = 0, nearestList = 0;
+        int lists = Count, nearestList = 0;
         double reach = Reach(eps), nearestSq = double.PositiveInfinity;
         double skipped = double.PositiveInfinity; // the smallest |p(x) - g| - R over skipped lists, in the geometry of p
         bool cosine = _metric == DistanceMetric.Cosine;
-        double factor = DistanceKernels.DotErrorFactor(_d);
-        double scale = cosine && xn > 0 ? 1 / xn : 1, xsq = cosine ? 1 : xn * xn, w = cosine ? 1 : xn;
-        double xSlack = cosine ? 0 : 1e-9 * xsq;
         var gNorm = _gNorm;
         var radius = _radius;
-        // |p(x) - g|² from the float32 dot, rounded down (cosine p(x) = x/|x|, norm 1); a list is skipped when that
-        // exceeds (R + reach)², with a relative margin for the rounding of the square. Four lists at a time: most
-        // are skipped, so only the probed ones leave the vector loop.
+        // A list is skipped when the lower bound on |p(x) - g|² exceeds (R + reach)², with a relative margin for the
+        // rounding of the square. Four lists at a time: most are skipped, so only the probed ones leave the loop.
         int l = 0;
         if (Vector256.IsHardwareAccelerated && xn > 0)
         {
-            var vScale = Vector256.Create(scale);
-            var vTwo = Vector256.Create(2.0);
-            var vConst = Vector256.Create(xsq - 1e-9 - xSlack);
-            var vErr = Vector256.Create(2 * factor * w);
+            var one = Vector256.Create(1.0);
+            var two = Vector256.Create(2.0);
+            var vE = Vector256.Create(error + 1e-6);
+            var vRound = Vector256.Create(1e-6);
+            var vXSlack = Vector256.Create(cosine ? 0 : 1e-9 * (xn * xn + 1));
             var vReach = Vector256.Create(reach);
             var vMargin = Vector256.Create(1 + 1e-12);
-            var vSkipped = Vector256.Create(double.PositiveInfinity);
-            var vBest = Vector256.Create(double.PositiveInfinity);
+            var inf = Vector256.Create(double.PositiveInfinity);
+            var vSkipped = inf;
+            var vBest = inf;
             var vBestL = Vector256<long>.Zero;
             var vL = Vector256.Create(0L, 1, 2, 3);
             var four = Vector256.Create(4L);
             for (; l + 4 <= lists; l += 4, vL += four)
             {
-                var dot = Vector256.Create((double)dots[l], dots[l + 1], dots[l + 2], dots[l + 3]) * vScale;
+                var sc = Vector256.Create((double)scores[l], scores[l + 1], scores[l + 2], scores[l + 3]);
                 var gn = Vector256.LoadUnsafe(ref gNorm[l]);
                 var gsq = gn * gn;
-                var centre = gsq - vTwo * dot;
+                var e = vE + vRound * Vector256.Abs(sc);
+                Vector256<double> sqLo, centre;
+                if (cosine)
+                {
+                    sqLo = one + gsq - two * gn * (one - sc + e) - Vector256.Create(1e-9) * (one + gsq);
+                    centre = gsq - two * gn * (one - sc);
+                }
+                else
+                {
+                    sqLo = sc - e - vXSlack - Vector256.Create(1e-9) * gsq;
+                    centre = sc;
+                }
                 var better = Vector256.LessThan(centre, vBest);
                 vBest = Vector256.ConditionalSelect(better, centre, vBest);
                 vBestL = Vector256.ConditionalSelect(better.AsInt64(), vL, vBestL);
-                var sqLo = vConst + gsq * (1 - 1e-9) - vTwo * dot - vErr * gn;
                 var r = Vector256.LoadUnsafe(ref radius[l]);
                 var within = r + vReach;
                 var skip = Vector256.GreaterThan(sqLo, within * within * vMargin);
                 // Lower bound of a skipped list: |p(x) - g| - R (probed lanes +∞).
                 var bound = Vector256.Sqrt(Vector256.Max(sqLo, Vector256<double>.Zero)) - r;
-                vSkipped = Vector256.Min(vSkipped, Vector256.ConditionalSelect(skip, bound, Vector256.Create(double.PositiveInfinity)));
+                vSkipped = Vector256.Min(vSkipped, Vector256.ConditionalSelect(skip, bound, inf));
                 uint probe = ~skip.ExtractMostSignificantBits() & 0xF;
                 while (probe != 0)
                 {
                     int q = l + System.Numerics.BitOperations.TrailingZeroCount(probe);
                     probe &= probe - 1;
-                    probed++;
-                    ProbeList(q, dots[q], xn, reach, rows, ref skipped);
+                    ProbeList(q, x, xn, reach, rows, probedLists, probedDots, ref skipped);
                 }
             }
             for (int q = 0; q < 4; q++)
@@ -396,9 +442,8 @@ internal sealed class CentreLists
         }
         for (; l < lists; l++)
         {
-            double gn = gNorm[l], gsq = gn * gn, dot = dots[l] * scale;
-            double sqLo = xsq + gsq - 2 * (dot + factor * gn * w) - 1e-9 * (1 + gsq) - xSlack;
-            double centre = gsq - 2 * dot;
+            var (sqLo, _) = SquaredBounds(scores[l], error, xn, l);
+            double gn = gNorm[l], centre = cosine ? gn * gn - 2 * gn * (1 - scores[l]) : scores[l];
             if (centre < nearestSq) { nearestSq = centre; nearestList = l; }
             double r = radius[l], within = r + reach;
             if (xn > 0 && sqLo > within * within * (1 + 1e-12))
@@ -406,17 +451,21 @@ internal sealed class CentreLists
                 skipped = Math.Min(skipped, Math.Sqrt(Math.Max(0, sqLo)) - r);
                 continue;
             }
-            probed++;
-            if (xn == 0) { rows.AddRange(_members[l]); continue; }
-            ProbeList(l, dots[l], xn, reach, rows, ref skipped);
+            if (xn == 0) { probedLists.Add(l); probedDots.Add(0); rows.AddRange(_members[l]); continue; }
+            ProbeList(l, x, xn, reach, rows, probedLists, probedDots, ref skipped);
         }
-        return (probed, double.IsPositiveInfinity(skipped) ? skipped : AsDistance(Math.Max(skipped, reach)), nearestList);
+        return (double.IsPositiveInfinity(skipped) ? skipped : AsDistance(Math.Max(skipped, reach)), nearestList);
     }
 
-    /// <summary>The ring test over list <paramref name="l"/>'s members: only members whose distance to the centroid is
-    /// within reach of the item's can be within eps; the others lower <paramref name="skipped"/> at most to their gap.</summary>
-    private void ProbeList(int l, float dot, double xn, double reach, List<int> rows, ref double skipped)
+    /// <summary>The ring test over list <paramref name="l"/>'s members (from the item's exact float32 dot with its
+    /// centroid): only members whose distance to the centroid is within reach of the item's can be within eps; the
+    /// others lower <paramref name="skipped"/> at most to their gap.</summary>
+    private void ProbeList(int l, ReadOnlySpan<float> x, double xn, double reach, List<int> rows, List<int> probedLists,
+        List<float> probedDots, ref double skipped)
     {
+        float dot = TensorPrimitives.Dot(x, _g.AsSpan(l * _d, _d));
+        probedLists.Add(l);
+        probedDots.Add(dot);
         var (dLo, dHi) = CentroidDistance(dot, xn, l);
         var ring = _ring;
         foreach (int m in _members[l])
@@ -436,6 +485,6 @@ internal sealed class CentreLists
         var members = new List<int>[_members.Length];
         for (int l = 0; l < members.Length; l++) members[l] = [.. _members[l]];
         return new CentreLists(_d, _metric, _g, _gNorm, (double[])_radius.Clone(), members, (int[])_listOf.Clone(), [.. _zeroRows], BuiltAt,
-            (double[])_ring.Clone());
+            (double[])_ring.Clone(), _gIndex);
     }
 }

@@ -17,35 +17,48 @@ public sealed partial class NearestCentroidAssigner
         public int[] Rows = [];
         public double[] Distances = [];
         public double Lower = double.PositiveInfinity;
-        public int Probed;
+        public int[] ProbedLists = [];
+        /// <summary>The item's float32 dots with the probed lists' centroids (the ring test of a changed row uses them).</summary>
+        public float[] ProbedDots = [];
         /// <summary>The list with the nearest centroid: where a centre the item opens goes.</summary>
         public int NearestList;
+        public int Probed => ProbedLists.Length;
     }
 
     /// <summary>
-    /// Screens items [start, start + m) through the lists, in parallel: one blocked product with the list centroids
-    /// (into <paramref name="dots"/>, m x lists), then for each item the lists whose ball comes within eps, the ring
-    /// test on their members, the int8 copy, the float32 row, and exact float64 distances for what may be within eps.
+    /// Screens items [start, start + m) through the lists, in parallel, from their scores against the list centroids
+    /// (in <paramref name="scratch"/>, from <see cref="ListsPay"/>): for each item the lists whose ball comes within
+    /// eps, the ring test on their members, the int8 copy, the float32 row, and exact float64 distances for what may
+    /// be within eps.
     /// </summary>
-    private ListCandidates[] ListScreen(CentreLists lists, float[] data, int start, int m, double[] norms, float[] dots)
+    private ListCandidates[] ListScreen(CentreLists lists, float[] data, int start, int m, double[] norms, ListScratch scratch)
     {
         int d = Tables.Dimension, count = lists.Count;
-        lists.CentroidDots(data.AsMemory(start * d, m * d), m, dots.AsMemory(0, m * count));
         var result = new ListCandidates[m];
+        var scores = scratch.Scores;
+        var errors = scratch.Errors;
         if (m == 1)
         {
-            result[0] = ListScreenOne(lists, data.AsSpan(start * d, d), norms[start], dots.AsSpan(0, count), []);
+            result[0] = ListScreenOne(lists, data.AsSpan(start * d, d), norms[start], scores.AsSpan(0, count), errors[0], new Lists());
             return result;
         }
-        Parallel.For(0, m, () => new List<int>(), (i, _, rows) =>
+        Parallel.For(0, m, () => new Lists(), (i, _, scratchLists) =>
         {
-            result[i] = ListScreenOne(lists, data.AsSpan((start + i) * d, d), norms[start + i], dots.AsSpan(i * count, count), rows);
-            return rows;
+            result[i] = ListScreenOne(lists, data.AsSpan((start + i) * d, d), norms[start + i], scores.AsSpan(i * count, count), errors[i], scratchLists);
+            return scratchLists;
         }, _ => { });
         return result;
     }
 
-    private ListCandidates ListScreenOne(CentreLists lists, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> dots, List<int> rows)
+    /// <summary>Per-thread scratch of <see cref="ListScreenOne"/>.</summary>
+    private sealed class Lists
+    {
+        public readonly List<int> Rows = [], Probed = [];
+        public readonly List<float> Dots = [];
+    }
+
+    private ListCandidates ListScreenOne(CentreLists lists, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> centroidScores, double centroidError,
+        Lists scratch)
     {
         var t = Tables;
         var metric = t.Metric;
@@ -56,7 +69,8 @@ public sealed partial class NearestCentroidAssigner
         var data = index.Rows;
         int d = t.Dimension;
         double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d), thr = DistanceKernels.ToScore(metric, eps);
-        var (probed, lower, nearestList) = lists.Candidates(dots, xn, eps, rows);
+        var rows = scratch.Rows;
+        var (lower, nearestList) = lists.Candidates(x, xn, centroidScores, centroidError, eps, rows, scratch.Probed, scratch.Dots);
         double AsDistance(double score) => metric == DistanceMetric.Cosine ? Math.Max(0, score) : Math.Sqrt(Math.Max(0, score));
         var keptRows = new List<int>();
         var keptDistances = new List<double>();
@@ -74,7 +88,11 @@ public sealed partial class NearestCentroidAssigner
             keptRows.Add(j);
             keptDistances.Add(DistanceKernels.Distance(metric, x, xn, t.CentreRowSpan(j), cn));
         }
-        return new ListCandidates { Rows = [.. keptRows], Distances = [.. keptDistances], Lower = lower, Probed = probed, NearestList = nearestList };
+        return new ListCandidates
+        {
+            Rows = [.. keptRows], Distances = [.. keptDistances], Lower = lower, NearestList = nearestList,
+            ProbedLists = [.. scratch.Probed], ProbedDots = [.. scratch.Dots],
+        };
     }
 
     /// <summary>
@@ -106,7 +124,8 @@ public sealed partial class NearestCentroidAssigner
     /// <summary>Scratch of the list path, kept across the chunks of one call.</summary>
     private sealed class ListScratch
     {
-        public float[] Dots = [];
+        public float[] Scores = [];
+        public double[] Errors = [];
         public bool[] Dirty = [];
         public readonly List<int> DirtyRows = [];
         public int Fresh = -1;
@@ -116,17 +135,18 @@ public sealed partial class NearestCentroidAssigner
     /// Whether the lists pay for items [start, start + m): they do unless the lists whose ball comes within eps hold,
     /// on average over a sample of the chunk, more than 1/<see cref="ListPayDivisor"/> of the table (a large eps on
     /// clustered data), where the full scan's blocked product reads the table faster than scattered rows are read.
-    /// Both paths are exact, so the choice only affects speed. Computes the chunk's centroid dots.
+    /// Both paths are exact, so the choice only affects speed. Computes the chunk's centroid scores.
     /// </summary>
     private bool ListsPay(CentreLists lists, float[] data, int start, int m, double[] norms, ListScratch scratch)
     {
         int d = Tables.Dimension, count = lists.Count;
-        if (scratch.Dots.Length < m * count) scratch.Dots = new float[m * count];
-        lists.CentroidDots(data.AsMemory(start * d, m * d), m, scratch.Dots.AsMemory(0, m * count));
+        if (scratch.Scores.Length < m * count) scratch.Scores = new float[m * count];
+        if (scratch.Errors.Length < m) scratch.Errors = new double[m];
+        lists.Screen(data.AsSpan(start * d, m * d), m, norms.AsSpan(start, m), scratch.Scores, scratch.Errors);
         int step = Math.Max(1, m / 16);
         long members = 0, sampled = 0;
         for (int i = 0; i < m; i += step, sampled++)
-            members += lists.ProbedMembers(scratch.Dots.AsSpan(i * count, count), norms[start + i], Options.Eps);
+            members += lists.ProbedMembers(scratch.Scores.AsSpan(i * count, count), scratch.Errors[i], norms[start + i], Options.Eps);
         return ForceLists || members <= sampled * (long)Tables.ClusterCount / ListPayDivisor;
     }
 
@@ -143,7 +163,7 @@ public sealed partial class NearestCentroidAssigner
     {
         var t = Tables;
         if (!ListsPay(lists, embeddings.Data, start, m, norms, scratch)) return false;
-        var pre = ListScreen(lists, embeddings.Data, start, m, norms, scratch.Dots);
+        var pre = ListScreen(lists, embeddings.Data, start, m, norms, scratch);
         for (int i = 0; i < m; i++)
         {
             var c = new ListChoice(Options.Eps);
@@ -180,22 +200,22 @@ public sealed partial class NearestCentroidAssigner
         if (scratch.Dirty.Length < n0) scratch.Dirty = new bool[Math.Max(n0, 2 * scratch.Dirty.Length)];
         var dirty = scratch.Dirty;
         var dirtyRows = scratch.DirtyRows;
-        var dots = scratch.Dots;
-        var pre = ListScreen(lists, embeddings.Data, start, m, norms, dots);
+        var pre = ListScreen(lists, embeddings.Data, start, m, norms, scratch);
         double reach = lists.Reach(eps);
         for (int i = 0; i < m; i++)
         {
             int item = start + i;
             var x = embeddings.Data.AsSpan(item * d, d);
             double xn = norms[item], lower = pre[i].Lower;
-            var itemDots = dots.AsSpan(i * count, count);
+            var itemScores = scratch.Scores.AsSpan(i * count, count);
+            double itemError = scratch.Errors[i];
             var c = new ListChoice(eps);
             var p = pre[i];
             for (int k = 0; k < p.Rows.Length; k++)
                 if (!dirty[p.Rows[k]]) c.Offer(p.Rows[k], p.Distances[k]);
             // Rows changed since the screening: moved ones, then those opened in this chunk.
-            foreach (int j in dirtyRows) OfferChanged(lists, j, x, xn, itemDots, reach, ref c, ref lower);
-            for (int j = n0; j < t.ClusterCount; j++) OfferChanged(lists, j, x, xn, itemDots, reach, ref c, ref lower);
+            foreach (int j in dirtyRows) OfferChanged(lists, j, x, xn, itemScores, itemError, p, reach, ref c, ref lower);
+            for (int j = n0; j < t.ClusterCount; j++) OfferChanged(lists, j, x, xn, itemScores, itemError, p, reach, ref c, ref lower);
             var (chosen, chosenD, nearD) = Decision(c, lower);
             ListsProbed += p.Probed;
             long id = itemIds[item];
@@ -217,10 +237,14 @@ public sealed partial class NearestCentroidAssigner
     }
 
     /// <summary>Offers a row changed since the chunk's screening, when its current ring does not rule it out.</summary>
-    private void OfferChanged(CentreLists lists, int row, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> itemDots, double reach,
-        ref ListChoice choice, ref double lower)
+    private void OfferChanged(CentreLists lists, int row, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> itemScores, double itemError,
+        ListCandidates screened, double reach, ref ListChoice choice, ref double lower)
     {
-        if (!lists.MayHold(row, itemDots, xn, reach, out double bound)) { lower = Math.Min(lower, bound); return; }
+        if (!lists.MayHold(row, itemScores, itemError, screened.ProbedLists, screened.ProbedDots, xn, reach, out double bound))
+        {
+            lower = Math.Min(lower, bound);
+            return;
+        }
         choice.Offer(row, DistanceKernels.Distance(Tables.Metric, x, xn, Tables.CentreRowSpan(row), Tables.CentreNorm(row)));
     }
 }
