@@ -90,7 +90,7 @@ public sealed class WithinEpsCase : IBenchCase
         string faissLoad = FaissAnchor.LoadAverage();
         var faiss = FaissAnchor.Run(python, centresPath, itemsPath,
             ["--single", "20", "--repeats", context.Repeats.ToString(CultureInfo.InvariantCulture),
-             "--ivf-nlist", Math.Max(1, (int)Math.Round(4 * Math.Sqrt(k))).ToString(CultureInfo.InvariantCulture), "--ivf-target", "0.99", "--ivf-nprobe", "1,2,4,8,16,32,64,128,256,512,1024,2048"]);
+             "--ivf-nlist", Math.Max(1, (int)Math.Round(4 * Math.Sqrt(k))).ToString(CultureInfo.InvariantCulture), "--ivf-target", "0.99", "--ivf-train-per-list", "64", "--ivf-nprobe", "1,2,4,8,16,32,64,128,256,512,1024,2048"]);
         Directory.Delete(folder, recursive: true);
         double faissFlat = faiss?["flat"]?["batch_items_per_s"]?.GetValue<double>() ?? double.NaN;
         double faissFlatSingle = faiss?["flat"]?["single_items_per_s"]?.GetValue<double>() ?? double.NaN;
