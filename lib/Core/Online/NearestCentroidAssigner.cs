@@ -46,12 +46,16 @@ public sealed record NearestCentroidOptions
 /// snapshot and chunk items, so its distance is bounded from those products without reading it again, and every
 /// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres (with AVX-VNNI by the same integer product, one row at a time)
 /// (a quarter of the memory traffic of float32) with a rigorous error bound, and decided the same exact way.</para>
-/// <para>Where the tables enable it (internal ListThreshold; off by default, as the bench case <c>withineps</c> measured
-/// it slower than the full scan at 10^5 x 512), one-item calls search an exact within-eps list index
-/// (<see cref="CentreLists"/>; batches keep the blocked product, which reads the table once per chunk): only lists whose bounding ball comes within eps of the item are scanned, so the chosen
-/// cluster and its distance are those of the full scan. <see cref="Assignment.NearestDistance"/> is then exact when
-/// it is within eps; for an item that opens a cluster it is a lower bound on the nearest distance (still above eps,
-/// the evidence for the new cluster) rather than its exact value, which only the full scan gives.</para>
+/// <para>Tables of at least 20,000 centres (the article's method makes every DBSCAN noise point a centre) are
+/// searched through an exact within-eps list index (<see cref="CentreLists"/>), batches and single items alike: a
+/// chunk of items is scored against the list centroids with one integer product, each item scans only the lists
+/// whose bounding ball comes within eps of it (and, inside them, the centres whose ring around the centroid does),
+/// in parallel, and the items are then committed in order, a centre moved or opened earlier in the chunk re-tested
+/// against its current ring. No centre within eps is skipped, so the chosen cluster and its distance are those of
+/// the full scan; a chunk whose probed lists would hold more than 1/16 of the table (a large eps on clustered data)
+/// takes the full scan instead. <see cref="Assignment.NearestDistance"/> is then exact when it is within eps; for an
+/// item that opens a cluster through the lists it is a lower bound on the nearest distance (still above eps, the
+/// evidence for the new cluster) rather than its exact value, which only the full scan gives.</para>
 /// </remarks>
 public sealed partial class NearestCentroidAssigner : IOnlineAssigner
 {
