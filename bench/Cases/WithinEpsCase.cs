@@ -17,8 +17,10 @@ namespace LabelAssignment.Bench.Cases;
 /// Options: <c>--withineps-centres 100000</c> (list), <c>--withineps-dim 512</c>, <c>--withineps-items 500</c> (batched
 /// through the lists, and through the brute-force scan), <c>--withineps-joins 0.01,0.1,0.5</c>, <c>--withineps-brute 100</c>
 /// (items also run one at a time through the brute-force scan), <c>--withineps-single 500</c> (items run one at a time
-/// through the lists), <c>--withineps-lists-per-root 4</c> (lists per √k), <c>--withineps-faiss /usr/bin/python3</c>
-/// ("none" skips faiss). Every run's decisions are compared with the lists' batch.
+/// through the lists), <c>--withineps-lists-per-root 8</c> (lists per √k), <c>--withineps-faiss /usr/bin/python3</c>
+/// ("none" skips faiss), <c>--withineps-in-place true</c> (no copies: only the lists' batch, on the tables themselves, the
+/// join shares in sequence; for 10^6 centres, where a copy next to the tables and faiss does not fit in 24 GB).
+/// Every run's decisions are compared with the lists' batch (not in place).
 /// median_s is seconds per item.
 /// </summary>
 public sealed class WithinEpsCase : IBenchCase
@@ -42,14 +44,15 @@ public sealed class WithinEpsCase : IBenchCase
         int items = int.Parse(context.Option("withineps-items", "500"), CultureInfo.InvariantCulture);
         int bruteItems = int.Parse(context.Option("withineps-brute", "100"), CultureInfo.InvariantCulture);
         int singleItems = int.Parse(context.Option("withineps-single", "500"), CultureInfo.InvariantCulture);
-        CentreLists.ListsPerRootK = double.Parse(context.Option("withineps-lists-per-root", "4"), CultureInfo.InvariantCulture);
+        bool inPlace = context.Option("withineps-in-place", "false") == "true";
+        CentreLists.ListsPerRootK = double.Parse(context.Option("withineps-lists-per-root", "8"), CultureInfo.InvariantCulture);
         string python = context.Option("withineps-faiss", "/usr/bin/python3");
         var joins = context.Option("withineps-joins", "0.01,0.1,0.5").Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         foreach (int k in context.Option("withineps-centres", "100000").Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)))
-            RunSize(context, k, d, items, Math.Min(bruteItems, items), Math.Min(singleItems, items), joins, python);
+            RunSize(context, k, d, items, Math.Min(bruteItems, items), Math.Min(singleItems, items), joins, python, inPlace);
     }
 
-    private static void RunSize(BenchContext context, int k, int d, int itemCount, int bruteItems, int singleItems, double[] joins, string python)
+    private static void RunSize(BenchContext context, int k, int d, int itemCount, int bruteItems, int singleItems, double[] joins, string python, bool inPlace)
     {
         var rng = new Random(20261201 + k);
         double Gauss() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
@@ -63,14 +66,18 @@ public sealed class WithinEpsCase : IBenchCase
             var row = centres.Row(r);
             for (int j = 0; j < d; j++) row[j] = means[g * d + j] + (float)(0.6 * Gauss());
         }
-        var stream = EmbeddingMatrix.Zeros(itemCount, d);
-        for (int i = 0; i < itemCount; i++)
+        // In place, each join share gets its own items after the first share's (the same items again would join the
+        // clusters they opened); they are generated after those, so the first share's items are the copies' items.
+        int streamCount = inPlace ? itemCount * joins.Length : itemCount;
+        var all = EmbeddingMatrix.Zeros(streamCount, d);
+        for (int i = 0; i < streamCount; i++)
         {
             var c = centres.Row(rng.Next(k));
             double noise = 0.05 + 0.6 * rng.NextDouble(); // a spread of nearest distances, so every join share has an eps
-            var row = stream.Row(i);
+            var row = all.Row(i);
             for (int j = 0; j < d; j++) row[j] = c[j] + (float)(noise * Gauss());
         }
+        var stream = inPlace ? new EmbeddingMatrix(all.Data.AsSpan(0, itemCount * d).ToArray(), itemCount, d) : all;
         var ids = Enumerable.Range(k, itemCount).Select(i => (long)i).ToArray();
         var baseTables = ClusterTables.Initialise(Enumerable.Range(0, k).Select(i => (long)i).ToArray(), centres, Enumerable.Range(0, k).ToArray());
         // Exact nearest distances (brute-force predictions) give eps per join share.
@@ -86,8 +93,9 @@ public sealed class WithinEpsCase : IBenchCase
         string folder = FaissAnchor.ScratchFolder("withineps");
         string centresPath = Path.Combine(folder, "centres.npy"), itemsPath = Path.Combine(folder, "items.npy");
         Npy.Write(centresPath, centres);
-        Npy.Write(itemsPath, stream);
+        Npy.Write(itemsPath, stream); // faiss searches the first share's items
         centres = null!; // 2 GB at 10^6 x 512: the tables hold their own copy
+        if (inPlace) baseTables.ReserveExactly(itemCount * joins.Length, itemCount * joins.Length);
         Compact(); // before faiss loads its own copies
         string faissLoad = FaissAnchor.LoadAverage();
         var faiss = FaissAnchor.Run(python, centresPath, itemsPath,
@@ -105,6 +113,48 @@ public sealed class WithinEpsCase : IBenchCase
         {
             double eps = nearest[Math.Clamp((int)(share * nearest.Length), 0, nearest.Length - 1)];
             var options = new NearestCentroidOptions { Eps = eps };
+            if (inPlace)
+            {
+                // No copies: the lists, batched, on the tables themselves, the join shares one after another (each
+                // adds its items: 0.2% of 10^6 centres). Decisions are not compared here (that needs a copy).
+                Compact();
+                var inPlaceAssigner = new NearestCentroidAssigner(baseTables, options);
+                var clock = Stopwatch.StartNew();
+                int si = Array.IndexOf(joins, share);
+                long offset = (long)si * itemCount; // each share's items are new items
+                var items = new EmbeddingMatrix(all.Data.AsSpan(si * itemCount * d, itemCount * d).ToArray(), itemCount, d);
+                var answers = inPlaceAssigner.AssignBatch(ids.Select(v => v + offset).ToArray(), items);
+                double inPlaceRate = itemCount / clock.Elapsed.TotalSeconds;
+                string nowLoad = FaissAnchor.LoadAverage();
+                int joinedHere = answers.Count(x => !x.CreatedCluster);
+                double probedHere = inPlaceAssigner.ListsProbed / (double)itemCount;
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# withineps {k}x{d} join {share:P0} (eps {eps:G4}, {joinedHere} joined), in place: ours through the lists batched {inPlaceRate:F0}/s, {probedHere:F1} of {baseTables.Lists()!.Count} lists probed per item (built once in {buildSeconds:F1} s); " +
+                    $"faiss Flat batch {faissFlat:F0}/s, IVF batch nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; ours/IVF {inPlaceRate / faissIvf:F2}, ours/Flat {inPlaceRate / faissFlat:F2}; load average {faissLoad} at faiss, {nowLoad} now"));
+                context.Record(string.Create(CultureInfo.InvariantCulture, $"withineps/{k}x{d}/join={share}"), "withineps",
+                    new JsonObject { ["centres"] = k, ["dimension"] = d, ["items"] = itemCount, ["eps"] = eps, ["join_share_target"] = share, ["in_place"] = true },
+                    new Timing(1 / inPlaceRate, 1 / inPlaceRate, 1, [itemCount / inPlaceRate], null),
+                    InPlaceSummary());
+                JsonObject InPlaceSummary()
+                {
+                    var o = new JsonObject
+                    {
+                        ["items_per_s"] = Math.Round(inPlaceRate, 1), ["joined"] = joinedHere, ["lists"] = baseTables.Lists()!.Count,
+                        ["lists_probed_per_item"] = Math.Round(probedHere, 2), ["lists_build_seconds"] = Math.Round(buildSeconds, 2),
+                        ["load_average"] = nowLoad,
+                    };
+                    if (double.IsFinite(faissFlat)) o["faiss_flat_items_per_s"] = Math.Round(faissFlat, 1);
+                    if (double.IsFinite(faissIvf))
+                    {
+                        o["faiss_ivf_items_per_s"] = Math.Round(faissIvf, 1);
+                        o["faiss_ivf_nprobe"] = nprobe;
+                        o["faiss_ivf_recall_at_1"] = ivfRecall;
+                        o["ours_over_faiss_ivf"] = Math.Round(inPlaceRate / faissIvf, 3);
+                    }
+                    return o;
+                }
+                continue;
+            }
             // The brute-force scan, one at a time on the first items (the same decisions, and its rate) and batched;
             // the lists one at a time; then the lists batched (the headline).
             var (brute, bruteSeconds, _, _) = Timed(baseTables, options, ids, stream, bruteItems, listsOn: false, batch: false);
