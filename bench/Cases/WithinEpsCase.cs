@@ -95,7 +95,11 @@ public sealed class WithinEpsCase : IBenchCase
         Npy.Write(centresPath, centres);
         Npy.Write(itemsPath, stream); // faiss searches the first share's items
         centres = null!; // 2 GB at 10^6 x 512: the tables hold their own copy
-        if (inPlace) baseTables.ReserveExactly(itemCount * joins.Length, itemCount * joins.Length);
+        if (inPlace)
+        {
+            Compact(); // growing copies the tables: nothing else should be resident then
+            baseTables.ReserveExactly(itemCount * joins.Length, itemCount * joins.Length);
+        }
         Compact(); // before faiss loads its own copies
         string faissLoad = FaissAnchor.LoadAverage();
         var faiss = FaissAnchor.Run(python, centresPath, itemsPath,
