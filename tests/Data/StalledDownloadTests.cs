@@ -22,7 +22,9 @@ public class StalledDownloadTests
 
     private static string Md5(byte[] b) => Convert.ToHexStringLower(MD5.HashData(b));
 
-    private static readonly DownloadOptions Quick = new() { MaxAttempts = 3, IdleTimeout = TimeSpan.FromSeconds(1), RetryDelay = TimeSpan.Zero };
+    // 3 s, not 1: on a loaded 2-core machine the loopback server's first 1,000 bytes once took over a second to arrive,
+    // and the attempt was abandoned with nothing received (1,000 bytes in all where 2,000 were expected).
+    private static readonly DownloadOptions Quick = new() { MaxAttempts = 3, IdleTimeout = TimeSpan.FromSeconds(3), RetryDelay = TimeSpan.Zero };
 
     [Fact]
     public async Task Stalled_body_is_abandoned_after_the_idle_timeout_and_resumed_with_a_range_request()
@@ -69,7 +71,7 @@ public class StalledDownloadTests
             // The overall timeout ends a download that trickles: here it is shorter than the idle timeout.
             var overall = await Assert.ThrowsAsync<DownloadFailedException>(() =>
                 Download.FileAsync(http, server.Uri, Path.Combine(dir, "other.bin"), Md5(content),
-                    new DownloadOptions { IdleTimeout = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(1) }).WaitAsync(Guard));
+                    new DownloadOptions { IdleTimeout = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(3) }).WaitAsync(Guard));
             Assert.Contains("Timeout", overall.Message);
             Assert.Contains("1000 of 8339 bytes", overall.Message);
 
@@ -77,7 +79,7 @@ public class StalledDownloadTests
             var options = new Cifar100Options
             {
                 DataFolder = Path.Combine(dir, "data"), ArchiveUri = server.Uri, ArchiveMd5 = Md5(content), Http = http,
-                MaxAttempts = 1, IdleTimeout = TimeSpan.FromSeconds(1),
+                MaxAttempts = 1, IdleTimeout = TimeSpan.FromSeconds(3),
             };
             var located = await Assert.ThrowsAsync<InvalidOperationException>(() =>
                 Cifar100Source.LocateAsync(Cifar100Split.Test, options, dir, null, null, default).WaitAsync(Guard));

@@ -58,6 +58,9 @@ internal sealed class CentreLists
     /// falling back to the full scan; 16: slower than 8 at every share). Internal so the bench can compare.</summary>
     internal static double ListsPerRootK { get; set; } = 8;
 
+    /// <summary>Most members a list is split down to (about): the mean list size at 10^5 centres is 37.</summary>
+    private const int MaxListSize = 64;
+
     /// <summary>K-means sample per list (only the speed depends on the lists' quality, never the answer).</summary>
     private const int SamplePerList = 16;
 
@@ -115,13 +118,16 @@ internal sealed class CentreLists
         var groups = new List<int>[lists];
         for (int l = 0; l < lists; l++) groups[l] = [];
         for (int r = 0; r < count; r++) if (label[r] >= 0) groups[label[r]].Add(r);
-        int target = Math.Max(1, nonZero.Length / lists);
+        // At most MaxListSize members a list: with 8·√k lists alone the mean grows with √k (125 at 10^6, lists that
+        // mixed groups and were probed by most items), while splitting costs little (k-means within a list).
+        int mean = Math.Max(1, nonZero.Length / lists), target = Math.Min(mean, MaxListSize);
+        int splitAbove = mean > MaxListSize ? MaxListSize : 2 * target;
         var centroids = new List<float[]>();
         for (int l = 0; l < lists; l++) centroids.Add(g.AsSpan(l * d, d).ToArray());
         for (int l = 0; l < lists; l++)
         {
             var group = groups[l];
-            if (group.Count <= 2 * target) continue;
+            if (group.Count <= splitAbove) continue;
             int parts = (group.Count + target - 1) / target;
             var sub = Partition(rows, norms, [.. group], d, metric, parts, seed + l, out var subLabels);
             int made = sub.Length / d;
