@@ -137,16 +137,37 @@ internal sealed class CentreLists
             for (int q = 1; q < made; q++) { ids[q] = centroids.Count; centroids.Add(sub.AsSpan(q * d, d).ToArray()); }
             for (int i = 0; i < group.Count; i++) label[group[i]] = ids[subLabels[i]];
         }
-        lists = centroids.Count;
-        var all = new float[lists * d];
-        for (int l = 0; l < lists; l++) centroids[l].CopyTo(all.AsSpan(l * d, d));
-        gNorm = new double[lists];
-        for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(all.AsSpan(l * d, d));
-        var members = new List<int>[lists];
-        for (int l = 0; l < lists; l++) members[l] = [];
-        var result = new CentreLists(d, metric, all, gNorm, new double[lists], members, new int[Math.Max(count, 4)], [], count);
-        for (int r = 0; r < count; r++) result.Place(r, label[r], centres, norms);
-        return result;
+        for (int round = 0; ; round++)
+        {
+            lists = centroids.Count;
+            var all = new float[lists * d];
+            for (int l = 0; l < lists; l++) centroids[l].CopyTo(all.AsSpan(l * d, d));
+            gNorm = new double[lists];
+            for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(all.AsSpan(l * d, d));
+            var members = new List<int>[lists];
+            for (int l = 0; l < lists; l++) members[l] = [];
+            var result = new CentreLists(d, metric, all, gNorm, new double[lists], members, new int[Math.Max(count, 4)], [], count);
+            for (int r = 0; r < count; r++) result.Place(r, label[r], centres, norms);
+            // A list far wider than the others (members of several groups around a centroid of small norm) is probed
+            // by nearly every item: split it again, into parts of a few members.
+            var radii = Enumerable.Range(0, lists).Where(l => members[l].Count > 1).Select(l => result._radius[l]).Order().ToArray();
+            if (round == 2 || radii.Length == 0) return result;
+            double wide = 1.5 * radii[radii.Length / 2];
+            var bad = Enumerable.Range(0, lists).Where(l => members[l].Count > 1 && result._radius[l] > wide).ToArray();
+            if (bad.Length == 0) return result;
+            foreach (int l in bad)
+            {
+                var group = members[l];
+                int parts = Math.Max(2, (group.Count + 7) / 8);
+                var sub = Partition(rows, norms, [.. group], d, metric, parts, seed + 7919 * (round + 1) + l, out var subLabels);
+                int made = sub.Length / d;
+                var ids = new int[made];
+                ids[0] = l;
+                centroids[l] = sub.AsSpan(0, d).ToArray();
+                for (int q = 1; q < made; q++) { ids[q] = centroids.Count; centroids.Add(sub.AsSpan(q * d, d).ToArray()); }
+                for (int i = 0; i < group.Count; i++) label[group[i]] = ids[subLabels[i]];
+            }
+        }
     }
 
     /// <summary>
