@@ -124,12 +124,10 @@ internal sealed class CentreLists
         int splitAbove = mean > MaxListSize ? MaxListSize : 2 * target;
         var centroids = new List<float[]>();
         for (int l = 0; l < lists; l++) centroids.Add(g.AsSpan(l * d, d).ToArray());
-        for (int l = 0; l < lists; l++)
+        // List l's members to k-means of `parts` centroids: the first replaces l's centroid, the others are new lists.
+        void Split(int l, List<int> group, int parts, int splitSeed)
         {
-            var group = groups[l];
-            if (group.Count <= splitAbove) continue;
-            int parts = (group.Count + target - 1) / target;
-            var sub = Partition(rows, norms, [.. group], d, metric, parts, seed + l, out var subLabels);
+            var sub = Partition(rows, norms, [.. group], d, metric, parts, splitSeed, out var subLabels);
             int made = sub.Length / d;
             var ids = new int[made];
             ids[0] = l;
@@ -137,6 +135,8 @@ internal sealed class CentreLists
             for (int q = 1; q < made; q++) { ids[q] = centroids.Count; centroids.Add(sub.AsSpan(q * d, d).ToArray()); }
             for (int i = 0; i < group.Count; i++) label[group[i]] = ids[subLabels[i]];
         }
+        for (int l = 0; l < lists; l++)
+            if (groups[l].Count > splitAbove) Split(l, groups[l], (groups[l].Count + target - 1) / target, seed + l);
         for (int round = 0; ; round++)
         {
             lists = centroids.Count;
@@ -155,18 +155,7 @@ internal sealed class CentreLists
             double wide = 1.5 * radii[radii.Length / 2];
             var bad = Enumerable.Range(0, lists).Where(l => members[l].Count > 1 && result._radius[l] > wide).ToArray();
             if (bad.Length == 0) return result;
-            foreach (int l in bad)
-            {
-                var group = members[l];
-                int parts = Math.Max(2, (group.Count + 7) / 8);
-                var sub = Partition(rows, norms, [.. group], d, metric, parts, seed + 7919 * (round + 1) + l, out var subLabels);
-                int made = sub.Length / d;
-                var ids = new int[made];
-                ids[0] = l;
-                centroids[l] = sub.AsSpan(0, d).ToArray();
-                for (int q = 1; q < made; q++) { ids[q] = centroids.Count; centroids.Add(sub.AsSpan(q * d, d).ToArray()); }
-                for (int i = 0; i < group.Count; i++) label[group[i]] = ids[subLabels[i]];
-            }
+            foreach (int l in bad) Split(l, members[l], Math.Max(2, (members[l].Count + 7) / 8), seed + 7919 * (round + 1) + l);
         }
     }
 
