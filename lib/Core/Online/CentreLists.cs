@@ -17,6 +17,8 @@ namespace LabelAssignment.Online;
 /// rebuilds; the tables rebuild the lists when the centre count has doubled. Items are screened against the
 /// centroids in batches with the int8 product and its error bound (<see cref="Screen"/>); the ring test of a probed
 /// list uses the exact float32 dot.
+/// Not thread-safe by itself: the owning ClusterTables' lock guards it (searches under the read lock, Add and Moved
+/// under the write lock with the commit that causes them, the build under the tables' list gate).
 /// </summary>
 internal sealed class CentreLists
 {
