@@ -213,4 +213,84 @@ public sealed class WithinEpsIndexTests
         Assert.True(perItem >= 1, "the predictions did not go through the lists");
         Assert.True(perItem < t.Lists()!.Count / 4.0, $"{perItem:F1} of {t.Lists()!.Count} lists probed per item");
     }
+
+    [Fact]
+    public void CentresOpenedFarFromEveryListStartListsAndLaterItemsFindThem()
+    {
+        // The tables from one set of clumps; the stream from new clumps (far from every list: their first items open
+        // centres that start lists of their own, later items join those, in the same batch and in later ones) mixed
+        // with items near the tables' clumps.
+        Gen.Select(Gen.Int[0, 100_000], Gen.Bool, Gen.Int[8, 40]).Sample((seed, cosine, d) =>
+        {
+            var metric = cosine ? DistanceMetric.Cosine : DistanceMetric.Euclidean;
+            var old = OnlineTestData.Clumps(500, d, 12, 0.05, seed);
+            var fresh = OnlineTestData.Clumps(300, d, 6, 0.05, seed + 1);
+            var init = OnlineTestData.Rows(old, 0, 300);
+            var stream = EmbeddingMatrix.Zeros(400, d);
+            for (int i = 0; i < 400; i++)
+                (i % 4 == 0 ? old.Row(300 + i / 4) : fresh.Row(i - i / 4 - 1)).CopyTo(stream.Row(i));
+            var labels = Enumerable.Range(0, 300).ToArray();
+            double eps = cosine ? 0.01 : 0.6;
+            var naive = NaiveLoop(init, labels, stream, metric, eps, firstWithin: false);
+            var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, null, metric);
+            t.ListThreshold = 1;
+            int built = t.Lists()!.Count;
+            var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps }) { ForceLists = true };
+            var batch = a.AssignBatch(OnlineTestData.Ids(300, 400), stream)
+                .Select(r => (r.CreatedCluster ? -1 : t.RowOfCluster(r.ClusterId), r.Distance, r.NearestDistance)).ToList();
+            Assert.True(t.Lists()!.Count > built, "no new list"); // nothing started a list: the case tests nothing
+            var chunked = Ours(init, labels, stream, metric, eps, false, 1, [7, 1, 120, 33]);
+            var oneByOne = Ours(init, labels, stream, metric, eps, false, 1, []);
+            Assert.True(naive.Count(r => r.Row >= 300) > 50, $"joined opened {naive.Count(r => r.Row >= 300)}");
+            Assert.True(Agree(naive, batch, eps, exactNearestOnCreate: false), "batch");
+            Assert.True(Agree(naive, chunked, eps, exactNearestOnCreate: false), "chunked");
+            Assert.True(Agree(naive, oneByOne, eps, exactNearestOnCreate: false), "one");
+            return true;
+        }, iter: 10);
+    }
+
+    [Fact]
+    public void EveryCentreLiesWithinItsListsRadiusAndNoListIsWiderThanTheLimit()
+    {
+        // Clumps with 20% background rows (strays that k-means leaves in lists of other clumps), cosine and euclidean,
+        // after the build and after streaming more such rows in: the bound exactness rests on (|p(c) - g| ≤ R for
+        // every member, measured here in float64 from the float64 centre), every centre in exactly one list, and the
+        // build's tightness (no list wider than the limit; streaming opens lists rather than widening past it).
+        foreach (var metric in new[] { DistanceMetric.Cosine, DistanceMetric.Euclidean })
+        {
+            var all = OnlineTestData.Clumps(4000, 24, 40, 0.1, seed: 11);
+            var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 3000), OnlineTestData.Rows(all, 0, 3000), Enumerable.Range(0, 3000).ToArray(), null, metric);
+            t.ListThreshold = 1;
+            var lists = t.Lists()!;
+            double limit = lists.StartListAbove;
+            Assert.True(double.IsFinite(limit) && limit > 0, $"{metric}: no limit");
+            Check("built");
+            var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = metric == DistanceMetric.Cosine ? 0.005 : 0.2 }) { ForceLists = true };
+            a.AssignBatch(OnlineTestData.Ids(3000, 1000), OnlineTestData.Rows(all, 3000, 1000));
+            Assert.Same(lists, t.Lists());
+            Check("after streaming");
+
+            void Check(string when)
+            {
+                var seen = new int[t.ClusterCount];
+                for (int l = 0; l < lists.Count; l++)
+                {
+                    var g = lists.Centroid(l);
+                    double widest = 0;
+                    foreach (int row in lists.Members(l))
+                    {
+                        seen[row]++;
+                        var c = t.CentreRowSpan(row);
+                        double n = metric == DistanceMetric.Cosine ? Math.Sqrt(c.ToArray().Sum(v => v * v)) : 1, s = 0;
+                        for (int k = 0; k < c.Length; k++) s += (c[k] / n - g[k]) * (c[k] / n - g[k]);
+                        widest = Math.Max(widest, Math.Sqrt(s));
+                    }
+                    // 1e-12: the absolute margin the ring test adds (both sides round the direction c/|c|).
+                    Assert.True(widest <= lists.Radius(l) + 1e-12, $"{metric} {when}: list {l} has a member at {widest} beyond its radius {lists.Radius(l)}");
+                    if (when == "built") Assert.True(lists.Radius(l) <= limit, $"{metric} built: list {l} radius {lists.Radius(l)} above the limit {limit}");
+                }
+                Assert.True(seen.All(v => v == 1), $"{metric} {when}: a centre in no list or in two");
+            }
+        }
+    }
 }

@@ -24,41 +24,141 @@ internal sealed class CentreLists
 {
     private readonly int _d;
     private readonly DistanceMetric _metric;
-    private readonly float[] _g;          // lists x d: list centroids (float32, exact as stored: radii are measured from them)
-    private readonly double[] _gNorm;
+    private int _count;                   // lists in use; the arrays below have room for more (lists open while streaming)
+    private float[] _g;                   // capacity x d: list centroids (float32, exact as stored: radii are measured from them)
+    private double[] _gNorm;
     private readonly CentreIndex _gIndex;  // the centroids with their int8 copy, for the screening product
-    private readonly double[] _radius;
-    private readonly List<int>[] _members;
+    private double[] _radius;
+    private List<int>[] _members;
+    // The ball test in float32, eight lists at a time (Candidates): |p(x) - g|² ≥ A + B·(score - e), rounded down
+    // with a margin for the float32 arithmetic; C + B·score orders the centroids by distance; the radius rounded up.
+    private float[] _a, _b, _c, _radiusUp;
     private int[] _listOf;                // centre row -> list; -1 for a zero centre under cosine (kept apart)
     private double[] _ring;               // centre row -> |p(c) - g| of its list (rounded up), kept current as it moves
     private readonly List<int> _zeroRows; // cosine: zero centres have distance 1 to everything, no direction
+    // A new centre farther than this from its nearest list's centroid, and outside that list's ball, starts a list
+    // of its own instead of widening that one (the build's limit: 1.5x the median radius). Without it, the centres
+    // opened while streaming widened the lists they joined until items probed hundreds of lists (10^6 x 512: 4.3
+    // lists per item on a first 2,000 items, 62 and 760 on the next two batches of 2,000).
+    private double _startListAbove = double.PositiveInfinity;
 
-    private CentreLists(int d, DistanceMetric metric, float[] g, double[] gNorm, double[] radius, List<int>[] members, int[] listOf,
-        List<int> zeroRows, int builtAt, double[]? ring = null, CentreIndex? gIndex = null)
+    private CentreLists(int d, DistanceMetric metric, float[] g, int count, int[] listOf, int builtAt)
     {
-        if (gIndex is null)
-        {
-            int lists = radius.Length;
-            gIndex = new CentreIndex(d, lists);
-            for (int l = 0; l < lists; l++) gIndex.Set(l, g.AsSpan(l * d, d));
-        }
-        _gIndex = gIndex;
-        _ring = ring ?? new double[listOf.Length];
         _d = d;
         _metric = metric;
-        _g = g;
-        _gNorm = gNorm;
-        _radius = radius;
-        _members = members;
+        int capacity = Math.Max(4, count + count / 8);
+        _g = new float[(long)capacity * d];
+        _gNorm = new double[capacity];
+        _gIndex = new CentreIndex(d, capacity);
+        _radius = new double[capacity];
+        _members = new List<int>[capacity];
+        _a = new float[capacity];
+        _b = new float[capacity];
+        _c = new float[capacity];
+        _radiusUp = new float[capacity];
         _listOf = listOf;
-        _zeroRows = zeroRows;
+        _ring = new double[listOf.Length];
+        _zeroRows = [];
         BuiltAt = builtAt;
+        for (int l = 0; l < count; l++) AppendList(g.AsSpan(l * d, d));
+    }
+
+    /// <summary>An independent copy of <paramref name="from"/> (lists open in each copy on their own).</summary>
+    private CentreLists(CentreLists from)
+    {
+        _d = from._d;
+        _metric = from._metric;
+        _count = from._count;
+        _g = (float[])from._g.Clone();
+        _gNorm = (double[])from._gNorm.Clone();
+        _gIndex = from._gIndex.Clone(from._count);
+        _radius = (double[])from._radius.Clone();
+        _members = new List<int>[from._members.Length];
+        for (int l = 0; l < from._count; l++) _members[l] = [.. from._members[l]];
+        _a = (float[])from._a.Clone();
+        _b = (float[])from._b.Clone();
+        _c = (float[])from._c.Clone();
+        _radiusUp = (float[])from._radiusUp.Clone();
+        _listOf = (int[])from._listOf.Clone();
+        _ring = (double[])from._ring.Clone();
+        _zeroRows = [.. from._zeroRows];
+        _startListAbove = from._startListAbove;
+        BuiltAt = from.BuiltAt;
+    }
+
+    /// <summary>Appends an empty list with the given centroid; returns it.</summary>
+    private int AppendList(ReadOnlySpan<float> centroid)
+    {
+        int l = _count, d = _d;
+        if (l == _gNorm.Length)
+        {
+            int capacity = checked(l + Math.Max(4, l / 4));
+            Array.Resize(ref _g, checked(capacity * d));
+            Array.Resize(ref _gNorm, capacity);
+            _gIndex.Resize(capacity);
+            Array.Resize(ref _radius, capacity);
+            Array.Resize(ref _members, capacity);
+            Array.Resize(ref _a, capacity);
+            Array.Resize(ref _b, capacity);
+            Array.Resize(ref _c, capacity);
+            Array.Resize(ref _radiusUp, capacity);
+        }
+        centroid.CopyTo(_g.AsSpan(l * d, d));
+        _gIndex.Set(l, centroid);
+        double gn = DistanceKernels.Norm(centroid), gsq = gn * gn;
+        _gNorm[l] = gn;
+        _radius[l] = 0;
+        _radiusUp[l] = 0;
+        _members[l] = [];
+        // The terms of SquaredBounds' lower bound, so that A + B·(score - e) is it; 1e-5 (relative under euclidean)
+        // covers the float32 arithmetic of Candidates on values of a few units.
+        if (_metric == DistanceMetric.Cosine)
+        {
+            _a[l] = Down(1 + gsq - 2 * gn - 1e-9 * (1 + gsq) - 1e-5);
+            _b[l] = (float)(2 * gn);
+            _c[l] = (float)(gsq - 2 * gn);
+        }
+        else
+        {
+            _a[l] = Down(-1e-9 * gsq - 1e-5 * (gsq + 1));
+            _b[l] = 1;
+            _c[l] = 0;
+        }
+        _count = l + 1;
+        return l;
+    }
+
+    /// <summary>v rounded to a float32 at most v.</summary>
+    private static float Down(double v)
+    {
+        float f = (float)v;
+        return f > v ? MathF.BitDecrement(f) : f;
+    }
+
+    /// <summary>v rounded to a float32 at least v.</summary>
+    private static float Up(double v)
+    {
+        float f = (float)v;
+        return f < v ? MathF.BitIncrement(f) : f;
+    }
+
+    private void GrowRadius(int l, double r)
+    {
+        if (r <= _radius[l]) return;
+        _radius[l] = r;
+        _radiusUp[l] = Up(r);
     }
 
     /// <summary>Lists per √k (faiss's IVF guidance is 4-16·√k: many small lists give tight balls, each costs a
     /// centroid score per item). 8 measured fastest at 10^5 x 512 (4: 0.08-0.75x of faiss's IVF, the 50% join share
     /// falling back to the full scan; 16: slower than 8 at every share). Internal so the bench can compare.</summary>
     internal static double ListsPerRootK { get; set; } = 8;
+
+    /// <summary>Parts a wide list is split into per round (0: parts of about 8 members).</summary>
+    internal static int WideSplitParts { get; set; } = 0;
+
+    /// <summary>Rounds of splitting wide lists.</summary>
+    internal static int WideSplitRounds { get; set; } = 2;
 
     /// <summary>Most members a list is split down to (about): the mean list size at 10^5 centres is 37.</summary>
     private const int MaxListSize = 64;
@@ -67,7 +167,20 @@ internal sealed class CentreLists
     private const int SamplePerList = 16;
 
     /// <summary>Number of lists.</summary>
-    public int Count => _radius.Length;
+    public int Count => _count;
+
+    /// <summary>List <paramref name="l"/>'s centroid (tests check the radius bound against it).</summary>
+    internal ReadOnlySpan<float> Centroid(int l) => _g.AsSpan(l * _d, _d);
+
+    /// <summary>List <paramref name="l"/>'s radius R: every member c has |p(c) - g| ≤ R.</summary>
+    internal double Radius(int l) => _radius[l];
+
+    /// <summary>The centre rows of list <paramref name="l"/>.</summary>
+    internal IReadOnlyList<int> Members(int l) => _members[l];
+
+    /// <summary>The distance from a list's centroid beyond which a new centre starts a list of its own, and above which
+    /// the build leaves no list's radius.</summary>
+    internal double StartListAbove => _startListAbove;
 
     /// <summary>Centre count when the lists were built.</summary>
     public int BuiltAt { get; }
@@ -89,33 +202,8 @@ internal sealed class CentreLists
         var sample = nonZero.OrderBy(_ => rng.Next()).Take(sampleSize).ToArray();
         var g = sample.Length == 0 ? new float[lists * d] : Partition(rows, norms, sample, d, metric, lists, seed, out _);
         lists = g.Length / d;
-        // Every centre to the nearest list centroid (Gemm in blocks; the choice only affects speed, never the answer).
-        var label = new int[count];
-        const int block = 1024;
-        var points = new float[block * d];
-        var dots = new float[block * lists];
-        var gNorm = new double[lists];
-        for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(g.AsSpan(l * d, d));
-        for (int r0 = 0; r0 < count; r0 += block)
-        {
-            int nb = Math.Min(block, count - r0);
-            for (int i = 0; i < nb; i++) Point(rows, norms, r0 + i, d, metric, points.AsSpan(i * d, d));
-            Gemm.MultiplyTransposedParallel(points.AsMemory(0, nb * d), nb, g.AsMemory(), lists, d, dots.AsMemory(0, nb * lists), lists);
-            Parallel.For(0, nb, i =>
-            {
-                int r = r0 + i;
-                if (metric == DistanceMetric.Cosine && norms[r] == 0) { label[r] = -1; return; }
-                var row = dots.AsSpan(i * lists, lists);
-                int best = 0;
-                double bestD = double.PositiveInfinity;
-                for (int l = 0; l < lists; l++)
-                {
-                    double dist = gNorm[l] * gNorm[l] - 2.0 * row[l];
-                    if (dist < bestD) { bestD = dist; best = l; }
-                }
-                label[r] = best;
-            });
-        }
+        // Every centre to the nearest list centroid (the choice only affects speed, never the answer).
+        var label = NearestCentroids(rows, norms, Enumerable.Range(0, count).ToArray(), d, metric, g, lists);
         // Split the oversized lists: their members to k-means of about the mean list size each.
         var groups = new List<int>[lists];
         for (int l = 0; l < lists; l++) groups[l] = [];
@@ -144,20 +232,94 @@ internal sealed class CentreLists
             lists = centroids.Count;
             var all = new float[lists * d];
             for (int l = 0; l < lists; l++) centroids[l].CopyTo(all.AsSpan(l * d, d));
-            gNorm = new double[lists];
-            for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(all.AsSpan(l * d, d));
-            var members = new List<int>[lists];
-            for (int l = 0; l < lists; l++) members[l] = [];
-            var result = new CentreLists(d, metric, all, gNorm, new double[lists], members, new int[Math.Max(count, 4)], [], count);
+            var result = new CentreLists(d, metric, all, lists, new int[Math.Max(count, 4)], count);
+            var members = result._members;
             for (int r = 0; r < count; r++) result.Place(r, label[r], centres, norms);
             // A list far wider than the others (members of several groups around a centroid of small norm) is probed
             // by nearly every item: split it again, into parts of a few members.
             var radii = Enumerable.Range(0, lists).Where(l => members[l].Count > 1).Select(l => result._radius[l]).Order().ToArray();
-            if (round == 2 || radii.Length == 0) return result;
+            if (radii.Length == 0) return result;
             double wide = 1.5 * radii[radii.Length / 2];
             var bad = Enumerable.Range(0, lists).Where(l => members[l].Count > 1 && result._radius[l] > wide).ToArray();
-            if (bad.Length == 0) return result;
-            foreach (int l in bad) Split(l, members[l], Math.Max(2, (members[l].Count + 7) / 8), seed + 7919 * (round + 1) + l);
+            if (round == WideSplitRounds || bad.Length == 0)
+            {
+                result._startListAbove = wide;
+                result.PlaceOutliers(wide, rows, centres, norms);
+                return result;
+            }
+            foreach (int l in bad)
+                Split(l, members[l], WideSplitParts > 0 ? WideSplitParts : Math.Max(2, (members[l].Count + 7) / 8), seed + 7919 * (round + 1) + l);
+        }
+    }
+
+    /// <summary>For each of the given centre rows the nearest of the first <paramref name="lists"/> centroids in
+    /// <paramref name="g"/> (-1 for a zero centre under cosine), by float32 products in blocks.</summary>
+    private static int[] NearestCentroids(float[] rows, double[] norms, int[] of, int d, DistanceMetric metric, float[] g, int lists)
+    {
+        var label = new int[of.Length];
+        const int block = 1024;
+        var points = new float[block * d];
+        var dots = new float[block * lists];
+        var gNorm = new double[lists];
+        for (int l = 0; l < lists; l++) gNorm[l] = DistanceKernels.Norm(g.AsSpan(l * d, d));
+        for (int i0 = 0; i0 < of.Length; i0 += block)
+        {
+            int nb = Math.Min(block, of.Length - i0);
+            for (int i = 0; i < nb; i++) Point(rows, norms, of[i0 + i], d, metric, points.AsSpan(i * d, d));
+            Gemm.MultiplyTransposedParallel(points.AsMemory(0, nb * d), nb, g.AsMemory(0, lists * d), lists, d, dots.AsMemory(0, nb * lists), lists);
+            Parallel.For(0, nb, i =>
+            {
+                int r = of[i0 + i];
+                if (metric == DistanceMetric.Cosine && norms[r] == 0) { label[i0 + i] = -1; return; }
+                var row = dots.AsSpan(i * lists, lists);
+                int best = 0;
+                double bestD = double.PositiveInfinity;
+                for (int l = 0; l < lists; l++)
+                {
+                    double dist = gNorm[l] * gNorm[l] - 2.0 * row[l];
+                    if (dist < bestD) { bestD = dist; best = l; }
+                }
+                label[i0 + i] = best;
+            });
+        }
+        return label;
+    }
+
+    /// <summary>
+    /// The members farther than <paramref name="wide"/> from their list's centroid leave it (its radius shrinks to
+    /// the others'): each joins the list with the nearest centroid when it lies within that list's radius or
+    /// <paramref name="wide"/>, else starts a list of its own. Afterwards no list is wider than
+    /// <paramref name="wide"/>. At 10^6 x 512 a few hundred lists of stray members (members of different groups
+    /// that k-means left together, too few to split) kept radii above 1 and were probed by most items.
+    /// </summary>
+    private void PlaceOutliers(double wide, float[] rows, double[] centres, double[] norms)
+    {
+        var outliers = new List<int>();
+        for (int l = 0; l < _count; l++)
+        {
+            if (_radius[l] <= wide) continue;
+            var keep = new List<int>();
+            double r = 0;
+            foreach (int m in _members[l])
+                if (_ring[m] <= wide) { keep.Add(m); r = Math.Max(r, _ring[m]); }
+                else outliers.Add(m);
+            _members[l] = keep;
+            _radius[l] = r;
+            _radiusUp[l] = Up(r);
+        }
+        if (outliers.Count == 0) return;
+        var of = outliers.ToArray();
+        var nearest = NearestCentroids(rows, norms, of, _d, _metric, _g, _count);
+        var p = new float[_d];
+        for (int i = 0; i < of.Length; i++)
+        {
+            int row = of[i], l = nearest[i];
+            if (DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]) > Math.Max(_radius[l], wide))
+            {
+                Point(rows, norms, row, _d, _metric, p);
+                l = AppendList(p);
+            }
+            Place(row, l, centres, norms);
         }
     }
 
@@ -217,7 +379,7 @@ internal sealed class CentreLists
         if (list < 0) { _zeroRows.Add(row); return; }
         _members[list].Add(row);
         _ring[row] = DistanceToCentroid(list, centres.AsSpan(row * _d, _d), norms[row]);
-        _radius[list] = Math.Max(_radius[list], _ring[row]);
+        GrowRadius(list, _ring[row]);
     }
 
     /// <summary>
@@ -237,6 +399,14 @@ internal sealed class CentreLists
             for (int l = 0; l < Count; l++) dots[l] = TensorPrimitives.Dot(x, _g.AsSpan(l * _d, _d));
             list = NearestList(dots, norms[row]);
         }
+        var centre = centres.AsSpan(row * _d, _d);
+        if (DistanceToCentroid(list, centre, norms[row]) > Math.Max(_radius[list], _startListAbove))
+        {
+            var p = new float[_d];
+            double inv = _metric == DistanceMetric.Cosine ? 1.0 / norms[row] : 1.0;
+            for (int k = 0; k < _d; k++) p[k] = (float)(centre[k] * inv);
+            list = AppendList(p);
+        }
         Place(row, list, centres, norms);
     }
 
@@ -255,7 +425,7 @@ internal sealed class CentreLists
             return;
         }
         _ring[row] = DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]);
-        _radius[l] = Math.Max(_radius[l], _ring[row]);
+        GrowRadius(l, _ring[row]);
     }
 
     /// <summary>
@@ -322,11 +492,12 @@ internal sealed class CentreLists
     /// The ring test for one centre row as it is now: false when |p(x) - p(c)| ≥ | |p(x) - g| - |p(c) - g| | proves it
     /// farther than the eps radius <paramref name="reach"/> (then <paramref name="lowerBound"/> bounds its distance
     /// from below). |p(x) - g| comes from the float32 dot where the item probed the row's list
-    /// (<paramref name="probedLists"/>, <paramref name="probedDots"/>), from its screening score otherwise. Zero
+    /// (<paramref name="probedLists"/>, <paramref name="probedDots"/>), from its screening score otherwise (from the
+    /// dot with <paramref name="x"/> for a list opened after the screening). Zero
     /// centres under cosine (no list) always pass.
     /// </summary>
-    public bool MayHold(int row, ReadOnlySpan<float> scores, double error, ReadOnlySpan<int> probedLists, ReadOnlySpan<float> probedDots,
-        double xn, double reach, out double lowerBound)
+    public bool MayHold(int row, ReadOnlySpan<float> x, ReadOnlySpan<float> scores, double error, ReadOnlySpan<int> probedLists,
+        ReadOnlySpan<float> probedDots, double xn, double reach, out double lowerBound)
     {
         lowerBound = 0;
         int l = _listOf[row];
@@ -335,6 +506,8 @@ internal sealed class CentreLists
         double dLo, dHi;
         if (at >= 0)
             (dLo, dHi) = CentroidDistance(probedDots[at], xn, l);
+        else if (l >= scores.Length) // a list opened after the item's screening: no score, the exact dot
+            (dLo, dHi) = CentroidDistance(TensorPrimitives.Dot(x, _g.AsSpan(l * _d, _d)), xn, l);
         else
         {
             var (lo, hi) = SquaredBounds(scores[l], error, xn, l);
@@ -373,13 +546,89 @@ internal sealed class CentreLists
     public long ProbedMembers(ReadOnlySpan<float> scores, double error, double xn, double eps)
     {
         long members = _zeroRows.Count;
-        double reach = Reach(eps);
-        for (int l = 0; l < Count; l++)
-        {
-            double within = _radius[l] + reach;
-            if (xn == 0 || !(SquaredBounds(scores[l], error, xn, l).Lo > within * within * (1 + 1e-12))) members += _members[l].Count;
-        }
+        var test = new BallTest(this, error, xn, Reach(eps));
+        int lists = Math.Min(Count, scores.Length), l = 0;
+        if (test.Vectorised)
+            for (; l + 8 <= lists; l += 8)
+            {
+                uint probe = test.Probed(scores, l, out _);
+                while (probe != 0)
+                {
+                    members += _members[l + System.Numerics.BitOperations.TrailingZeroCount(probe)].Count;
+                    probe &= probe - 1;
+                }
+            }
+        for (; l < lists; l++)
+            if (!test.Skips(scores[l], l, out _)) members += _members[l].Count;
         return members;
+    }
+
+    /// <summary>
+    /// The ball test of one item against the lists (float32, eight at a time where the machine has 256-bit vectors):
+    /// a list is skipped when A + B·(score - e) — a lower bound on |p(x) - g|², e the screening bound plus the
+    /// score's own rounding — exceeds (R + reach)², with a relative margin for the float32 square. The float64 form
+    /// is <see cref="SquaredBounds"/>; these terms are rounded so that the float32 bound stays below it.
+    /// </summary>
+    private readonly ref struct BallTest
+    {
+        private readonly ReadOnlySpan<float> _a, _b, _c, _radiusUp;
+        private readonly Vector256<float> _vE, _vReach;
+        private readonly float _e, _reach;
+        private const float Rounding = 2e-6f, Margin = 1 + 1e-5f;
+
+        public BallTest(CentreLists lists, double error, double xn, double reach)
+        {
+            _a = lists._a;
+            _b = lists._b;
+            _c = lists._c;
+            _radiusUp = lists._radiusUp;
+            // The score's own rounding (1e-6·(|score| + 1)) doubled for float32; the item's slack under euclidean.
+            double e = error + 2e-6 + (lists._metric == DistanceMetric.Cosine ? 0 : 1e-9 * (xn * xn + 1) + 1e-5 * (xn * xn + 1));
+            _e = Up(e);
+            _reach = Up(reach);
+            _vE = Vector256.Create(_e);
+            _vReach = Vector256.Create(_reach);
+            Vectorised = Vector256.IsHardwareAccelerated && xn > 0;
+            ZeroItem = xn == 0;
+        }
+
+        public bool Vectorised { get; }
+
+        /// <summary>A zero item under cosine (no direction): every list is probed.</summary>
+        public bool ZeroItem { get; }
+
+        /// <summary>Lists [l, l + 8) this item probes (bit i: list l + i); the lower bound on |p(x) - g|² of each in
+        /// <paramref name="sqLo"/>.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public uint Probed(ReadOnlySpan<float> scores, int l, out Vector256<float> sqLo)
+        {
+            var sc = Vector256.Create(scores.Slice(l, 8));
+            var e = _vE + Vector256.Create(Rounding) * Vector256.Abs(sc);
+            sqLo = Vector256.Create(_a.Slice(l, 8)) + Vector256.Create(_b.Slice(l, 8)) * (sc - e);
+            var within = Vector256.Create(_radiusUp.Slice(l, 8)) + _vReach;
+            var skip = Vector256.GreaterThan(sqLo, within * within * Vector256.Create(Margin));
+            return ~skip.ExtractMostSignificantBits() & 0xFF;
+        }
+
+        /// <summary>The nearest-centroid keys of lists [l, l + 8) (smaller is nearer).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> NearKeys(ReadOnlySpan<float> scores, int l) =>
+            Vector256.Create(_c.Slice(l, 8)) + Vector256.Create(_b.Slice(l, 8)) * Vector256.Create(scores.Slice(l, 8));
+
+        /// <summary>The scalar form of <see cref="Probed"/> for one list: true when it is skipped.</summary>
+        public bool Skips(float score, int l, out float sqLo)
+        {
+            float e = _e + Rounding * MathF.Abs(score);
+            sqLo = _a[l] + _b[l] * (score - e);
+            float within = _radiusUp[l] + _reach;
+            return !ZeroItem && sqLo > within * within * Margin;
+        }
+
+        public float NearKey(float score, int l) => _c[l] + _b[l] * score;
+
+        public float RadiusUp(int l) => _radiusUp[l];
+
+        public Vector256<float> RadiiUp(int l) => Vector256.Create(_radiusUp.Slice(l, 8));
     }
 
     /// <summary>
@@ -398,56 +647,32 @@ internal sealed class CentreLists
         probedDots.Clear();
         rows.AddRange(_zeroRows);
         int lists = Count, nearestList = 0;
-        double reach = Reach(eps), nearestSq = double.PositiveInfinity;
+        double reach = Reach(eps);
+        float nearest = float.PositiveInfinity;
         double skipped = double.PositiveInfinity; // the smallest |p(x) - g| - R over skipped lists, in the geometry of p
-        bool cosine = _metric == DistanceMetric.Cosine;
-        var gNorm = _gNorm;
-        var radius = _radius;
-        // A list is skipped when the lower bound on |p(x) - g|² exceeds (R + reach)², with a relative margin for the
-        // rounding of the square. Four lists at a time: most are skipped, so only the probed ones leave the loop.
+        var test = new BallTest(this, error, xn, reach);
+        float skippedF = float.PositiveInfinity;
         int l = 0;
-        if (Vector256.IsHardwareAccelerated && xn > 0)
+        if (test.Vectorised)
         {
-            var one = Vector256.Create(1.0);
-            var two = Vector256.Create(2.0);
-            var vE = Vector256.Create(error + 1e-6);
-            var vRound = Vector256.Create(1e-6);
-            var vXSlack = Vector256.Create(cosine ? 0 : 1e-9 * (xn * xn + 1));
-            var vReach = Vector256.Create(reach);
-            var vMargin = Vector256.Create(1 + 1e-12);
-            var inf = Vector256.Create(double.PositiveInfinity);
+            var inf = Vector256.Create(float.PositiveInfinity);
             var vSkipped = inf;
             var vBest = inf;
-            var vBestL = Vector256<long>.Zero;
-            var vL = Vector256.Create(0L, 1, 2, 3);
-            var four = Vector256.Create(4L);
-            for (; l + 4 <= lists; l += 4, vL += four)
+            var vBestL = Vector256<int>.Zero;
+            var vL = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var eight = Vector256.Create(8);
+            for (; l + 8 <= lists; l += 8, vL += eight)
             {
-                var sc = Vector256.Create((double)scores[l], scores[l + 1], scores[l + 2], scores[l + 3]);
-                var gn = Vector256.LoadUnsafe(ref gNorm[l]);
-                var gsq = gn * gn;
-                var e = vE + vRound * Vector256.Abs(sc);
-                Vector256<double> sqLo, centre;
-                if (cosine)
-                {
-                    sqLo = one + gsq - two * gn * (one - sc + e) - Vector256.Create(1e-9) * (one + gsq);
-                    centre = gsq - two * gn * (one - sc);
-                }
-                else
-                {
-                    sqLo = sc - e - vXSlack - Vector256.Create(1e-9) * gsq;
-                    centre = sc;
-                }
-                var better = Vector256.LessThan(centre, vBest);
-                vBest = Vector256.ConditionalSelect(better, centre, vBest);
-                vBestL = Vector256.ConditionalSelect(better.AsInt64(), vL, vBestL);
-                var r = Vector256.LoadUnsafe(ref radius[l]);
-                var within = r + vReach;
-                var skip = Vector256.GreaterThan(sqLo, within * within * vMargin);
+                var key = test.NearKeys(scores, l);
+                var better = Vector256.LessThan(key, vBest);
+                vBest = Vector256.ConditionalSelect(better, key, vBest);
+                vBestL = Vector256.ConditionalSelect(better.AsInt32(), vL, vBestL);
+                uint probe = test.Probed(scores, l, out var sqLo);
                 // Lower bound of a skipped list: |p(x) - g| - R (probed lanes +∞).
-                var bound = Vector256.Sqrt(Vector256.Max(sqLo, Vector256<double>.Zero)) - r;
-                vSkipped = Vector256.Min(vSkipped, Vector256.ConditionalSelect(skip, bound, inf));
-                uint probe = ~skip.ExtractMostSignificantBits() & 0xF;
+                var bound = Vector256.Sqrt(Vector256.Max(sqLo, Vector256<float>.Zero)) - test.RadiiUp(l);
+                if (probe == 0) { vSkipped = Vector256.Min(vSkipped, bound); continue; }
+                var skippedLanes = Vector256.Equals(Vector256.Create((int)probe) & Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128), Vector256<int>.Zero);
+                vSkipped = Vector256.Min(vSkipped, Vector256.ConditionalSelect(skippedLanes.AsSingle(), bound, inf));
                 while (probe != 0)
                 {
                     int q = l + System.Numerics.BitOperations.TrailingZeroCount(probe);
@@ -455,26 +680,26 @@ internal sealed class CentreLists
                     ProbeList(q, x, xn, reach, rows, probedLists, probedDots, ref skipped);
                 }
             }
-            for (int q = 0; q < 4; q++)
+            for (int q = 0; q < 8; q++)
             {
-                skipped = Math.Min(skipped, vSkipped[q]);
-                if (vBest[q] < nearestSq || (vBest[q] == nearestSq && vBestL[q] < nearestList)) { nearestSq = vBest[q]; nearestList = (int)vBestL[q]; }
+                skippedF = Math.Min(skippedF, vSkipped[q]);
+                if (vBest[q] < nearest || (vBest[q] == nearest && vBestL[q] < nearestList)) { nearest = vBest[q]; nearestList = vBestL[q]; }
             }
         }
         for (; l < lists; l++)
         {
-            var (sqLo, _) = SquaredBounds(scores[l], error, xn, l);
-            double gn = gNorm[l], centre = cosine ? gn * gn - 2 * gn * (1 - scores[l]) : scores[l];
-            if (centre < nearestSq) { nearestSq = centre; nearestList = l; }
-            double r = radius[l], within = r + reach;
-            if (xn > 0 && sqLo > within * within * (1 + 1e-12))
+            float key = test.NearKey(scores[l], l);
+            if (key < nearest) { nearest = key; nearestList = l; }
+            if (test.Skips(scores[l], l, out float sqLo))
             {
-                skipped = Math.Min(skipped, Math.Sqrt(Math.Max(0, sqLo)) - r);
+                skippedF = Math.Min(skippedF, MathF.Sqrt(Math.Max(0, sqLo)) - test.RadiusUp(l));
                 continue;
             }
             if (xn == 0) { probedLists.Add(l); probedDots.Add(0); rows.AddRange(_members[l]); continue; }
             ProbeList(l, x, xn, reach, rows, probedLists, probedDots, ref skipped);
         }
+        // The float32 bound, less its rounding (a relative 1e-6 covers the square root's and the subtraction's).
+        if (float.IsFinite(skippedF)) skipped = Math.Min(skipped, skippedF - 1e-6 * (1 + Math.Abs(skippedF)));
         return (double.IsPositiveInfinity(skipped) ? skipped : AsDistance(Math.Max(skipped, reach)), nearestList);
     }
 
@@ -501,11 +726,5 @@ internal sealed class CentreLists
     private double AsDistance(double chord) => _metric == DistanceMetric.Cosine ? chord * chord / 2 : chord;
 
     /// <summary>An independent copy.</summary>
-    public CentreLists Clone()
-    {
-        var members = new List<int>[_members.Length];
-        for (int l = 0; l < members.Length; l++) members[l] = [.. _members[l]];
-        return new CentreLists(_d, _metric, _g, _gNorm, (double[])_radius.Clone(), members, (int[])_listOf.Clone(), [.. _zeroRows], BuiltAt,
-            (double[])_ring.Clone(), _gIndex);
-    }
+    public CentreLists Clone() => new(this);
 }

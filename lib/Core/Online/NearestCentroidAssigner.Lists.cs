@@ -240,7 +240,7 @@ public sealed partial class NearestCentroidAssigner
     private void OfferChanged(CentreLists lists, int row, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> itemScores, double itemError,
         ListCandidates screened, double reach, ref ListChoice choice, ref double lower)
     {
-        if (!lists.MayHold(row, itemScores, itemError, screened.ProbedLists, screened.ProbedDots, xn, reach, out double bound))
+        if (!lists.MayHold(row, x, itemScores, itemError, screened.ProbedLists, screened.ProbedDots, xn, reach, out double bound))
         {
             lower = Math.Min(lower, bound);
             return;
