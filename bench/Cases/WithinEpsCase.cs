@@ -17,7 +17,7 @@ namespace LabelAssignment.Bench.Cases;
 /// Options: <c>--withineps-centres 100000</c> (list), <c>--withineps-dim 512</c>, <c>--withineps-items 500</c> (batched
 /// through the lists, and through the brute-force scan), <c>--withineps-joins 0.01,0.1,0.5</c>, <c>--withineps-brute 100</c>
 /// (items also run one at a time through the brute-force scan), <c>--withineps-single 500</c> (items run one at a time
-/// through the lists), <c>--withineps-lists-per-root 8</c> (lists per √k), <c>--withineps-faiss /usr/bin/python3</c>
+/// through the lists), <c>--withineps-lists-per-root 1</c> (coarse lists per √k, before bisection), <c>--withineps-faiss /usr/bin/python3</c>
 /// ("none" skips faiss), <c>--withineps-in-place true</c> (no copies: only the lists' batch, on the tables themselves, the
 /// join shares in sequence; for 10^6 centres, where a copy next to the tables and faiss does not fit in 24 GB).
 /// Every run's decisions are compared with the lists' batch (not in place).
@@ -45,7 +45,7 @@ public sealed class WithinEpsCase : IBenchCase
         int bruteItems = int.Parse(context.Option("withineps-brute", "100"), CultureInfo.InvariantCulture);
         int singleItems = int.Parse(context.Option("withineps-single", "500"), CultureInfo.InvariantCulture);
         bool inPlace = context.Option("withineps-in-place", "false") == "true";
-        CentreLists.ListsPerRootK = double.Parse(context.Option("withineps-lists-per-root", "8"), CultureInfo.InvariantCulture);
+        CentreLists.ListsPerRootK = double.Parse(context.Option("withineps-lists-per-root", "1"), CultureInfo.InvariantCulture);
         string python = context.Option("withineps-faiss", "/usr/bin/python3");
         var joins = context.Option("withineps-joins", "0.01,0.1,0.5").Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         foreach (int k in context.Option("withineps-centres", "100000").Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)))

@@ -210,7 +210,8 @@ public sealed class WithinEpsIndexTests
         var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = 0.01 });
         for (int i = 0; i < 1000; i++) a.Predict(2000 + i, all.Row(2000 + i));
         double perItem = a.ListsProbed / 1000.0;
-        Assert.True(perItem >= 1, "the predictions did not go through the lists");
+        // Items from the clumps (80%) probe at least their clump's list; background items may probe none.
+        Assert.True(perItem >= 0.5, $"the predictions did not go through the lists ({perItem:F2} probed per item)");
         Assert.True(perItem < t.Lists()!.Count / 4.0, $"{perItem:F1} of {t.Lists()!.Count} lists probed per item");
     }
 
@@ -287,7 +288,7 @@ public sealed class WithinEpsIndexTests
                     }
                     // 1e-12: the absolute margin the ring test adds (both sides round the direction c/|c|).
                     Assert.True(widest <= lists.Radius(l) + 1e-12, $"{metric} {when}: list {l} has a member at {widest} beyond its radius {lists.Radius(l)}");
-                    if (when == "built") Assert.True(lists.Radius(l) <= limit, $"{metric} built: list {l} radius {lists.Radius(l)} above the limit {limit}");
+                    if (when == "built") Assert.True(lists.Radius(l) <= lists.Limit(l) && lists.Limit(l) <= limit, $"{metric} built: list {l} radius {lists.Radius(l)} above its limit {lists.Limit(l)}");
                 }
                 Assert.True(seen.All(v => v == 1), $"{metric} {when}: a centre in no list or in two");
             }

@@ -6,8 +6,9 @@ using LabelAssignment.Numerics;
 namespace LabelAssignment.Online;
 
 /// <summary>
-/// An exact within-eps index over a large centre table: the centres are split into lists (k-means over a sample of
-/// them, about 8·√k lists of at most twice the mean size), and each list keeps a fixed centroid g and a radius R with |p(c) - g| ≤ R for every
+/// An exact within-eps index over a large centre table: the centres are split into lists (coarse k-means, then
+/// bisection while it tightens a list: see <see cref="Build"/>), and each list keeps a fixed centroid g and a radius R
+/// with |p(c) - g| ≤ R for every
 /// member c, where p(c) is the centre itself (euclidean) or its direction c/|c| (cosine: cosine distance =
 /// |x̂ - ĉ|²/2). By the triangle inequality a list with |p(x) - g| - R above the eps radius holds no centre within
 /// eps, so an item scans only the other lists; no centre within eps is ever skipped, so the decision is the
@@ -36,11 +37,10 @@ internal sealed class CentreLists
     private int[] _listOf;                // centre row -> list; -1 for a zero centre under cosine (kept apart)
     private double[] _ring;               // centre row -> |p(c) - g| of its list (rounded up), kept current as it moves
     private readonly List<int> _zeroRows; // cosine: zero centres have distance 1 to everything, no direction
-    // A new centre farther than this from its nearest list's centroid, and outside that list's ball, starts a list
-    // of its own instead of widening that one (the build's limit: 1.5x the median radius). Without it, the centres
-    // opened while streaming widened the lists they joined until items probed hundreds of lists (10^6 x 512: 4.3
-    // lists per item on a first 2,000 items, 62 and 760 on the next two batches of 2,000).
+    // The limits on a list's radius (Limit): set by the build; a new centre beyond its nearest list's limit starts
+    // a list of its own rather than widening that one into reach of more items.
     private double _startListAbove = double.PositiveInfinity;
+    private double _minExposure;
 
     private CentreLists(int d, DistanceMetric metric, float[] g, int count, int[] listOf, int builtAt)
     {
@@ -83,6 +83,7 @@ internal sealed class CentreLists
         _ring = (double[])from._ring.Clone();
         _zeroRows = [.. from._zeroRows];
         _startListAbove = from._startListAbove;
+        _minExposure = from._minExposure;
         BuiltAt = from.BuiltAt;
     }
 
@@ -149,22 +150,23 @@ internal sealed class CentreLists
         _radiusUp[l] = Up(r);
     }
 
-    /// <summary>Lists per √k (faiss's IVF guidance is 4-16·√k: many small lists give tight balls, each costs a
-    /// centroid score per item). 8 measured fastest at 10^5 x 512 (4: 0.08-0.75x of faiss's IVF, the 50% join share
-    /// falling back to the full scan; 16: slower than 8 at every share). Internal so the bench can compare.</summary>
-    internal static double ListsPerRootK { get; set; } = 8;
+    /// <summary>Coarse lists per √k, the first level of the build (each is then bisected while that tightens it).
+    /// Internal so the bench can compare.</summary>
+    internal static double ListsPerRootK { get; set; } = 1;
 
-    /// <summary>Parts a wide list is split into per round (0: parts of about 8 members).</summary>
-    internal static int WideSplitParts { get; set; } = 0;
-
-    /// <summary>Rounds of splitting wide lists.</summary>
-    internal static int WideSplitRounds { get; set; } = 2;
-
-    /// <summary>Most members a list is split down to (about): the mean list size at 10^5 centres is 37.</summary>
+    /// <summary>A list of more members is always bisected (faiss's IVF guidance, 4-16·√k lists, is k/64 at 10^6).</summary>
     private const int MaxListSize = 64;
 
-    /// <summary>K-means sample per list (only the speed depends on the lists' quality, never the answer).</summary>
-    private const int SamplePerList = 16;
+    /// <summary>A list of fewer members is not bisected unless it is over <see cref="MaxListSize"/>.</summary>
+    private const int MinBisected = 16;
+
+    /// <summary>A bisection is kept when the halves' summed squared distances to their means are below this share of
+    /// the list's to its mean: an isotropic blob in 512 dimensions gives about 0.95 (its top direction holds little
+    /// of its spread), two groups about 0.4.</summary>
+    private const double Tightens = 0.64;
+
+    /// <summary>K-means sample per coarse list (only the speed depends on the lists' quality, never the answer).</summary>
+    private const int SamplePerList = 32;
 
     /// <summary>Number of lists.</summary>
     public int Count => _count;
@@ -186,70 +188,146 @@ internal sealed class CentreLists
     public int BuiltAt { get; }
 
     /// <summary>
-    /// Builds lists over centre rows [0, count): k-means on a sample, every centre to its nearest list centroid, then
-    /// every list of more than twice the mean size split by k-means over its own members. Without the split, a
-    /// centroid near the mean of many directions collects the centres that no other centroid fits (thousands at
-    /// 10^5 x 512) with a radius that no item's ball test can rule out.
+    /// Builds lists over centre rows [0, count): k-means of about √k coarse lists over a sample, every centre to its
+    /// nearest coarse centroid, then every list bisected (2-means over its members) while that tightens it (see
+    /// <see cref="Tightens"/>) or while it holds over <see cref="MaxListSize"/> members, so that the lists follow the
+    /// groups of the table whatever their number; finally the members far from their list's centroid (strays) move
+    /// to a list that holds them within its limit or into lists of their own (<see cref="PlaceOutliers"/>). The earlier build (k-means of 8·√k
+    /// lists, lists split into parts of 8) made 44,522 lists at 10^6 x 512 in 175-265 s, fragmenting groups of 50
+    /// centres into lists of about 11 (each list costs every item a screening score).
     /// </summary>
     public static CentreLists Build(float[] rows, double[] centres, double[] norms, int count, int d, DistanceMetric metric, int seed)
     {
-        int lists = Math.Max(1, (int)Math.Round(ListsPerRootK * Math.Sqrt(count)));
-        // Points in the metric's geometry: directions under cosine.
+        // Points in the metric's geometry: directions under cosine; zero centres are kept apart.
         var nonZero = Enumerable.Range(0, count).Where(r => metric == DistanceMetric.Euclidean || norms[r] > 0).ToArray();
-        lists = Math.Min(lists, Math.Max(1, nonZero.Length));
-        var rng = new Random(seed);
-        int sampleSize = Math.Min(nonZero.Length, Math.Max(lists * SamplePerList, 1));
-        var sample = nonZero.OrderBy(_ => rng.Next()).Take(sampleSize).ToArray();
-        var g = sample.Length == 0 ? new float[lists * d] : Partition(rows, norms, sample, d, metric, lists, seed, out _);
-        lists = g.Length / d;
-        // Every centre to the nearest list centroid (the choice only affects speed, never the answer).
-        var label = NearestCentroids(rows, norms, Enumerable.Range(0, count).ToArray(), d, metric, g, lists);
-        // Split the oversized lists: their members to k-means of about the mean list size each.
-        var groups = new List<int>[lists];
-        for (int l = 0; l < lists; l++) groups[l] = [];
-        for (int r = 0; r < count; r++) if (label[r] >= 0) groups[label[r]].Add(r);
-        // At most MaxListSize members a list: with 8·√k lists alone the mean grows with √k (125 at 10^6, lists that
-        // mixed groups and were probed by most items), while splitting costs little (k-means within a list).
-        int mean = Math.Max(1, nonZero.Length / lists), target = Math.Min(mean, MaxListSize);
-        int splitAbove = mean > MaxListSize ? MaxListSize : 2 * target;
+        var label = new int[count];
+        Array.Fill(label, -1);
         var centroids = new List<float[]>();
-        for (int l = 0; l < lists; l++) centroids.Add(g.AsSpan(l * d, d).ToArray());
-        // List l's members to k-means of `parts` centroids: the first replaces l's centroid, the others are new lists.
-        void Split(int l, List<int> group, int parts, int splitSeed)
+        foreach (var (members, centroid) in Groups(rows, norms, nonZero, d, metric, seed))
         {
-            var sub = Partition(rows, norms, [.. group], d, metric, parts, splitSeed, out var subLabels);
-            int made = sub.Length / d;
-            var ids = new int[made];
-            ids[0] = l;
-            centroids[l] = sub.AsSpan(0, d).ToArray();
-            for (int q = 1; q < made; q++) { ids[q] = centroids.Count; centroids.Add(sub.AsSpan(q * d, d).ToArray()); }
-            for (int i = 0; i < group.Count; i++) label[group[i]] = ids[subLabels[i]];
+            foreach (int r in members) label[r] = centroids.Count;
+            centroids.Add(centroid);
         }
-        for (int l = 0; l < lists; l++)
-            if (groups[l].Count > splitAbove) Split(l, groups[l], (groups[l].Count + target - 1) / target, seed + l);
-        for (int round = 0; ; round++)
+        if (centroids.Count == 0) centroids.Add(new float[d]);
+        int lists = centroids.Count;
+        var all = new float[(long)lists * d];
+        for (int l = 0; l < lists; l++) centroids[l].CopyTo(all.AsSpan(l * d, d));
+        var result = new CentreLists(d, metric, all, lists, new int[Math.Max(count, 4)], count);
+        for (int r = 0; r < count; r++) result.Place(r, label[r], centres, norms);
+        result.PlaceOutliers(rows, centres, norms);
+        return result.WithoutEmptyLists(centres, norms);
+    }
+
+    /// <summary>
+    /// The given (non-zero) centre rows in groups with their centroids: k-means of about √n coarse groups over a
+    /// sample, every row to its nearest coarse centroid, then every group bisected while that tightens it or while it
+    /// holds over <see cref="MaxListSize"/> rows (<see cref="Bisect"/>), level by level, the groups of a level in
+    /// parallel (each from its own seed, not HashCode's, which differs between processes: the same groups on any
+    /// number of threads and in every run).
+    /// </summary>
+    private static List<(int[] Members, float[] Centroid)> Groups(float[] rows, double[] norms, int[] of, int d, DistanceMetric metric, int seed)
+    {
+        var done = new List<(int[] Members, float[] Centroid)>();
+        if (of.Length == 0) return done;
+        int coarse = Math.Clamp((int)Math.Round(ListsPerRootK * Math.Sqrt(of.Length)), 1, of.Length);
+        var rng = new Random(seed);
+        var sample = of.OrderBy(_ => rng.Next()).Take(Math.Min(of.Length, coarse * SamplePerList)).ToArray();
+        var g = Partition(rows, norms, sample, d, metric, coarse, seed, out _);
+        coarse = g.Length / d;
+        var nearest = NearestCentroids(rows, norms, of, d, metric, g, coarse);
+        var groups = new List<int>[coarse];
+        for (int l = 0; l < coarse; l++) groups[l] = [];
+        for (int i = 0; i < of.Length; i++) groups[nearest[i]].Add(of[i]);
+        var level = groups.Where(m => m.Count > 0).Select(m => m.ToArray()).ToList();
+        for (int depth = 0; level.Count > 0; depth++)
         {
-            lists = centroids.Count;
-            var all = new float[lists * d];
-            for (int l = 0; l < lists; l++) centroids[l].CopyTo(all.AsSpan(l * d, d));
-            var result = new CentreLists(d, metric, all, lists, new int[Math.Max(count, 4)], count);
-            var members = result._members;
-            for (int r = 0; r < count; r++) result.Place(r, label[r], centres, norms);
-            // A list far wider than the others (members of several groups around a centroid of small norm) is probed
-            // by nearly every item: split it again, into parts of a few members.
-            var radii = Enumerable.Range(0, lists).Where(l => members[l].Count > 1).Select(l => result._radius[l]).Order().ToArray();
-            if (radii.Length == 0) return result;
-            double wide = 1.5 * radii[radii.Length / 2];
-            var bad = Enumerable.Range(0, lists).Where(l => members[l].Count > 1 && result._radius[l] > wide).ToArray();
-            if (round == WideSplitRounds || bad.Length == 0)
+            var halves = new (int[] Members, float[] Centroid)[level.Count][];
+            var levelNow = level;
+            Parallel.For(0, levelNow.Count, i => halves[i] = Bisect(rows, norms, levelNow[i], d, metric, unchecked(seed * 1_000_003 + depth * 7919 + i)));
+            level = [];
+            for (int i = 0; i < halves.Length; i++)
             {
-                result._startListAbove = wide;
-                result.PlaceOutliers(wide, rows, centres, norms);
-                return result;
+                if (halves[i].Length == 1) done.Add(halves[i][0]);
+                else { level.Add(halves[i][0].Members); level.Add(halves[i][1].Members); }
             }
-            foreach (int l in bad)
-                Split(l, members[l], WideSplitParts > 0 ? WideSplitParts : Math.Max(2, (members[l].Count + 7) / 8), seed + 7919 * (round + 1) + l);
         }
+        return done;
+    }
+
+    /// <summary>
+    /// A list's members as one list (with the mean of their points as centroid), or bisected in two by 2-means (the
+    /// second start drawn by distance from the first, as k-means++ does; 8 Lloyd iterations) when the halves are
+    /// tighter (see <see cref="Tightens"/>) or the list holds over <see cref="MaxListSize"/> members.
+    /// </summary>
+    private static (int[] Members, float[] Centroid)[] Bisect(float[] rows, double[] norms, int[] members, int d, DistanceMetric metric, int seed)
+    {
+        int n = members.Length;
+        var points = new float[(long)n * d];
+        for (int i = 0; i < n; i++) Point(rows, norms, members[i], d, metric, points.AsSpan(i * d, d));
+        var mean = Mean(points, d, Enumerable.Range(0, n));
+        if (n < 2 || (n < MinBisected && n <= MaxListSize)) return [(members, mean)];
+        var rng = new Random(seed);
+        int first = rng.Next(n);
+        var c0 = points.AsSpan(first * d, d).ToArray();
+        var weights = new double[n];
+        double total = 0;
+        for (int i = 0; i < n; i++) total += weights[i] = SquaredDistance(points.AsSpan(i * d, d), c0);
+        if (total == 0) return [(members, mean)]; // all at one point
+        double pick = rng.NextDouble() * total;
+        int second = 0;
+        for (double run = 0; second < n - 1 && (run += weights[second]) < pick; second++) { }
+        var c1 = points.AsSpan(second * d, d).ToArray();
+        var side = new bool[n]; // true: the second half
+        var diff = new float[d];
+        for (int iteration = 0; iteration < 8; iteration++)
+        {
+            // Nearer c1 than c0 ⟺ p·(c1 - c0) > (|c1|² - |c0|²)/2: one dot per point.
+            TensorPrimitives.Subtract(c1, c0, diff);
+            float half = (TensorPrimitives.Dot(c1, c1) - TensorPrimitives.Dot(c0, c0)) / 2;
+            bool changed = false;
+            for (int i = 0; i < n; i++)
+            {
+                bool s = TensorPrimitives.Dot(points.AsSpan(i * d, d), diff) > half;
+                changed |= s != side[i];
+                side[i] = s;
+            }
+            int ones = side.Count(v => v);
+            if (ones == 0 || ones == n) return [(members, mean)];
+            if (!changed && iteration > 0) break;
+            c0 = Mean(points, d, Enumerable.Range(0, n).Where(i => !side[i]));
+            c1 = Mean(points, d, Enumerable.Range(0, n).Where(i => side[i]));
+        }
+        double whole = 0, halves = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var p = points.AsSpan(i * d, d);
+            whole += SquaredDistance(p, mean);
+            halves += SquaredDistance(p, side[i] ? c1 : c0);
+        }
+        if (n <= MaxListSize && !(halves < Tightens * whole)) return [(members, mean)];
+        return [([.. Enumerable.Range(0, n).Where(i => !side[i]).Select(i => members[i])], c0),
+                ([.. Enumerable.Range(0, n).Where(i => side[i]).Select(i => members[i])], c1)];
+    }
+
+    /// <summary>The mean of the given rows of <paramref name="points"/> (n x d), accumulated in float32 (only the
+    /// lists' speed depends on it).</summary>
+    private static float[] Mean(float[] points, int d, IEnumerable<int> of)
+    {
+        var sum = new float[d];
+        int count = 0;
+        foreach (int i in of)
+        {
+            TensorPrimitives.Add(sum, points.AsSpan(i * d, d), sum);
+            count++;
+        }
+        TensorPrimitives.Multiply(sum, 1f / Math.Max(1, count), sum);
+        return sum;
+    }
+
+    private static double SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double t = TensorPrimitives.Distance(a, b);
+        return t * t;
     }
 
     /// <summary>For each of the given centre rows the nearest of the first <paramref name="lists"/> centroids in
@@ -286,23 +364,50 @@ internal sealed class CentreLists
     }
 
     /// <summary>
-    /// The members farther than <paramref name="wide"/> from their list's centroid leave it (its radius shrinks to
-    /// the others'): each joins the list with the nearest centroid when it lies within that list's radius or
-    /// <paramref name="wide"/>, else starts a list of its own. Afterwards no list is wider than
-    /// <paramref name="wide"/>. At 10^6 x 512 a few hundred lists of stray members (members of different groups
-    /// that k-means left together, too few to split) kept radii above 1 and were probed by most items.
+    /// The farthest list <paramref name="l"/>'s members may lie from its centroid: the build's limit on radii
+    /// (<see cref="StartListAbove"/>) and, under cosine, the radius that keeps the ball at least
+    /// <see cref="_minExposure"/> from an item orthogonal to the centroid (|p(x) - g| = √(1 + |g|²) for one): a list
+    /// whose centroid has a small norm (members in many directions) would otherwise be within reach of every item.
     /// </summary>
-    private void PlaceOutliers(double wide, float[] rows, double[] centres, double[] norms)
+    internal double Limit(int l)
     {
+        double limit = _startListAbove;
+        if (_metric == DistanceMetric.Cosine && _minExposure > 0)
+            limit = Math.Min(limit, Math.Sqrt(1 + _gNorm[l] * _gNorm[l]) - _minExposure);
+        return limit;
+    }
+
+    /// <summary>
+    /// Sets the limits (<see cref="Limit"/>) from the lists as built: 1.5x the median radius, and under cosine 0.6x
+    /// the median exposure √(1 + |g|²) - R; then the members beyond their list's limit (strays) leave it, and a list
+    /// that would lose most of its members is dissolved (a collection of strays around a centroid near none of them).
+    /// Each one leaving joins the list with the nearest centroid when within that list's limit, else starts a list of
+    /// its own. Afterwards no list is wider than its limit. At 10^6 x 512 a few hundred lists of strays (members of
+    /// groups that the coarse lists cut, too few to split off) had radii above 1 and were probed by most items.
+    /// </summary>
+    private void PlaceOutliers(float[] rows, double[] centres, double[] norms)
+    {
+        var multi = Enumerable.Range(0, _count).Where(l => _members[l].Count > 1).ToArray();
+        if (multi.Length == 0) return;
+        _startListAbove = 1.5 * multi.Select(l => _radius[l]).Order().ElementAt(multi.Length / 2);
+        if (_metric == DistanceMetric.Cosine)
+            _minExposure = 0.6 * multi.Select(l => Math.Sqrt(1 + _gNorm[l] * _gNorm[l]) - _radius[l]).Order().ElementAt(multi.Length / 2);
         var outliers = new List<int>();
         for (int l = 0; l < _count; l++)
         {
-            if (_radius[l] <= wide) continue;
+            double limit = Limit(l);
+            if (_radius[l] <= limit) continue;
             var keep = new List<int>();
             double r = 0;
             foreach (int m in _members[l])
-                if (_ring[m] <= wide) { keep.Add(m); r = Math.Max(r, _ring[m]); }
+                if (_ring[m] <= limit) { keep.Add(m); r = Math.Max(r, _ring[m]); }
                 else outliers.Add(m);
+            if (2 * keep.Count < _members[l].Count)
+            {
+                outliers.AddRange(keep);
+                keep.Clear();
+                r = 0;
+            }
             _members[l] = keep;
             _radius[l] = r;
             _radiusUp[l] = Up(r);
@@ -310,17 +415,51 @@ internal sealed class CentreLists
         if (outliers.Count == 0) return;
         var of = outliers.ToArray();
         var nearest = NearestCentroids(rows, norms, of, _d, _metric, _g, _count);
-        var p = new float[_d];
+        var homeless = new List<int>();
         for (int i = 0; i < of.Length; i++)
         {
             int row = of[i], l = nearest[i];
-            if (DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]) > Math.Max(_radius[l], wide))
-            {
-                Point(rows, norms, row, _d, _metric, p);
-                l = AppendList(p);
-            }
-            Place(row, l, centres, norms);
+            if (DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]) <= Math.Max(_radius[l], Limit(l))) Place(row, l, centres, norms);
+            else homeless.Add(row);
         }
+        // The rest in lists of their own, grouped as the build groups (the strays of one group cut by the coarse
+        // lists belong together: one list each would cost every item a score per stray); a member beyond its new
+        // list's limit alone.
+        var p = new float[_d];
+        foreach (var (members, centroid) in Groups(rows, norms, [.. homeless], _d, _metric, seed: 7919 + homeless.Count))
+        {
+            int l = AppendList(centroid);
+            foreach (int row in members)
+            {
+                if (DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]) > Limit(l))
+                {
+                    Point(rows, norms, row, _d, _metric, p);
+                    Place(row, AppendList(p), centres, norms);
+                    continue;
+                }
+                Place(row, l, centres, norms);
+            }
+        }
+    }
+
+    /// <summary>The same lists without the empty ones (each costs every item a screening score).</summary>
+    private CentreLists WithoutEmptyLists(double[] centres, double[] norms)
+    {
+        var kept = Enumerable.Range(0, _count).Where(l => _members[l].Count > 0).ToArray();
+        if (kept.Length == _count || kept.Length == 0) return this;
+        var newIndex = new int[_count];
+        var g = new float[(long)kept.Length * _d];
+        for (int i = 0; i < kept.Length; i++)
+        {
+            newIndex[kept[i]] = i;
+            Centroid(kept[i]).CopyTo(g.AsSpan(i * _d, _d));
+        }
+        var result = new CentreLists(_d, _metric, g, kept.Length, new int[_listOf.Length], BuiltAt)
+        {
+            _startListAbove = _startListAbove, _minExposure = _minExposure,
+        };
+        for (int r = 0; r < BuiltAt; r++) result.Place(r, _listOf[r] < 0 ? -1 : newIndex[_listOf[r]], centres, norms);
+        return result;
     }
 
     /// <summary>
@@ -350,7 +489,7 @@ internal sealed class CentreLists
     {
         var c = rows.AsSpan(r * d, d);
         if (metric == DistanceMetric.Cosine && norms[r] > 0)
-            for (int k = 0; k < d; k++) into[k] = (float)(c[k] / norms[r]);
+            TensorPrimitives.Multiply(c, (float)(1 / norms[r]), into); // only the lists' speed depends on its rounding
         else
             c.CopyTo(into);
     }
@@ -400,7 +539,7 @@ internal sealed class CentreLists
             list = NearestList(dots, norms[row]);
         }
         var centre = centres.AsSpan(row * _d, _d);
-        if (DistanceToCentroid(list, centre, norms[row]) > Math.Max(_radius[list], _startListAbove))
+        if (DistanceToCentroid(list, centre, norms[row]) > Math.Max(_radius[list], Limit(list)))
         {
             var p = new float[_d];
             double inv = _metric == DistanceMetric.Cosine ? 1.0 / norms[row] : 1.0;
