@@ -166,7 +166,7 @@ internal sealed class CentreLists
     private const double Tightens = 0.64;
 
     /// <summary>K-means sample per coarse list (only the speed depends on the lists' quality, never the answer).</summary>
-    private const int SamplePerList = 32;
+    private const int SamplePerList = 128;
 
     /// <summary>Number of lists.</summary>
     public int Count => _count;
@@ -393,8 +393,20 @@ internal sealed class CentreLists
         if (_metric == DistanceMetric.Cosine)
             _minExposure = 0.6 * multi.Select(l => Math.Sqrt(1 + _gNorm[l] * _gNorm[l]) - _radius[l]).Order().ElementAt(multi.Length / 2);
         var outliers = new List<int>();
+        var dissolved = new bool[_count];
         for (int l = 0; l < _count; l++)
         {
+            // A list of a few members is most often a fragment of a group that the coarse lists cut: its members go
+            // to the group's list when they fit there (10^6 x 512: 29,542 lists for 20,000 groups before).
+            if (_members[l].Count < MinBisected)
+            {
+                outliers.AddRange(_members[l]);
+                _members[l] = [];
+                _radius[l] = 0;
+                _radiusUp[l] = 0;
+                dissolved[l] = true;
+                continue;
+            }
             double limit = Limit(l);
             if (_radius[l] <= limit) continue;
             var keep = new List<int>();
@@ -407,6 +419,7 @@ internal sealed class CentreLists
                 outliers.AddRange(keep);
                 keep.Clear();
                 r = 0;
+                dissolved[l] = true;
             }
             _members[l] = keep;
             _radius[l] = r;
@@ -414,12 +427,22 @@ internal sealed class CentreLists
         }
         if (outliers.Count == 0) return;
         var of = outliers.ToArray();
-        var nearest = NearestCentroids(rows, norms, of, _d, _metric, _g, _count);
+        // The nearest of the lists that stay (a dissolved list's centroid would take its members back).
+        var stay = Enumerable.Range(0, _count).Where(l => !dissolved[l]).ToArray();
+        var nearest = new int[of.Length];
+        if (stay.Length > 0)
+        {
+            var gStay = new float[(long)stay.Length * _d];
+            for (int i = 0; i < stay.Length; i++) Centroid(stay[i]).CopyTo(gStay.AsSpan(i * _d, _d));
+            nearest = NearestCentroids(rows, norms, of, _d, _metric, gStay, stay.Length);
+            for (int i = 0; i < of.Length; i++) nearest[i] = stay[nearest[i]];
+        }
         var homeless = new List<int>();
         for (int i = 0; i < of.Length; i++)
         {
             int row = of[i], l = nearest[i];
-            if (DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]) <= Math.Max(_radius[l], Limit(l))) Place(row, l, centres, norms);
+            if (stay.Length > 0 && DistanceToCentroid(l, centres.AsSpan(row * _d, _d), norms[row]) <= Math.Max(_radius[l], Limit(l)))
+                Place(row, l, centres, norms);
             else homeless.Add(row);
         }
         // The rest in lists of their own, grouped as the build groups (the strays of one group cut by the coarse
