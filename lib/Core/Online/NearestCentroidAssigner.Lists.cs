@@ -121,10 +121,27 @@ public sealed partial class NearestCentroidAssigner
         return c.BestDistance <= eps ? (c.Best, c.BestDistance, nearD) : (-1, double.PositiveInfinity, nearD);
     }
 
-    /// <summary>Scratch of the list path, kept across the chunks of one call.</summary>
-    private sealed class ListScratch
+    /// <summary>Scratch of the list path, kept across the chunks of one call. The chunk's scores against the list
+    /// centroids (42 MB at 2 x 10^4 lists) come from the shared pool: fresh arrays of that size cost a page fault per
+    /// 4 KB on every call (10% of the time at 10^6 centres).</summary>
+    private sealed class ListScratch : IDisposable
     {
         public float[] Scores = [];
+
+        public void EnsureScores(int length)
+        {
+            if (Scores.Length >= length) return;
+            if (Scores.Length > 0) System.Buffers.ArrayPool<float>.Shared.Return(Scores);
+            Scores = [];
+            Scores = System.Buffers.ArrayPool<float>.Shared.Rent(length);
+        }
+
+        public void Dispose()
+        {
+            if (Scores.Length > 0) System.Buffers.ArrayPool<float>.Shared.Return(Scores);
+            Scores = [];
+        }
+
         public double[] Errors = [];
         public bool[] Dirty = [];
         public readonly List<int> DirtyRows = [];
@@ -140,7 +157,7 @@ public sealed partial class NearestCentroidAssigner
     private bool ListsPay(CentreLists lists, float[] data, int start, int m, double[] norms, ListScratch scratch)
     {
         int d = Tables.Dimension, count = lists.Count;
-        if (scratch.Scores.Length < m * count) scratch.Scores = new float[m * count];
+        scratch.EnsureScores(m * count);
         if (scratch.Errors.Length < m) scratch.Errors = new double[m];
         lists.Screen(data.AsSpan(start * d, m * d), m, norms.AsSpan(start, m), scratch.Scores, scratch.Errors);
         int step = Math.Max(1, m / 16);
