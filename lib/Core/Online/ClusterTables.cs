@@ -341,8 +341,8 @@ public sealed class ClusterTables
     internal long CountAtRow(int row) => _counts[row];
 
     /// <summary>Centre count from which the nearest-centroid assigner searches through <see cref="CentreLists"/> instead
-    /// of scanning every centre: the bench case <c>withineps</c> measured the lists 2.4-4.2x the full batched scan at
-    /// 2 x 10^4 centres x 512 and 10-15x at 10^5 (exact, the same decisions); below, the full scan reads a table that
+    /// of scanning every centre: the bench case <c>withineps</c> measured the lists 3.4-4.8x the full batched scan at
+    /// 2 x 10^4 centres x 512 and 13-17x at 10^5 (exact, the same decisions); below, the full scan reads a table that
     /// fits in cache and building the lists (k-means over the centres, once per doubling of the table) is not
     /// repaid.</summary>
     internal const int DefaultListThreshold = 20_000;
