@@ -72,6 +72,7 @@ public sealed partial class NearestCentroidAssigner
         var rows = scratch.Rows;
         var (lower, nearestList) = lists.Candidates(x, xn, centroidScores, centroidError, eps, rows, scratch.Probed, scratch.Dots);
         double AsDistance(double score) => metric == DistanceMetric.Cosine ? Math.Max(0, score) : Math.Sqrt(Math.Max(0, score));
+        PrefetchRows(quant.Values, rows, d);
         var keptRows = new List<int>();
         var keptDistances = new List<double>();
         foreach (int j in rows)
@@ -93,6 +94,22 @@ public sealed partial class NearestCentroidAssigner
             Rows = [.. keptRows], Distances = [.. keptDistances], Lower = lower, NearestList = nearestList,
             ProbedLists = [.. scratch.Probed], ProbedDots = [.. scratch.Dots],
         };
+    }
+
+    /// <summary>
+    /// Asks for every candidate's int8 row at once: the rows lie scattered in the table (a random 512-byte row costs
+    /// about 0.35 µs from memory against 65 ns in cache), and read one after another each waits for its own misses.
+    /// Only timing depends on it.
+    /// </summary>
+    private static unsafe void PrefetchRows(sbyte[] values, List<int> rows, int d)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || rows.Count < 2) return;
+        fixed (sbyte* p = values)
+            foreach (int j in rows)
+            {
+                sbyte* row = p + (long)j * d;
+                for (int k = 0; k < d; k += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch1(row + k);
+            }
     }
 
     /// <summary>
