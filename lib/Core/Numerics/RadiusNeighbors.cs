@@ -276,7 +276,7 @@ public static class RadiusNeighbors
                     }
                 });
                 // distance = 1 - dot <= radius  <=>  dot >= 1 - radius.
-                float lo = RoundDown(1 - radius - rel), hi = RoundUp(1 - radius + rel);
+                float lo = FloatRounding.Down(1 - radius - rel), hi = FloatRounding.Up(1 - radius + rel);
                 Array.Fill(RowLo, lo);
                 Array.Fill(RowHi, hi);
                 if (projectionRank > 0)
@@ -302,10 +302,10 @@ public static class RadiusNeighbors
                     sq[i] = s;
                     // |x-y|² = s_i + s_j - 2 dot <= r²  <=>  dot >= (s_i + s_j - r²) / 2, with a band of
                     // rel·(s_i + s_j) / 2 >= rel·|x||y| around it for the float32 dot product.
-                    RowLo[i] = RoundDown((s * (1 - rel) - r2) / 2);
-                    ColLo[i] = RoundDown(s * (1 - rel) / 2);
-                    RowHi[i] = RoundUp((s * (1 + rel) - r2) / 2);
-                    ColHi[i] = RoundUp(s * (1 + rel) / 2);
+                    RowLo[i] = FloatRounding.Down((s * (1 - rel) - r2) / 2);
+                    ColLo[i] = FloatRounding.Down(s * (1 - rel) / 2);
+                    RowHi[i] = FloatRounding.Up((s * (1 + rel) - r2) / 2);
+                    ColHi[i] = FloatRounding.Up(s * (1 + rel) / 2);
                 }
                 if (projectionRank > 0)
                     (Bound, ZRowLo, ZColLo) = BuildBound(n, d, sq, projectionRank);
@@ -328,8 +328,8 @@ public static class RadiusNeighbors
             var zc = new float[n];
             for (int i = 0; i < n; i++)
             {
-                zr[i] = RoundDown(RowLo[i] - delta * sq[i] / 2 - 4 * u * Math.Abs(RowLo[i]));
-                zc[i] = RoundDown(ColLo[i] - delta * sq[i] / 2 - 4 * u * Math.Abs(ColLo[i]));
+                zr[i] = FloatRounding.Down(RowLo[i] - delta * sq[i] / 2 - 4 * u * Math.Abs(RowLo[i]));
+                zc[i] = FloatRounding.Down(ColLo[i] - delta * sq[i] / 2 - 4 * u * Math.Abs(ColLo[i]));
             }
             return (bound, zr, zc);
         }
@@ -419,10 +419,6 @@ public static class RadiusNeighbors
             for (; k < v.Length; k++) s += (double)v[k] * v[k];
             return s;
         }
-
-        private static float RoundDown(double v) { float f = (float)v; return f > v ? MathF.BitDecrement(f) : f; }
-
-        private static float RoundUp(double v) { float f = (float)v; return f < v ? MathF.BitIncrement(f) : f; }
     }
 
     /// <summary>Per-thread scratch: the block product and the pairs found in it.</summary>

@@ -115,13 +115,13 @@ internal sealed class CentreLists
         // covers the float32 arithmetic of Candidates on values of a few units.
         if (_metric == DistanceMetric.Cosine)
         {
-            _a[l] = Down(1 + gsq - 2 * gn - 1e-9 * (1 + gsq) - 1e-5);
+            _a[l] = FloatRounding.Down(1 + gsq - 2 * gn - 1e-9 * (1 + gsq) - 1e-5);
             _b[l] = (float)(2 * gn);
             _c[l] = (float)(gsq - 2 * gn);
         }
         else
         {
-            _a[l] = Down(-1e-9 * gsq - 1e-5 * (gsq + 1));
+            _a[l] = FloatRounding.Down(-1e-9 * gsq - 1e-5 * (gsq + 1));
             _b[l] = 1;
             _c[l] = 0;
         }
@@ -129,25 +129,11 @@ internal sealed class CentreLists
         return l;
     }
 
-    /// <summary>v rounded to a float32 at most v.</summary>
-    private static float Down(double v)
-    {
-        float f = (float)v;
-        return f > v ? MathF.BitDecrement(f) : f;
-    }
-
-    /// <summary>v rounded to a float32 at least v.</summary>
-    private static float Up(double v)
-    {
-        float f = (float)v;
-        return f < v ? MathF.BitIncrement(f) : f;
-    }
-
     private void GrowRadius(int l, double r)
     {
         if (r <= _radius[l]) return;
         _radius[l] = r;
-        _radiusUp[l] = Up(r);
+        _radiusUp[l] = FloatRounding.Up(r);
     }
 
     /// <summary>Coarse lists per √k, the first level of the build (each is then bisected while that tightens it).
@@ -215,7 +201,7 @@ internal sealed class CentreLists
         var result = new CentreLists(d, metric, all, lists, new int[Math.Max(count, 4)], count);
         for (int r = 0; r < count; r++) result.Place(r, label[r], centres, norms);
         result.PlaceOutliers(rows, centres, norms);
-        return result.WithoutEmptyLists(centres, norms);
+        return result.WithoutEmptyLists();
     }
 
     /// <summary>
@@ -423,7 +409,7 @@ internal sealed class CentreLists
             }
             _members[l] = keep;
             _radius[l] = r;
-            _radiusUp[l] = Up(r);
+            _radiusUp[l] = FloatRounding.Up(r);
         }
         if (outliers.Count == 0) return;
         var of = outliers.ToArray();
@@ -465,8 +451,9 @@ internal sealed class CentreLists
         }
     }
 
-    /// <summary>The same lists without the empty ones (each costs every item a screening score).</summary>
-    private CentreLists WithoutEmptyLists(double[] centres, double[] norms)
+    /// <summary>The same lists without the empty ones (each costs every item a screening score): the members, radii
+    /// and rings move with their lists (the centroids do not change, so neither do the rings).</summary>
+    private CentreLists WithoutEmptyLists()
     {
         var kept = Enumerable.Range(0, _count).Where(l => _members[l].Count > 0).ToArray();
         if (kept.Length == _count || kept.Length == 0) return this;
@@ -479,9 +466,16 @@ internal sealed class CentreLists
         }
         var result = new CentreLists(_d, _metric, g, kept.Length, new int[_listOf.Length], BuiltAt)
         {
-            _startListAbove = _startListAbove, _minExposure = _minExposure,
+            _startListAbove = _startListAbove, _minExposure = _minExposure, _ring = _ring,
         };
-        for (int r = 0; r < BuiltAt; r++) result.Place(r, _listOf[r] < 0 ? -1 : newIndex[_listOf[r]], centres, norms);
+        for (int i = 0; i < kept.Length; i++)
+        {
+            result._members[i] = _members[kept[i]];
+            result._radius[i] = _radius[kept[i]];
+            result._radiusUp[i] = _radiusUp[kept[i]];
+        }
+        for (int r = 0; r < _listOf.Length; r++) result._listOf[r] = _listOf[r] < 0 ? -1 : newIndex[_listOf[r]];
+        result._zeroRows.AddRange(_zeroRows);
         return result;
     }
 
@@ -746,8 +740,8 @@ internal sealed class CentreLists
             _radiusUp = lists._radiusUp;
             // The score's own rounding (1e-6·(|score| + 1)) doubled for float32; the item's slack under euclidean.
             double e = error + 2e-6 + (lists._metric == DistanceMetric.Cosine ? 0 : 1e-9 * (xn * xn + 1) + 1e-5 * (xn * xn + 1));
-            _e = Up(e);
-            _reach = Up(reach);
+            _e = FloatRounding.Up(e);
+            _reach = FloatRounding.Up(reach);
             _vE = Vector256.Create(_e);
             _vReach = Vector256.Create(_reach);
             Vectorised = Vector256.IsHardwareAccelerated && xn > 0;

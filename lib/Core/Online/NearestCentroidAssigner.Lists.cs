@@ -149,7 +149,6 @@ public sealed partial class NearestCentroidAssigner
         {
             if (Scores.Length >= length) return;
             if (Scores.Length > 0) System.Buffers.ArrayPool<float>.Shared.Return(Scores);
-            Scores = [];
             Scores = System.Buffers.ArrayPool<float>.Shared.Rent(length);
         }
 
