@@ -173,15 +173,61 @@ internal static unsafe class Int8Product
     /// rows' norms as recorded by <see cref="QuantizedRows.SetNorm"/>. Parallel
     /// over groups of panels; every score depends only on its own pair, so the result does not depend on threads.
     /// </summary>
-    public static void Scores(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n, int d, float[] scores)
+    public static void Scores(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n, int d, float[] scores) =>
+        Scores(metric, items, itemNorms, index, n, d, new StoreSink(scores, n));
+
+    /// <summary>
+    /// Takes the scores of one item against 16 consecutive index rows as the product makes them, so that a caller
+    /// that only needs a test of each score (the list index's ball test) never writes the m x n matrix to memory and
+    /// reads it back. Calls for one task come from one thread, in order (panels, then items); tasks run in parallel.
+    /// </summary>
+    internal interface IScoreSink
+    {
+        /// <summary>Task <paramref name="task"/> (of <see cref="TaskCount"/>) starts on the calling thread.</summary>
+        void Begin(int task);
+
+        /// <summary>Scores of item <paramref name="item"/> against rows [j0, j0 + 8) and [j0 + 8, j0 + 16); lanes from
+        /// <paramref name="cols"/> on are padding past the last row.</summary>
+        void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper);
+
+        /// <summary>Task <paramref name="task"/> is done on the calling thread.</summary>
+        void End(int task);
+    }
+
+    private const int PanelsPerTask = 8;
+
+    /// <summary>Index rows per task of <see cref="Scores{TSink}"/>: task t takes rows [t·this, (t + 1)·this).</summary>
+    public const int RowsPerTask = PanelsPerTask * PanelRows;
+
+    /// <summary>How many tasks <see cref="Scores{TSink}"/> splits <paramref name="n"/> index rows into.</summary>
+    public static int TaskCount(int n) => (n + RowsPerTask - 1) / RowsPerTask;
+
+    /// <summary>Writes the scores row-major into an m x n array.</summary>
+    private readonly struct StoreSink(float[] scores, int n) : IScoreSink
+    {
+        public void Begin(int task) { }
+        public void End(int task) { }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper)
+        {
+            long at = (long)item * n + j0;
+            if (cols == PanelRows) { lower.StoreUnsafe(ref scores[at]); upper.StoreUnsafe(ref scores[at + 8]); return; }
+            for (int c = 0; c < cols; c++) scores[at + c] = c < 8 ? lower[c] : upper[c - 8];
+        }
+    }
+
+    /// <summary>The scores of <see cref="Scores(DistanceMetric, Items, double[], QuantizedRows, int, int, float[])"/>,
+    /// handed to <paramref name="sink"/> 16 at a time instead of stored.</summary>
+    public static void Scores<TSink>(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n, int d, TSink sink)
+        where TSink : struct, IScoreSink
     {
         int m = items.Count;
         if (m == 0 || n == 0) return;
         if (!IsSupported) throw new PlatformNotSupportedException("the int8 product needs AVX-VNNI.");
         if (d > MaxDimension) throw new ArgumentOutOfRangeException(nameof(d), d, $"the int8 product is exact up to dimension {MaxDimension}.");
         int depth = Depth(d), panels = (n + PanelRows - 1) / PanelRows, blocks = (m + ItemRows - 1) / ItemRows;
-        const int panelsPerTask = 8;
-        int tasks = (panels + panelsPerTask - 1) / panelsPerTask;
+        int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };
         var packedA = items.Packed;
         bool cosine = metric == DistanceMetric.Cosine;
@@ -205,20 +251,26 @@ internal static unsafe class Int8Product
         Parallel.For(0, tasks, po, task =>
         {
             int* tile = stackalloc int[ItemRows * PanelRows];
-            float* line = stackalloc float[PanelRows];
+            sink.Begin(task);
             fixed (byte* pa = packedA)
             fixed (sbyte* pb = panelsB)
             fixed (float* cb = colBase, cf = colFactor)
             fixed (int* cs = colSum)
             {
-                int p1 = Math.Min(panels, (task + 1) * panelsPerTask);
-                for (int p = task * panelsPerTask; p < p1; p++)
+                int p1 = Math.Min(panels, (task + 1) * PanelsPerTask);
+                for (int p = task * PanelsPerTask; p < p1; p++)
                 {
                     sbyte* panel = pb + (long)p * PanelRows * depth;
                     int j0 = p * PanelRows, cols = Math.Min(PanelRows, n - j0);
-                    var vb = Vector512.Load(cb + j0);
-                    var vf = Vector512.Load(cf + j0);
-                    var vs = Vector512.Load(cs + j0);
+                    // 256-bit halves throughout: 512-bit instructions between the kernel's 256-bit vpdpbusd would
+                    // shut one of the two ports that run it, and a 512-bit load of the tile's 256-bit stores cannot
+                    // be forwarded from them.
+                    var vb0 = Vector256.Load(cb + j0);
+                    var vb1 = Vector256.Load(cb + j0 + 8);
+                    var vf0 = Vector256.Load(cf + j0);
+                    var vf1 = Vector256.Load(cf + j0 + 8);
+                    var vs0 = Vector256.Load(cs + j0);
+                    var vs1 = Vector256.Load(cs + j0 + 8);
                     for (int blk = 0; blk < blocks; blk++)
                     {
                         // One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel.
@@ -228,17 +280,16 @@ internal static unsafe class Int8Product
                         for (int r = 0; r < rows; r++)
                         {
                             int i = i0 + r;
-                            var dot = Vector512.ConvertToSingle(Vector512.Load(tile + r * PanelRows) - vs);
-                            var score = Vector512.Create(rowBase[i]) + vb - Vector512.Create(rowFactor[i]) * vf * dot;
-                            float* dst;
-                            if (cols == PanelRows) { fixed (float* sp = &scores[(long)i * n + j0]) score.Store(sp); continue; }
-                            dst = line;
-                            score.Store(dst);
-                            for (int c = 0; c < cols; c++) scores[(long)i * n + j0 + c] = dst[c];
+                            var dot0 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows) - vs0);
+                            var dot1 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows + 8) - vs1);
+                            var rb = Vector256.Create(rowBase[i]);
+                            var rf = Vector256.Create(rowFactor[i]);
+                            sink.Take(task, i, j0, cols, rb + vb0 - rf * vf0 * dot0, rb + vb1 - rf * vf1 * dot1);
                         }
                     }
                 }
             }
+            sink.End(task);
         });
     }
 

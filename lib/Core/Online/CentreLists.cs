@@ -21,7 +21,7 @@ namespace LabelAssignment.Online;
 /// Not thread-safe by itself: the owning ClusterTables' lock guards it (searches under the read lock, Add and Moved
 /// under the write lock with the commit that causes them, the build under the tables' list gate).
 /// </summary>
-internal sealed class CentreLists
+internal sealed partial class CentreLists
 {
     private readonly int _d;
     private readonly DistanceMetric _metric;
@@ -31,8 +31,9 @@ internal sealed class CentreLists
     private readonly CentreIndex _gIndex;  // the centroids with their int8 copy, for the screening product
     private double[] _radius;
     private List<int>[] _members;
-    // The ball test in float32, eight lists at a time (Candidates): |p(x) - g|² ≥ A + B·(score - e), rounded down
+    // The ball test in float32, 16 lists at a time (BallSink): |p(x) - g|² ≥ A + B·(score - e), rounded down
     // with a margin for the float32 arithmetic; C + B·score orders the centroids by distance; the radius rounded up.
+    // One panel (16) longer than the capacity: the test loads whole panels.
     private float[] _a, _b, _c, _radiusUp;
     private int[] _listOf;                // centre row -> list; -1 for a zero centre under cosine (kept apart)
     private double[] _ring;               // centre row -> |p(c) - g| of its list (rounded up), kept current as it moves
@@ -52,10 +53,10 @@ internal sealed class CentreLists
         _gIndex = new CentreIndex(d, capacity);
         _radius = new double[capacity];
         _members = new List<int>[capacity];
-        _a = new float[capacity];
-        _b = new float[capacity];
-        _c = new float[capacity];
-        _radiusUp = new float[capacity];
+        _a = new float[capacity + Int8Product.PanelRows];
+        _b = new float[capacity + Int8Product.PanelRows];
+        _c = new float[capacity + Int8Product.PanelRows];
+        _radiusUp = new float[capacity + Int8Product.PanelRows];
         _listOf = listOf;
         _ring = new double[listOf.Length];
         _zeroRows = [];
@@ -99,10 +100,10 @@ internal sealed class CentreLists
             _gIndex.Resize(capacity);
             Array.Resize(ref _radius, capacity);
             Array.Resize(ref _members, capacity);
-            Array.Resize(ref _a, capacity);
-            Array.Resize(ref _b, capacity);
-            Array.Resize(ref _c, capacity);
-            Array.Resize(ref _radiusUp, capacity);
+            Array.Resize(ref _a, capacity + Int8Product.PanelRows);
+            Array.Resize(ref _b, capacity + Int8Product.PanelRows);
+            Array.Resize(ref _c, capacity + Int8Product.PanelRows);
+            Array.Resize(ref _radiusUp, capacity + Int8Product.PanelRows);
         }
         centroid.CopyTo(_g.AsSpan(l * d, d));
         _gIndex.Set(l, centroid);
@@ -111,8 +112,9 @@ internal sealed class CentreLists
         _radius[l] = 0;
         _radiusUp[l] = 0;
         _members[l] = [];
-        // The terms of SquaredBounds' lower bound, so that A + B·(score - e) is it; 1e-5 (relative under euclidean)
-        // covers the float32 arithmetic of Candidates on values of a few units.
+        // The terms of the lower bound on |p(x) - g|² from a score and its bound e (cosine: x̂·g = |g|·(1 - score), so
+        // |x̂ - g|² = 1 + |g|² - 2|g|(1 - score)), so that A + B·(score - e) is it; 1e-5 (relative under euclidean)
+        // covers the float32 arithmetic of the ball test on values of a few units.
         if (_metric == DistanceMetric.Cosine)
         {
             _a[l] = FloatRounding.Down(1 + gsq - 2 * gn - 1e-9 * (1 + gsq) - 1e-5);
@@ -584,51 +586,6 @@ internal sealed class CentreLists
         GrowRadius(l, _ring[row]);
     }
 
-    /// <summary>
-    /// Screening scores of <paramref name="m"/> items against every list centroid (m x <see cref="Count"/>,
-    /// row-major: cosine distance, or squared euclidean distance) into <paramref name="scores"/>, and for each item a
-    /// bound E on the error of all its scores except their own rounding, 1e-6·(|score| + 1), into
-    /// <paramref name="errors"/>: the input of <see cref="Candidates"/> and <see cref="MayHold"/>. One integer product
-    /// (<see cref="Int8Product"/>) where the machine has AVX-VNNI, a float32 one otherwise. The centroids never move
-    /// between rebuilds, so these stay valid while centres move and open.
-    /// </summary>
-    public void Screen(ReadOnlySpan<float> items, int m, ReadOnlySpan<double> norms, float[] scores, double[] errors)
-    {
-        int count = Count, d = _d;
-        var itemNorms = norms[..m].ToArray();
-        var index = _gIndex;
-        if (Int8Product.IsSupported && d <= Int8Product.MaxDimension && count >= Int8Product.PanelRows)
-        {
-            var q = Int8Product.Quantize(items[..(m * d)], m, d);
-            Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, scores);
-            for (int i = 0; i < m; i++)
-                errors[i] = Int8Product.ItemScoreError(_metric, itemNorms[i], q.Residuals[i], index.MaxNorm, index.MaxQuantError, index.MaxQuantErrorOverNorm);
-            return;
-        }
-        DistanceKernels.Scores(_metric, items[..(m * d)], m, itemNorms, index.Rows, count, index.Norms, d, scores, null);
-        double factor = DistanceKernels.DotErrorFactor(d), gMax = index.MaxNorm;
-        for (int i = 0; i < m; i++)
-            errors[i] = _metric == DistanceMetric.Cosine
-                ? factor
-                : 2.0 * factor * itemNorms[i] * gMax + 1e-6 * (itemNorms[i] * itemNorms[i] + gMax * gMax);
-    }
-
-    /// <summary>Bounds [lo, hi] on |p(x) - g_l|² from the item's screening score against g_l and its bound
-    /// <paramref name="e"/> (cosine p(x) = x/|x|: x̂·g = |g|·(1 - score)).</summary>
-    private (double Lo, double Hi) SquaredBounds(float score, double e, double xn, int l)
-    {
-        double gn = _gNorm[l], gsq = gn * gn;
-        e += 1e-6 * (Math.Abs(score) + 1.0);
-        if (_metric == DistanceMetric.Cosine)
-        {
-            if (xn == 0) return (0, double.PositiveInfinity);
-            double slack = 1e-9 * (1 + gsq);
-            return (1 + gsq - 2 * gn * (1 - score + e) - slack, 1 + gsq - 2 * gn * (1 - score - e) + slack);
-        }
-        double eSlack = 1e-9 * (xn * xn + gsq + 1);
-        return (score - e - eSlack, score + e + eSlack);
-    }
-
     /// <summary>Radius of eps in the geometry of p: the chord sqrt(2·eps) under cosine, eps itself under euclidean.</summary>
     public double Reach(double eps) => _metric == DistanceMetric.Cosine ? Math.Sqrt(2 * eps) : eps;
 
@@ -642,37 +599,6 @@ internal sealed class CentreLists
         double sqLo = (cosine ? 1 + gn * gn - 2 * (dot + err) / xn : xn * xn + gn * gn - 2 * (dot + err)) - slack;
         double sqHi = (cosine ? 1 + gn * gn - 2 * (dot - err) / xn : xn * xn + gn * gn - 2 * (dot - err)) + slack;
         return (Math.Sqrt(Math.Max(0, sqLo)), Math.Sqrt(Math.Max(0, sqHi)) * (1 + 1e-12));
-    }
-
-    /// <summary>
-    /// The ring test for one centre row as it is now: false when |p(x) - p(c)| ≥ | |p(x) - g| - |p(c) - g| | proves it
-    /// farther than the eps radius <paramref name="reach"/> (then <paramref name="lowerBound"/> bounds its distance
-    /// from below). |p(x) - g| comes from the float32 dot where the item probed the row's list
-    /// (<paramref name="probedLists"/>, <paramref name="probedDots"/>), from its screening score otherwise (from the
-    /// dot with <paramref name="x"/> for a list opened after the screening). Zero
-    /// centres under cosine (no list) always pass.
-    /// </summary>
-    public bool MayHold(int row, ReadOnlySpan<float> x, ReadOnlySpan<float> scores, double error, ReadOnlySpan<int> probedLists,
-        ReadOnlySpan<float> probedDots, double xn, double reach, out double lowerBound)
-    {
-        lowerBound = 0;
-        int l = _listOf[row];
-        if (l < 0 || xn == 0) return true;
-        int at = probedLists.IndexOf(l);
-        double dLo, dHi;
-        if (at >= 0)
-            (dLo, dHi) = CentroidDistance(probedDots[at], xn, l);
-        else if (l >= scores.Length) // a list opened after the item's screening: no score, the exact dot
-            (dLo, dHi) = CentroidDistance(TensorPrimitives.Dot(x, _g.AsSpan(l * _d, _d)), xn, l);
-        else
-        {
-            var (lo, hi) = SquaredBounds(scores[l], error, xn, l);
-            (dLo, dHi) = (Math.Sqrt(Math.Max(0, lo)), Math.Sqrt(Math.Max(0, hi)) * (1 + 1e-12));
-        }
-        double gap = RingGap(_ring[row], dLo, dHi);
-        if (gap <= reach) return true;
-        lowerBound = AsDistance(gap);
-        return false;
     }
 
     /// <summary>The ring's lower bound on |p(x) - p(c)|; the stored ring is rounded up, and a relative and an absolute
@@ -695,168 +621,6 @@ internal sealed class CentreLists
             if (dist < bestD) { bestD = dist; best = l; }
         }
         return best;
-    }
-
-    /// <summary>How many centres the lists whose ball comes within <paramref name="eps"/> of the item hold (what
-    /// <see cref="Candidates"/> would ring-test), from its screening scores: the cost of the lists for this item.</summary>
-    public long ProbedMembers(ReadOnlySpan<float> scores, double error, double xn, double eps)
-    {
-        long members = _zeroRows.Count;
-        var test = new BallTest(this, error, xn, Reach(eps));
-        int lists = Math.Min(Count, scores.Length), l = 0;
-        if (test.Vectorised)
-            for (; l + 8 <= lists; l += 8)
-            {
-                uint probe = test.Probed(scores, l, out _);
-                while (probe != 0)
-                {
-                    members += _members[l + System.Numerics.BitOperations.TrailingZeroCount(probe)].Count;
-                    probe &= probe - 1;
-                }
-            }
-        for (; l < lists; l++)
-            if (!test.Skips(scores[l], l, out _)) members += _members[l].Count;
-        return members;
-    }
-
-    /// <summary>
-    /// The ball test of one item against the lists (float32, eight at a time where the machine has 256-bit vectors):
-    /// a list is skipped when A + B·(score - e) — a lower bound on |p(x) - g|², e the screening bound plus the
-    /// score's own rounding — exceeds (R + reach)², with a relative margin for the float32 square. The float64 form
-    /// is <see cref="SquaredBounds"/>; these terms are rounded so that the float32 bound stays below it.
-    /// </summary>
-    private readonly ref struct BallTest
-    {
-        private readonly ReadOnlySpan<float> _a, _b, _c, _radiusUp;
-        private readonly Vector256<float> _vE, _vReach;
-        private readonly float _e, _reach;
-        private const float Rounding = 2e-6f, Margin = 1 + 1e-5f;
-
-        public BallTest(CentreLists lists, double error, double xn, double reach)
-        {
-            _a = lists._a;
-            _b = lists._b;
-            _c = lists._c;
-            _radiusUp = lists._radiusUp;
-            // The score's own rounding (1e-6·(|score| + 1)) doubled for float32; the item's slack under euclidean.
-            double e = error + 2e-6 + (lists._metric == DistanceMetric.Cosine ? 0 : 1e-9 * (xn * xn + 1) + 1e-5 * (xn * xn + 1));
-            _e = FloatRounding.Up(e);
-            _reach = FloatRounding.Up(reach);
-            _vE = Vector256.Create(_e);
-            _vReach = Vector256.Create(_reach);
-            Vectorised = Vector256.IsHardwareAccelerated && xn > 0;
-            ZeroItem = xn == 0;
-        }
-
-        public bool Vectorised { get; }
-
-        /// <summary>A zero item under cosine (no direction): every list is probed.</summary>
-        public bool ZeroItem { get; }
-
-        /// <summary>Lists [l, l + 8) this item probes (bit i: list l + i); the lower bound on |p(x) - g|² of each in
-        /// <paramref name="sqLo"/>.</summary>
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public uint Probed(ReadOnlySpan<float> scores, int l, out Vector256<float> sqLo)
-        {
-            var sc = Vector256.Create(scores.Slice(l, 8));
-            var e = _vE + Vector256.Create(Rounding) * Vector256.Abs(sc);
-            sqLo = Vector256.Create(_a.Slice(l, 8)) + Vector256.Create(_b.Slice(l, 8)) * (sc - e);
-            var within = Vector256.Create(_radiusUp.Slice(l, 8)) + _vReach;
-            var skip = Vector256.GreaterThan(sqLo, within * within * Vector256.Create(Margin));
-            return ~skip.ExtractMostSignificantBits() & 0xFF;
-        }
-
-        /// <summary>The nearest-centroid keys of lists [l, l + 8) (smaller is nearer).</summary>
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public Vector256<float> NearKeys(ReadOnlySpan<float> scores, int l) =>
-            Vector256.Create(_c.Slice(l, 8)) + Vector256.Create(_b.Slice(l, 8)) * Vector256.Create(scores.Slice(l, 8));
-
-        /// <summary>The scalar form of <see cref="Probed"/> for one list: true when it is skipped.</summary>
-        public bool Skips(float score, int l, out float sqLo)
-        {
-            float e = _e + Rounding * MathF.Abs(score);
-            sqLo = _a[l] + _b[l] * (score - e);
-            float within = _radiusUp[l] + _reach;
-            return !ZeroItem && sqLo > within * within * Margin;
-        }
-
-        public float NearKey(float score, int l) => _c[l] + _b[l] * score;
-
-        public float RadiusUp(int l) => _radiusUp[l];
-
-        public Vector256<float> RadiiUp(int l) => Vector256.Create(_radiusUp.Slice(l, 8));
-    }
-
-    /// <summary>
-    /// The rows of every list whose ball comes within <paramref name="eps"/> of the item and that pass the ring test
-    /// (in no particular order), given the item's screening scores against the list centroids and their bound
-    /// (<see cref="Screen"/>), into <paramref name="rows"/>; the lists probed, with the item's float32 dot with their
-    /// centroid (the ring test needs it exact), into <paramref name="probedLists"/> and <paramref name="probedDots"/>.
-    /// Returns a lower bound on the distance to every centre left out (+∞ when none was) and the list whose centroid
-    /// looks nearest (where a centre opened by the item goes: only speed depends on it).
-    /// </summary>
-    public (double SkippedLowerBound, int NearestList) Candidates(ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> scores, double error,
-        double eps, List<int> rows, List<int> probedLists, List<float> probedDots)
-    {
-        rows.Clear();
-        probedLists.Clear();
-        probedDots.Clear();
-        rows.AddRange(_zeroRows);
-        int lists = Count, nearestList = 0;
-        double reach = Reach(eps);
-        float nearest = float.PositiveInfinity;
-        double skipped = double.PositiveInfinity; // the smallest |p(x) - g| - R over skipped lists, in the geometry of p
-        var test = new BallTest(this, error, xn, reach);
-        float skippedF = float.PositiveInfinity;
-        int l = 0;
-        if (test.Vectorised)
-        {
-            var inf = Vector256.Create(float.PositiveInfinity);
-            var vSkipped = inf;
-            var vBest = inf;
-            var vBestL = Vector256<int>.Zero;
-            var vL = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-            var eight = Vector256.Create(8);
-            for (; l + 8 <= lists; l += 8, vL += eight)
-            {
-                var key = test.NearKeys(scores, l);
-                var better = Vector256.LessThan(key, vBest);
-                vBest = Vector256.ConditionalSelect(better, key, vBest);
-                vBestL = Vector256.ConditionalSelect(better.AsInt32(), vL, vBestL);
-                uint probe = test.Probed(scores, l, out var sqLo);
-                // Lower bound of a skipped list: |p(x) - g| - R (probed lanes +∞).
-                var bound = Vector256.Sqrt(Vector256.Max(sqLo, Vector256<float>.Zero)) - test.RadiiUp(l);
-                if (probe == 0) { vSkipped = Vector256.Min(vSkipped, bound); continue; }
-                var skippedLanes = Vector256.Equals(Vector256.Create((int)probe) & Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128), Vector256<int>.Zero);
-                vSkipped = Vector256.Min(vSkipped, Vector256.ConditionalSelect(skippedLanes.AsSingle(), bound, inf));
-                while (probe != 0)
-                {
-                    int q = l + System.Numerics.BitOperations.TrailingZeroCount(probe);
-                    probe &= probe - 1;
-                    ProbeList(q, x, xn, reach, rows, probedLists, probedDots, ref skipped);
-                }
-            }
-            for (int q = 0; q < 8; q++)
-            {
-                skippedF = Math.Min(skippedF, vSkipped[q]);
-                if (vBest[q] < nearest || (vBest[q] == nearest && vBestL[q] < nearestList)) { nearest = vBest[q]; nearestList = vBestL[q]; }
-            }
-        }
-        for (; l < lists; l++)
-        {
-            float key = test.NearKey(scores[l], l);
-            if (key < nearest) { nearest = key; nearestList = l; }
-            if (test.Skips(scores[l], l, out float sqLo))
-            {
-                skippedF = Math.Min(skippedF, MathF.Sqrt(Math.Max(0, sqLo)) - test.RadiusUp(l));
-                continue;
-            }
-            if (xn == 0) { probedLists.Add(l); probedDots.Add(0); rows.AddRange(_members[l]); continue; }
-            ProbeList(l, x, xn, reach, rows, probedLists, probedDots, ref skipped);
-        }
-        // The float32 bound, less its rounding (a relative 1e-6 covers the square root's and the subtraction's).
-        if (float.IsFinite(skippedF)) skipped = Math.Min(skipped, skippedF - 1e-6 * (1 + Math.Abs(skippedF)));
-        return (double.IsPositiveInfinity(skipped) ? skipped : AsDistance(Math.Max(skipped, reach)), nearestList);
     }
 
     /// <summary>The ring test over list <paramref name="l"/>'s members (from the item's exact float32 dot with its

@@ -26,25 +26,24 @@ public sealed partial class NearestCentroidAssigner
     }
 
     /// <summary>
-    /// Screens items [start, start + m) through the lists, in parallel, from their scores against the list centroids
-    /// (in <paramref name="scratch"/>, from <see cref="ListsPay"/>): for each item the lists whose ball comes within
-    /// eps, the ring test on their members, the int8 copy, the float32 row, and exact float64 distances for what may
-    /// be within eps.
+    /// Screens items [start, start + m) through the lists, in parallel, from the chunk's ball test against the list
+    /// centroids (in <paramref name="scratch"/>, from <see cref="ListsPay"/>): for each item the ring test on the
+    /// members of the lists it probes, the int8 copy, the float32 row, and exact float64 distances for what may be
+    /// within eps.
     /// </summary>
     private ListCandidates[] ListScreen(CentreLists lists, float[] data, int start, int m, double[] norms, ListScratch scratch)
     {
-        int d = Tables.Dimension, count = lists.Count;
+        int d = Tables.Dimension;
         var result = new ListCandidates[m];
-        var scores = scratch.Scores;
-        var errors = scratch.Errors;
+        var screen = scratch.Screen;
         if (m == 1)
         {
-            result[0] = ListScreenOne(lists, data.AsSpan(start * d, d), norms[start], scores.AsSpan(0, count), errors[0], new Lists());
+            result[0] = ListScreenOne(lists, data.AsSpan(start * d, d), norms[start], screen, 0, new Lists());
             return result;
         }
         Parallel.For(0, m, () => new Lists(), (i, _, scratchLists) =>
         {
-            result[i] = ListScreenOne(lists, data.AsSpan((start + i) * d, d), norms[start + i], scores.AsSpan(i * count, count), errors[i], scratchLists);
+            result[i] = ListScreenOne(lists, data.AsSpan((start + i) * d, d), norms[start + i], screen, i, scratchLists);
             return scratchLists;
         }, _ => { });
         return result;
@@ -57,7 +56,7 @@ public sealed partial class NearestCentroidAssigner
         public readonly List<float> Dots = [];
     }
 
-    private ListCandidates ListScreenOne(CentreLists lists, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> centroidScores, double centroidError,
+    private ListCandidates ListScreenOne(CentreLists lists, ReadOnlySpan<float> x, double xn, CentreLists.ChunkScreen screen, int item,
         Lists scratch)
     {
         var t = Tables;
@@ -70,7 +69,8 @@ public sealed partial class NearestCentroidAssigner
         int d = t.Dimension;
         double eps = Options.Eps, factor = DistanceKernels.DotErrorFactor(d), thr = DistanceKernels.ToScore(metric, eps);
         var rows = scratch.Rows;
-        var (lower, nearestList) = lists.Candidates(x, xn, centroidScores, centroidError, eps, rows, scratch.Probed, scratch.Dots);
+        double lower = lists.Probe(x, xn, screen, item, eps, rows, scratch.Probed, scratch.Dots);
+        int nearestList = screen.NearestList[item];
         double AsDistance(double score) => metric == DistanceMetric.Cosine ? Math.Max(0, score) : Math.Sqrt(Math.Max(0, score));
         PrefetchRows(quant.Values, rows, d);
         var keptRows = new List<int>();
@@ -138,27 +138,10 @@ public sealed partial class NearestCentroidAssigner
         return c.BestDistance <= eps ? (c.Best, c.BestDistance, nearD) : (-1, double.PositiveInfinity, nearD);
     }
 
-    /// <summary>Scratch of the list path, kept across the chunks of one call. The chunk's scores against the list
-    /// centroids (42 MB at 2 x 10^4 lists) come from the shared pool: fresh arrays of that size cost a page fault per
-    /// 4 KB on every call (10% of the time at 10^6 centres).</summary>
-    private sealed class ListScratch : IDisposable
+    /// <summary>Scratch of the list path, kept across the chunks of one call.</summary>
+    private sealed class ListScratch
     {
-        public float[] Scores = [];
-
-        public void EnsureScores(int length)
-        {
-            if (Scores.Length >= length) return;
-            if (Scores.Length > 0) System.Buffers.ArrayPool<float>.Shared.Return(Scores);
-            Scores = System.Buffers.ArrayPool<float>.Shared.Rent(length);
-        }
-
-        public void Dispose()
-        {
-            if (Scores.Length > 0) System.Buffers.ArrayPool<float>.Shared.Return(Scores);
-            Scores = [];
-        }
-
-        public double[] Errors = [];
+        public readonly CentreLists.ChunkScreen Screen = new();
         public bool[] Dirty = [];
         public readonly List<int> DirtyRows = [];
         public int Fresh = -1;
@@ -166,21 +149,15 @@ public sealed partial class NearestCentroidAssigner
 
     /// <summary>
     /// Whether the lists pay for items [start, start + m): they do unless the lists whose ball comes within eps hold,
-    /// on average over a sample of the chunk, more than 1/<see cref="ListPayDivisor"/> of the table (a large eps on
-    /// clustered data), where the full scan's blocked product reads the table faster than scattered rows are read.
-    /// Both paths are exact, so the choice only affects speed. Computes the chunk's centroid scores.
+    /// on average over the chunk, more than 1/<see cref="ListPayDivisor"/> of the table (a large eps on clustered
+    /// data), where the full scan's blocked product reads the table faster than scattered rows are read. Both paths
+    /// are exact, so the choice only affects speed. Screens the chunk against the list centroids.
     /// </summary>
     private bool ListsPay(CentreLists lists, float[] data, int start, int m, double[] norms, ListScratch scratch)
     {
-        int d = Tables.Dimension, count = lists.Count;
-        scratch.EnsureScores(m * count);
-        if (scratch.Errors.Length < m) scratch.Errors = new double[m];
-        lists.Screen(data.AsSpan(start * d, m * d), m, norms.AsSpan(start, m), scratch.Scores, scratch.Errors);
-        int step = Math.Max(1, m / 16);
-        long members = 0, sampled = 0;
-        for (int i = 0; i < m; i += step, sampled++)
-            members += lists.ProbedMembers(scratch.Scores.AsSpan(i * count, count), scratch.Errors[i], norms[start + i], Options.Eps);
-        return ForceLists || members <= sampled * (long)Tables.ClusterCount / ListPayDivisor;
+        int d = Tables.Dimension;
+        lists.Screen(data.AsSpan(start * d, m * d), m, norms.AsSpan(start, m), Options.Eps, scratch.Screen);
+        return ForceLists || scratch.Screen.ProbedMembers <= m * (long)Tables.ClusterCount / ListPayDivisor;
     }
 
     /// <summary>Always take the lists where the tables enable them (tests: on small tables the full scan would win).</summary>
@@ -227,7 +204,7 @@ public sealed partial class NearestCentroidAssigner
         Assignment[] results, int start, int m, ListScratch scratch)
     {
         var t = Tables;
-        int d = t.Dimension, n0 = t.ClusterCount, count = lists.Count;
+        int d = t.Dimension, n0 = t.ClusterCount;
         double eps = Options.Eps;
         if (!ListsPay(lists, embeddings.Data, start, m, norms, scratch)) return false;
         if (scratch.Dirty.Length < n0) scratch.Dirty = new bool[Math.Max(n0, 2 * scratch.Dirty.Length)];
@@ -240,15 +217,13 @@ public sealed partial class NearestCentroidAssigner
             int item = start + i;
             var x = embeddings.Data.AsSpan(item * d, d);
             double xn = norms[item], lower = pre[i].Lower;
-            var itemScores = scratch.Scores.AsSpan(i * count, count);
-            double itemError = scratch.Errors[i];
             var c = new ListChoice(eps);
             var p = pre[i];
             for (int k = 0; k < p.Rows.Length; k++)
                 if (!dirty[p.Rows[k]]) c.Offer(p.Rows[k], p.Distances[k]);
             // Rows changed since the screening: moved ones, then those opened in this chunk.
-            foreach (int j in dirtyRows) OfferChanged(lists, j, x, xn, itemScores, itemError, p, reach, ref c, ref lower);
-            for (int j = n0; j < t.ClusterCount; j++) OfferChanged(lists, j, x, xn, itemScores, itemError, p, reach, ref c, ref lower);
+            foreach (int j in dirtyRows) OfferChanged(lists, j, x, xn, scratch.Screen, p, reach, ref c, ref lower);
+            for (int j = n0; j < t.ClusterCount; j++) OfferChanged(lists, j, x, xn, scratch.Screen, p, reach, ref c, ref lower);
             var (chosen, chosenD, nearD) = Decision(c, lower);
             ListsProbed += p.Probed;
             long id = itemIds[item];
@@ -270,10 +245,10 @@ public sealed partial class NearestCentroidAssigner
     }
 
     /// <summary>Offers a row changed since the chunk's screening, when its current ring does not rule it out.</summary>
-    private void OfferChanged(CentreLists lists, int row, ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> itemScores, double itemError,
+    private void OfferChanged(CentreLists lists, int row, ReadOnlySpan<float> x, double xn, CentreLists.ChunkScreen screen,
         ListCandidates screened, double reach, ref ListChoice choice, ref double lower)
     {
-        if (!lists.MayHold(row, x, itemScores, itemError, screened.ProbedLists, screened.ProbedDots, xn, reach, out double bound))
+        if (!lists.MayHold(row, x, xn, screen, screened.ProbedLists, screened.ProbedDots, reach, out double bound))
         {
             lower = Math.Min(lower, bound);
             return;

@@ -105,7 +105,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             if (fresh < 0) fresh = t.Allocator.Peek();
             return new Assignment(itemIds[item], fresh, 0.0, true, nearD);
         }
-        using var listScratch = new ListScratch();
+        var listScratch = new ListScratch();
         int scanUntil = 0; // items before this go through the full scan (the lists did not pay for their chunk)
         for (int start = 0; start < total; )
         {
@@ -155,7 +155,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         var buffer = new List<int>();
         float[] scoreBuffer = [], refineBuffer = [], gramBuffer = []; // grown once per call, reused across its chunks
 
-        using var listScratch = new ListScratch();
+        var listScratch = new ListScratch();
         int scanUntil = 0; // items before this go through the full scan (the lists did not pay for their chunk)
         for (int start = 0; start < total; )
         {

@@ -1,0 +1,314 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using LabelAssignment.Numerics;
+
+namespace LabelAssignment.Online;
+
+/// <summary>
+/// The screening of a chunk of items against the list centroids and the ball test on its scores, fused: the int8
+/// product hands each item's scores against 16 lists to <see cref="BallSink"/> as it makes them, so the m x lists
+/// score matrix (42 MB for 512 items at 2 x 10^4 lists) is never written and read back, and only what the later steps
+/// need is kept per item: the lists it probes, a lower bound over the lists it skips, its nearest centroid.
+/// </summary>
+internal sealed partial class CentreLists
+{
+    /// <summary>What <see cref="Screen"/> found for a chunk of items; kept by the caller and reused across chunks.</summary>
+    internal sealed class ChunkScreen
+    {
+        /// <summary>Items screened, and the list count at the screening (lists opened later have no entry).</summary>
+        public int Items, Lists;
+
+        /// <summary>Per item, the bound E on its scores' errors (see <see cref="Int8Product.ItemScoreError"/>).</summary>
+        public double[] Errors = [];
+
+        /// <summary>The lists item i probes (its ball test did not rule them out), ascending:
+        /// Probed[ProbedStart[i] .. ProbedStart[i + 1]).</summary>
+        public int[] ProbedStart = [], Probed = [];
+
+        /// <summary>Per item, min over the lists it skips of |p(x) - g| - R (float32, before its rounding margin;
+        /// +∞ when it skips none).</summary>
+        public float[] SkippedBound = [];
+
+        /// <summary>Per item, the list whose centroid looks nearest (where a centre it opens goes: only speed depends on it).</summary>
+        public int[] NearestList = [];
+
+        /// <summary>Every list's radius (rounded up) as the ball test saw it: a member whose ring is still within it stays
+        /// ruled out for an item that skipped its list, whatever the list's radius grew to later.</summary>
+        public float[] RadiusAtScreen = [];
+
+        /// <summary>Members of the probed lists summed over the items: what the ring tests will read.</summary>
+        public long ProbedMembers;
+
+        // Per task of the product (one thread each): per item the smallest skipped bound, the nearest key and its
+        // list; the (item, list) pairs probed, in the order found.
+        internal float[] TaskBound = [], TaskKey = [];
+        internal int[] TaskNear = [];
+        internal List<long>[] TaskProbed = [];
+
+        public ReadOnlySpan<int> ProbedBy(int item) => Probed.AsSpan(ProbedStart[item], ProbedStart[item + 1] - ProbedStart[item]);
+
+        internal void Prepare(int m, int lists, int tasks)
+        {
+            Items = m;
+            Lists = lists;
+            if (Errors.Length < m)
+            {
+                Errors = new double[m];
+                SkippedBound = new float[m];
+                NearestList = new int[m];
+                ProbedStart = new int[m + 1];
+            }
+            if (RadiusAtScreen.Length < lists) RadiusAtScreen = new float[Math.Max(lists, 2 * RadiusAtScreen.Length)];
+            if (TaskBound.Length < tasks * m)
+            {
+                TaskBound = new float[tasks * m];
+                TaskKey = new float[tasks * m];
+                TaskNear = new int[tasks * m];
+            }
+            if (TaskProbed.Length < tasks)
+            {
+                int old = TaskProbed.Length;
+                Array.Resize(ref TaskProbed, tasks);
+                for (int t = old; t < tasks; t++) TaskProbed[t] = [];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Screens <paramref name="m"/> items against every list centroid and runs the ball test for eps radius
+    /// <paramref name="eps"/> on the scores, into <paramref name="into"/>. The scores come from one integer product
+    /// (<see cref="Int8Product"/>) where the machine has AVX-VNNI, a float32 one otherwise, each with its error bound;
+    /// a list is skipped only when A + B·(score - e), a lower bound on |p(x) - g|², exceeds (R + reach)². The
+    /// centroids never move between rebuilds, so the result stays valid while centres move and open (radii only
+    /// grow: see <see cref="ChunkScreen.RadiusAtScreen"/>). The result does not depend on threads.
+    /// </summary>
+    public void Screen(ReadOnlySpan<float> items, int m, ReadOnlySpan<double> norms, double eps, ChunkScreen into)
+    {
+        int count = Count, d = _d;
+        var itemNorms = norms[..m].ToArray();
+        var index = _gIndex;
+        int tasks = Int8Product.TaskCount(count);
+        into.Prepare(m, count, tasks);
+        var errors = into.Errors;
+        var e = new float[m];
+        bool int8 = Int8Product.IsSupported && d <= Int8Product.MaxDimension && count >= Int8Product.PanelRows;
+        Int8Product.Items? q = int8 ? Int8Product.Quantize(items[..(m * d)], m, d) : null;
+        double factor = DistanceKernels.DotErrorFactor(d), gMax = index.MaxNorm;
+        for (int i = 0; i < m; i++)
+        {
+            double xn = itemNorms[i];
+            errors[i] = q is not null
+                ? Int8Product.ItemScoreError(_metric, xn, q.Residuals[i], index.MaxNorm, index.MaxQuantError, index.MaxQuantErrorOverNorm)
+                : _metric == DistanceMetric.Cosine ? factor : 2.0 * factor * xn * gMax + 1e-6 * (xn * xn + gMax * gMax);
+            // The score's own rounding (1e-6·(|score| + 1)) doubled for float32; the item's slack under euclidean. A
+            // zero item under cosine has no direction: every list is probed.
+            double ei = errors[i] + 2e-6 + (_metric == DistanceMetric.Cosine ? 0 : 1e-9 * (xn * xn + 1) + 1e-5 * (xn * xn + 1));
+            e[i] = _metric == DistanceMetric.Cosine && xn == 0 ? float.PositiveInfinity : FloatRounding.Up(ei);
+        }
+        var sink = new BallSink(_a, _b, _c, _radiusUp, e, FloatRounding.Up(Reach(eps)), m, into);
+        if (q is not null) Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, sink);
+        else FloatScreen(items, m, itemNorms, count, d, tasks, sink);
+        Gather(into, tasks);
+        _radiusUp.AsSpan(0, count).CopyTo(into.RadiusAtScreen);
+    }
+
+    /// <summary>The float32 product (no AVX-VNNI, or fewer lists than a panel), fed to the sink in the int8 product's
+    /// order of tasks.</summary>
+    private void FloatScreen(ReadOnlySpan<float> items, int m, double[] itemNorms, int count, int d, int tasks, BallSink sink)
+    {
+        var scores = new float[(long)m * count];
+        DistanceKernels.Scores(_metric, items[..(m * d)], m, itemNorms, _gIndex.Rows, count, _gIndex.Norms, d, scores, null);
+        Span<float> line = stackalloc float[Int8Product.PanelRows];
+        const int listsPerTask = Int8Product.RowsPerTask;
+        for (int task = 0; task < tasks; task++)
+        {
+            sink.Begin(task);
+            for (int j0 = task * listsPerTask; j0 < Math.Min(count, (task + 1) * listsPerTask); j0 += Int8Product.PanelRows)
+            {
+                int cols = Math.Min(Int8Product.PanelRows, count - j0);
+                for (int i = 0; i < m; i++)
+                {
+                    line.Clear();
+                    scores.AsSpan(i * count + j0, cols).CopyTo(line);
+                    sink.Take(task, i, j0, cols, Vector256.Create((ReadOnlySpan<float>)line[..8]), Vector256.Create((ReadOnlySpan<float>)line[8..]));
+                }
+            }
+            sink.End(task);
+        }
+    }
+
+    /// <summary>Merges the tasks' findings per item, in task order (so lists ascend and ties go to the lowest list).</summary>
+    private void Gather(ChunkScreen s, int tasks)
+    {
+        int m = s.Items;
+        var start = s.ProbedStart;
+        Array.Clear(start, 0, m + 1);
+        int total = 0;
+        for (int t = 0; t < tasks; t++)
+        {
+            total += s.TaskProbed[t].Count;
+            foreach (long v in s.TaskProbed[t]) start[(int)(v >> 32) + 1]++;
+        }
+        for (int i = 0; i < m; i++) start[i + 1] += start[i];
+        if (s.Probed.Length < total) s.Probed = new int[Math.Max(total, 2 * s.Probed.Length)];
+        var cursor = start.AsSpan(0, m).ToArray();
+        long members = (long)_zeroRows.Count * m;
+        for (int t = 0; t < tasks; t++)
+            foreach (long v in s.TaskProbed[t])
+            {
+                int l = (int)v;
+                s.Probed[cursor[(int)(v >> 32)]++] = l;
+                members += _members[l].Count;
+            }
+        s.ProbedMembers = members;
+        for (int i = 0; i < m; i++)
+        {
+            float bound = float.PositiveInfinity, key = float.PositiveInfinity;
+            int near = 0;
+            for (int t = 0; t < tasks; t++)
+            {
+                bound = Math.Min(bound, s.TaskBound[t * m + i]);
+                if (s.TaskKey[t * m + i] < key) { key = s.TaskKey[t * m + i]; near = s.TaskNear[t * m + i]; }
+            }
+            s.SkippedBound[i] = bound;
+            s.NearestList[i] = near;
+        }
+    }
+
+    /// <summary>
+    /// The ball test on 16 scores at a time (two 256-bit halves), in float32: a list is skipped when A + B·(score - e) — a lower bound on
+    /// |p(x) - g|², e the screening bound plus the score's own rounding — exceeds (R + reach)², with a relative margin
+    /// for the float32 square (A, B rounded so the float32 bound stays below the exact one). Skipped lists lower the
+    /// item's bound to |p(x) - g| - R; C + B·score orders the centroids by distance.
+    /// </summary>
+    private readonly struct BallSink(float[] a, float[] b, float[] c, float[] radiusUp, float[] e, float reach, int m, ChunkScreen s)
+        : Int8Product.IScoreSink
+    {
+        private const float Rounding = 2e-6f, Margin = 1 + 1e-5f;
+
+        public void Begin(int task)
+        {
+            s.TaskBound.AsSpan(task * m, m).Fill(float.PositiveInfinity);
+            s.TaskKey.AsSpan(task * m, m).Fill(float.PositiveInfinity);
+            s.TaskNear.AsSpan(task * m, m).Clear();
+            s.TaskProbed[task].Clear();
+        }
+
+        public void End(int task) { }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper)
+        {
+            var ev = Vector256.Create(e[item]);
+            var (skip0, low0, key0) = Half(j0, Math.Min(cols, 8), lower, ev);
+            var (skip1, low1, key1) = Half(j0 + 8, cols - 8, upper, ev);
+            int at = task * m + item;
+            // Branch-free reductions: a scalar pass over the lanes would run on about a third of the panels (each
+            // task starts its minima afresh), and extracting lanes one by one goes through memory.
+            float low = MinAcross(Vector256.MinNative(low0, low1));
+            if (low < s.TaskBound[at]) s.TaskBound[at] = low;
+            float nearest = MinAcross(Vector256.MinNative(key0, key1));
+            if (nearest < s.TaskKey[at])
+            {
+                var target = Vector256.Create(nearest);
+                uint lanes = Vector256.Equals(key0, target).ExtractMostSignificantBits() | (Vector256.Equals(key1, target).ExtractMostSignificantBits() << 8);
+                s.TaskKey[at] = nearest;
+                s.TaskNear[at] = j0 + System.Numerics.BitOperations.TrailingZeroCount(lanes);
+            }
+            uint probe = ~(skip0 | (skip1 << 8)) & (cols == Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1);
+            while (probe != 0)
+            {
+                s.TaskProbed[task].Add(((long)item << 32) | (uint)(j0 + System.Numerics.BitOperations.TrailingZeroCount(probe)));
+                probe &= probe - 1;
+            }
+        }
+
+        /// <summary>The ball test on lists [j, j + 8), of which the first <paramref name="valid"/> exist (≤ 0: none):
+        /// the skipped lanes (bits), their bounds (+∞ elsewhere), the nearest-centroid keys (+∞ past the last list).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private (uint Skipped, Vector256<float> Low, Vector256<float> Key) Half(int j, int valid, Vector256<float> sc, Vector256<float> ev)
+        {
+            var inf = Vector256.Create(float.PositiveInfinity);
+            var exists = valid >= 8 ? Vector256<float>.AllBitsSet : Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(valid)).AsSingle();
+            var vb = Vector256.LoadUnsafe(ref b[j]);
+            var sqLo = Vector256.LoadUnsafe(ref a[j]) + vb * (sc - (ev + Vector256.Create(Rounding) * Vector256.Abs(sc)));
+            var rup = Vector256.LoadUnsafe(ref radiusUp[j]);
+            var within = rup + Vector256.Create(reach);
+            var skip = Vector256.GreaterThan(sqLo, within * within * Vector256.Create(Margin)) & exists;
+            var low = Vector256.ConditionalSelect(skip, Vector256.Sqrt(Vector256.MaxNative(sqLo, Vector256<float>.Zero)) - rup, inf);
+            var key = Vector256.ConditionalSelect(exists, Vector256.LoadUnsafe(ref c[j]) + vb * sc, inf);
+            return (skip.ExtractMostSignificantBits(), low, key);
+        }
+
+        /// <summary>The smallest lane (the platform's min: a NaN key only loses).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float MinAcross(Vector256<float> v)
+        {
+            var q = Vector128.MinNative(v.GetLower(), v.GetUpper());
+            q = Vector128.MinNative(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+            q = Vector128.MinNative(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
+            return q.ToScalar();
+        }
+    }
+
+    /// <summary>
+    /// Item <paramref name="item"/> of the screening <paramref name="s"/> (vector <paramref name="x"/>, norm
+    /// <paramref name="xn"/>): the rows of every list it probes that pass the ring test (zero centres under cosine
+    /// always do), in no particular order, into <paramref name="rows"/>; the lists probed, with the item's float32 dot
+    /// with their centroid (the ring test needs it exact), into <paramref name="probedLists"/> and
+    /// <paramref name="probedDots"/>. Returns a lower bound on the distance to every centre left out (+∞ when none was).
+    /// </summary>
+    public double Probe(ReadOnlySpan<float> x, double xn, ChunkScreen s, int item, double eps, List<int> rows, List<int> probedLists,
+        List<float> probedDots)
+    {
+        rows.Clear();
+        probedLists.Clear();
+        probedDots.Clear();
+        rows.AddRange(_zeroRows);
+        double reach = Reach(eps);
+        double skipped = double.PositiveInfinity; // the smallest |p(x) - g| - R over skipped lists, in the geometry of p
+        foreach (int l in s.ProbedBy(item))
+        {
+            if (xn == 0) { probedLists.Add(l); probedDots.Add(0); rows.AddRange(_members[l]); continue; }
+            ProbeList(l, x, xn, reach, rows, probedLists, probedDots, ref skipped);
+        }
+        // The float32 bound, less its rounding (a relative 1e-6 covers the square root's and the subtraction's).
+        float skippedF = s.SkippedBound[item];
+        if (float.IsFinite(skippedF)) skipped = Math.Min(skipped, skippedF - 1e-6 * (1 + Math.Abs(skippedF)));
+        return double.IsPositiveInfinity(skipped) ? skipped : AsDistance(Math.Max(skipped, reach));
+    }
+
+    /// <summary>
+    /// The ring test for one centre row as it is now, for item <paramref name="x"/> screened in <paramref name="s"/>:
+    /// false when |p(x) - p(c)| ≥ | |p(x) - g| - |p(c) - g| | proves it farther than the eps radius
+    /// <paramref name="reach"/> (then <paramref name="lowerBound"/> bounds its distance from below; +∞ when the
+    /// item's screening bound already covers it). |p(x) - g| comes from the float32 dot where the item probed the
+    /// row's list (<paramref name="probedLists"/>, <paramref name="probedDots"/>); a list the item skipped still rules
+    /// the row out while its ring is within the radius the ball test saw; otherwise (the list opened after the
+    /// screening, or the row moved beyond that radius) from the dot with <paramref name="x"/>. Zero centres under
+    /// cosine (no list) always pass.
+    /// </summary>
+    public bool MayHold(int row, ReadOnlySpan<float> x, double xn, ChunkScreen s, ReadOnlySpan<int> probedLists,
+        ReadOnlySpan<float> probedDots, double reach, out double lowerBound)
+    {
+        lowerBound = 0;
+        int l = _listOf[row];
+        if (l < 0 || xn == 0) return true;
+        int at = probedLists.IndexOf(l);
+        float dot;
+        if (at >= 0) dot = probedDots[at];
+        else if (l < s.Lists && _ring[row] <= s.RadiusAtScreen[l])
+        {
+            // |p(x) - g| > R' + reach with R' ≥ ring: |p(x) - p(c)| ≥ |p(x) - g| - ring, which the item's skipped bound covers.
+            lowerBound = double.PositiveInfinity;
+            return false;
+        }
+        else dot = TensorPrimitives.Dot(x, _g.AsSpan(l * _d, _d));
+        var (dLo, dHi) = CentroidDistance(dot, xn, l);
+        double gap = RingGap(_ring[row], dLo, dHi);
+        if (gap <= reach) return true;
+        lowerBound = AsDistance(gap);
+        return false;
+    }
+}
