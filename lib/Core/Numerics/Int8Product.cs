@@ -248,7 +248,9 @@ internal static unsafe class Int8Product
         var colFactor = Padded(ref t_factor, cosine ? index.ScaleOverNorm : index.Scales, n, padded);
         var colSum = PaddedSums(index.Sums, n, padded);
         var panelsB = index.Panels;
-        Parallel.For(0, tasks, po, task =>
+        // Optimised from the first call: the body is the hot loop, and tiered compilation would first run it (and the
+        // sink it inlines) unoptimised for the first tasks, a visible share of a short batch.
+        Parallel.For(0, tasks, po, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (task) =>
         {
             int* tile = stackalloc int[ItemRows * PanelRows];
             sink.Begin(task);
