@@ -189,9 +189,6 @@ internal static unsafe class Int8Product
         /// <summary>Scores of item <paramref name="item"/> against rows [j0, j0 + 8) and [j0 + 8, j0 + 16); lanes from
         /// <paramref name="cols"/> on are padding past the last row.</summary>
         void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper);
-
-        /// <summary>Task <paramref name="task"/> is done on the calling thread.</summary>
-        void End(int task);
     }
 
     private const int PanelsPerTask = 8;
@@ -206,7 +203,6 @@ internal static unsafe class Int8Product
     private readonly struct StoreSink(float[] scores, int n) : IScoreSink
     {
         public void Begin(int task) { }
-        public void End(int task) { }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper)
@@ -291,7 +287,6 @@ internal static unsafe class Int8Product
                     }
                 }
             }
-            sink.End(task);
         });
     }
 

@@ -13,14 +13,12 @@ namespace LabelAssignment.Online;
 /// </summary>
 internal sealed partial class CentreLists
 {
-    /// <summary>What <see cref="Screen"/> found for a chunk of items; kept by the caller and reused across chunks.</summary>
+    /// <summary>What <see cref="Screen"/> found for a chunk of items; kept by the caller and reused across chunks (one
+    /// call's scratch: not shared between calls; the product's tasks write only their own slots).</summary>
     internal sealed class ChunkScreen
     {
         /// <summary>Items screened, and the list count at the screening (lists opened later have no entry).</summary>
         public int Items, Lists;
-
-        /// <summary>Per item, the bound E on its scores' errors (see <see cref="Int8Product.ItemScoreError"/>).</summary>
-        public double[] Errors = [];
 
         /// <summary>The lists item i probes (its ball test did not rule them out), ascending:
         /// Probed[ProbedStart[i] .. ProbedStart[i + 1]).</summary>
@@ -52,9 +50,8 @@ internal sealed partial class CentreLists
         {
             Items = m;
             Lists = lists;
-            if (Errors.Length < m)
+            if (SkippedBound.Length < m)
             {
-                Errors = new double[m];
                 SkippedBound = new float[m];
                 NearestList = new int[m];
                 ProbedStart = new int[m + 1];
@@ -90,7 +87,6 @@ internal sealed partial class CentreLists
         var index = _gIndex;
         int tasks = Int8Product.TaskCount(count);
         into.Prepare(m, count, tasks);
-        var errors = into.Errors;
         var e = new float[m];
         bool int8 = Int8Product.IsSupported && d <= Int8Product.MaxDimension && count >= Int8Product.PanelRows;
         Int8Product.Items? q = int8 ? Int8Product.Quantize(items[..(m * d)], m, d) : null;
@@ -98,12 +94,13 @@ internal sealed partial class CentreLists
         for (int i = 0; i < m; i++)
         {
             double xn = itemNorms[i];
-            errors[i] = q is not null
+            // E bounds the error of every score of the item (Int8Product.ItemScoreError; float32: the dot's rounding).
+            double error = q is not null
                 ? Int8Product.ItemScoreError(_metric, xn, q.Residuals[i], index.MaxNorm, index.MaxQuantError, index.MaxQuantErrorOverNorm)
                 : _metric == DistanceMetric.Cosine ? factor : 2.0 * factor * xn * gMax + 1e-6 * (xn * xn + gMax * gMax);
             // The score's own rounding (1e-6·(|score| + 1)) doubled for float32; the item's slack under euclidean. A
             // zero item under cosine has no direction: every list is probed.
-            double ei = errors[i] + 2e-6 + (_metric == DistanceMetric.Cosine ? 0 : 1e-9 * (xn * xn + 1) + 1e-5 * (xn * xn + 1));
+            double ei = error + 2e-6 + (_metric == DistanceMetric.Cosine ? 0 : 1e-9 * (xn * xn + 1) + 1e-5 * (xn * xn + 1));
             e[i] = _metric == DistanceMetric.Cosine && xn == 0 ? float.PositiveInfinity : FloatRounding.Up(ei);
         }
         var sink = new BallSink(_a, _b, _c, _radiusUp, e, FloatRounding.Up(Reach(eps)), m, into);
@@ -134,7 +131,6 @@ internal sealed partial class CentreLists
                     sink.Take(task, i, j0, cols, Vector256.Create((ReadOnlySpan<float>)line[..8]), Vector256.Create((ReadOnlySpan<float>)line[8..]));
                 }
             }
-            sink.End(task);
         }
     }
 
@@ -194,8 +190,6 @@ internal sealed partial class CentreLists
             s.TaskNear.AsSpan(task * m, m).Clear();
             s.TaskProbed[task].Clear();
         }
-
-        public void End(int task) { }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper)
