@@ -71,6 +71,87 @@ public sealed class Int8ScreeningTests
             Assert.InRange(Int8Product.RowScoreError(metric, itemNorms[0], quantized.Residuals[0], norms[0], q.Errors[0]), 1e-4, 0.05);
     }
 
+    /// <summary>Keeps every partial and full score the staged product hands over, and asks for every stage.</summary>
+    private readonly struct RecordingSink(List<(int Item, int J0, int Cols, int Split, float[] Score, float[] Slack)> partial,
+        List<(int Item, int J0, int Cols, float[] Score)> full) : Int8Product.IScoreSink
+    {
+        public void Begin(int task) { }
+
+        public void Take(int task, int item, int j0, int cols, System.Runtime.Intrinsics.Vector256<float> lower,
+            System.Runtime.Intrinsics.Vector256<float> upper)
+        {
+            lock (full) full.Add((item, j0, cols, [.. Lanes(lower, upper)]));
+        }
+
+        public bool Partial(int task, int item, int j0, int cols, int split, System.Runtime.Intrinsics.Vector256<float> lower,
+            System.Runtime.Intrinsics.Vector256<float> upper, System.Runtime.Intrinsics.Vector256<float> slackLower,
+            System.Runtime.Intrinsics.Vector256<float> slackUpper)
+        {
+            lock (partial) partial.Add((item, j0, cols, split, [.. Lanes(lower, upper)], [.. Lanes(slackLower, slackUpper)]));
+            return true;
+        }
+
+        private static IEnumerable<float> Lanes(System.Runtime.Intrinsics.Vector256<float> a, System.Runtime.Intrinsics.Vector256<float> b)
+        {
+            for (int k = 0; k < 8; k++) yield return a[k];
+            for (int k = 0; k < 8; k++) yield return b[k];
+        }
+    }
+
+    [Theory]
+    [InlineData(130, 37, 13, DistanceMetric.Cosine)]
+    [InlineData(37, 20, 7, DistanceMetric.Euclidean)]
+    [InlineData(512, 16, 6, DistanceMetric.Cosine)]
+    public void PartialScoresAreTheHeadsScoresAndTheirSlackBoundsTheTail(int d, int n, int m, DistanceMetric metric)
+    {
+        if (!Supported) return;
+        // Half the rows share their tail with every item (the tails' dot is then exactly |x_R|·|c_R|, so the
+        // Cauchy-Schwarz slack is tight and nothing less would do); the others are independent gaussians.
+        var rng = new Random(d + n);
+        var splits = Int8Product.SplitGroups(d);
+        Assert.NotEmpty(splits);
+        int tailFrom = 4 * splits[0];
+        var tail = Enumerable.Range(0, d).Select(k => k >= tailFrom ? OnlineTestData.Gauss(rng) + 1 : 0).ToArray();
+        var rows = Enumerable.Range(0, n).Select(j => Enumerable.Range(0, d)
+            .Select(k => j % 2 == 1 && k >= tailFrom ? tail[k] : OnlineTestData.Gauss(rng) + 0.2).ToArray()).ToArray();
+        var q = new QuantizedRows(d, n);
+        var norms = rows.Select(r => Math.Sqrt(r.Sum(v => v * v))).ToArray();
+        for (int j = 0; j < n; j++) { q.Set(j, rows[j]); q.SetNorm(j, norms[j]); }
+        var items = new float[m * d];
+        for (int i = 0; i < m; i++)
+            for (int k = 0; k < d; k++) items[i * d + k] = (float)(k >= tailFrom ? tail[k] : OnlineTestData.Gauss(rng));
+        var itemNorms = Enumerable.Range(0, m).Select(i => DistanceKernels.Norm(items.AsSpan(i * d, d))).ToArray();
+        var quantized = Int8Product.Quantize(items, m, d);
+        var partial = new List<(int Item, int J0, int Cols, int Split, float[] Score, float[] Slack)>();
+        var full = new List<(int Item, int J0, int Cols, float[] Score)>();
+        Int8Product.Scores(metric, quantized, itemNorms, q, n, d, new RecordingSink(partial, full), staged: true);
+        int panels = (n + 15) / 16;
+        Assert.Equal(m * panels * splits.Length, partial.Count); // every stage of every pair was offered
+        Assert.Equal(m * panels, full.Count);
+        double Score(int i, int j, int upTo)
+        {
+            double dot = 0;
+            for (int k = 0; k < upTo; k++) dot += items[i * d + k] * rows[j][k];
+            return metric == DistanceMetric.Cosine ? 1.0 - dot / (itemNorms[i] * norms[j]) : itemNorms[i] * itemNorms[i] + norms[j] * norms[j] - 2 * dot;
+        }
+        int tight = 0;
+        foreach (var (i, j0, cols, split, score, slack) in partial)
+        {
+            double bound = Int8Product.ItemScoreError(metric, itemNorms[i], quantized.Residuals[i], norms.Max(), q.Errors.Take(n).Max(),
+                Enumerable.Range(0, n).Max(j => q.Errors[j] / norms[j]));
+            for (int c = 0; c < cols; c++)
+            {
+                int j = j0 + c;
+                double head = Score(i, j, 4 * splits[split]), exact = Score(i, j, d);
+                double slop = bound + 1e-6 * (Math.Abs(score[c]) + 1);
+                Assert.True(Math.Abs(score[c] - head) <= slop, $"item {i} row {j} split {split}: partial score {score[c]}, the head's {head}");
+                Assert.True(score[c] - slack[c] - slop <= exact, $"item {i} row {j} split {split}: {score[c]} - slack {slack[c]} above the score {exact}");
+                if (j % 2 == 1 && head - exact > 2 * slop) tight++; // without the slack this pair would be over-bounded
+            }
+        }
+        Assert.True(tight > 0, "no pair needs the slack: the case tests nothing");
+    }
+
     [Fact]
     public void IntegerSumsAreTheScalarLoopsOverTheSameBytes()
     {

@@ -216,6 +216,36 @@ public sealed class WithinEpsIndexTests
     }
 
     [Fact]
+    public void TheStagedScreeningSettlesMostListsAtHalfDepthAndKeepsTheDecisions()
+    {
+        // 128 dimensions: the int8 screening stops at 64 and 96 values for lists the head already rules out. The
+        // decisions must stay the naive loop's, and the early stops must happen (else the case tests nothing).
+        if (!Int8Product.IsSupported) return;
+        foreach (var metric in new[] { DistanceMetric.Cosine, DistanceMetric.Euclidean })
+        {
+            const int d = 128;
+            var all = OnlineTestData.Clumps(2600, d, 60, 0.1, seed: 21);
+            var init = OnlineTestData.Rows(all, 0, 2000);
+            var stream = OnlineTestData.Rows(all, 2000, 600);
+            var labels = Enumerable.Range(0, 2000).ToArray();
+            double eps = metric == DistanceMetric.Cosine ? 0.01 : 1.6;
+            var naive = NaiveLoop(init, labels, stream, metric, eps, firstWithin: false);
+            Assert.True(naive.Count(r => r.Row >= 0) > 100, $"{metric}: {naive.Count(r => r.Row >= 0)} joined");
+            var lists = Ours(init, labels, stream, metric, eps, false, 1, [600]);
+            Assert.True(Agree(naive, lists, eps, exactNearestOnCreate: false), $"{metric}: the lists' decisions differ from the naive loop's");
+
+            var t = ClusterTables.Initialise(OnlineTestData.Ids(0, 2000), init, labels, null, metric);
+            t.ListThreshold = 1;
+            var index = t.Lists()!;
+            Assert.True(index.Count >= 32, $"{metric}: {index.Count} lists (the int8 product needs a panel)");
+            var norms = Enumerable.Range(0, 256).Select(i => DistanceKernels.Norm(stream.Row(i))).ToArray();
+            var screen = new CentreLists.ChunkScreen();
+            index.Screen(stream.Data.AsSpan(0, 256 * d), 256, norms, eps, screen);
+            Assert.True(screen.Settled[0] > screen.Pairs / 2, $"{metric}: {screen.Settled[0]} of {screen.Pairs} settled at half depth");
+        }
+    }
+
+    [Fact]
     public void CentresOpenedFarFromEveryListStartListsAndLaterItemsFindThem()
     {
         // The tables from one set of clumps; the stream from new clumps (far from every list: their first items open

@@ -31,6 +31,21 @@ internal static unsafe class Int8Product
     /// <summary>Depth of a packed row: d rounded up to a multiple of 4 (vpdpbusd sums groups of 4 bytes).</summary>
     public static int Depth(int d) => (d + 3) & ~3;
 
+    /// <summary>
+    /// Where a staged product (<see cref="Scores{TSink}"/> with <c>staged</c>) stops to test partial scores: after half
+    /// and after three quarters of the depth's groups of 4 (distinct, inside (0, groups); none below 2 groups). A
+    /// partial dot over the first h values and the Cauchy-Schwarz bound on the rest (|x_R·c_R| ≤ |x_R|·|c_R|) bound
+    /// the full score from below, which is all a test that rules pairs out needs; on embeddings the head of a far
+    /// pair already rules it out, so most pairs never read their tail.
+    /// </summary>
+    public static int[] SplitGroups(int d)
+    {
+        int groups = Depth(d) / 4;
+        if (groups < 2) return [];
+        int half = groups / 2, most = groups * 3 / 4;
+        return most > half && most < groups ? [half, most] : [half];
+    }
+
     /// <summary>Bytes of the panel layout for <paramref name="rows"/> rows.</summary>
     public static int PanelBytes(int rows, int d) => checked((rows + PanelRows - 1) / PanelRows * PanelRows * Depth(d));
 
@@ -64,6 +79,9 @@ internal static unsafe class Int8Product
         public required float[] Scales { get; init; }
         /// <summary>‖x - s·q‖₂ of each item: what quantization lost.</summary>
         public required double[] Residuals { get; init; }
+        /// <summary>‖x[4·h..d)‖₂ of each item for each split h of <see cref="SplitGroups"/> (split-major: [s·Count + i]),
+        /// rounded up: the Cauchy-Schwarz term of a partial score.</summary>
+        public required double[] Tails { get; init; }
         public required int Count { get; init; }
     }
 
@@ -75,11 +93,14 @@ internal static unsafe class Int8Product
         packed.AsSpan().Fill(128); // padding (depth and rows) is a zero value
         var scales = new float[m];
         var residuals = new double[m];
+        var splits = SplitGroups(d);
+        var tails = new double[splits.Length * m];
         float[] source = items.Slice(0, m * d).ToArray();
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * d < 200_000 ? 1 : Environment.ProcessorCount };
         Parallel.For(0, m, po, i =>
         {
             var x = source.AsSpan(i * d, d);
+            for (int t = 0; t < splits.Length; t++) tails[t * m + i] = DistanceKernels.Norm(x[(4 * splits[t])..]) * (1 + 1e-12) + 1e-300;
             float max = TensorPrimitives.MaxMagnitude(x);
             float s = Math.Abs(max) / 127f;
             int start = (i / ItemRows) * ItemRows * depth + (i % ItemRows) * 4;
@@ -130,7 +151,7 @@ internal static unsafe class Int8Product
             scales[i] = s;
             residuals[i] = Math.Sqrt(res) * (1 + 1e-6) + 1e-30;
         });
-        return new Items { Packed = packed, Scales = scales, Residuals = residuals, Count = m };
+        return new Items { Packed = packed, Scales = scales, Residuals = residuals, Tails = tails, Count = m };
     }
 
     /// <summary>
@@ -189,6 +210,16 @@ internal static unsafe class Int8Product
         /// <summary>Scores of item <paramref name="item"/> against rows [j0, j0 + 8) and [j0 + 8, j0 + 16); lanes from
         /// <paramref name="cols"/> on are padding past the last row.</summary>
         void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper);
+
+        /// <summary>
+        /// A staged product's partial scores of item <paramref name="item"/> against the same 16 rows at split
+        /// <paramref name="split"/> (an index into <see cref="SplitGroups"/>), from the dot over the first values only (the rows' other values taken as zero), and the slack: the true score is at
+        /// least the partial one less the slack, less the item's usual error bound. Return false when that already
+        /// settles all 16 (the product then reads no more of them for this item, and calls no <see cref="Take"/>);
+        /// true to have the product go on to the next split or the full scores.
+        /// </summary>
+        bool Partial(int task, int item, int j0, int cols, int split, Vector256<float> lower, Vector256<float> upper,
+            Vector256<float> slackLower, Vector256<float> slackUpper);
     }
 
     private const int PanelsPerTask = 8;
@@ -211,18 +242,24 @@ internal static unsafe class Int8Product
             if (cols == PanelRows) { lower.StoreUnsafe(ref scores[at]); upper.StoreUnsafe(ref scores[at + 8]); return; }
             for (int c = 0; c < cols; c++) scores[at + c] = c < 8 ? lower[c] : upper[c - 8];
         }
+
+        public bool Partial(int task, int item, int j0, int cols, int split, Vector256<float> lower, Vector256<float> upper,
+            Vector256<float> slackLower, Vector256<float> slackUpper) => true; // never staged: every score is stored
     }
 
     /// <summary>The scores of <see cref="Scores(DistanceMetric, Items, double[], QuantizedRows, int, int, float[])"/>,
-    /// handed to <paramref name="sink"/> 16 at a time instead of stored.</summary>
-    public static void Scores<TSink>(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n, int d, TSink sink)
+    /// handed to <paramref name="sink"/> 16 at a time instead of stored. <paramref name="staged"/>: stop at each split of
+    /// <see cref="SplitGroups"/> and ask the sink (<see cref="IScoreSink.Partial"/>) whether to go on, per item and
+    /// panel: a 6 x 16 tile goes on while any of its items does.</summary>
+    public static void Scores<TSink>(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n, int d, TSink sink,
+        bool staged = false)
         where TSink : struct, IScoreSink
     {
         int m = items.Count;
         if (m == 0 || n == 0) return;
         if (!IsSupported) throw new PlatformNotSupportedException("the int8 product needs AVX-VNNI.");
         if (d > MaxDimension) throw new ArgumentOutOfRangeException(nameof(d), d, $"the int8 product is exact up to dimension {MaxDimension}.");
-        int depth = Depth(d), panels = (n + PanelRows - 1) / PanelRows, blocks = (m + ItemRows - 1) / ItemRows;
+        int depth = Depth(d), panels = (n + PanelRows - 1) / PanelRows, blocks = (m + ItemRows - 1) / ItemRows, groups = depth / 4;
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };
         var packedA = items.Packed;
@@ -242,7 +279,24 @@ internal static unsafe class Int8Product
         int padded = panels * PanelRows;
         var colBase = Padded(ref t_base, cosine ? null : index.NormSquared, n, padded);
         var colFactor = Padded(ref t_factor, cosine ? index.ScaleOverNorm : index.Scales, n, padded);
-        var colSum = PaddedSums(index.Sums, n, padded);
+        var colSum = PaddedSums(ref t_sums, index.Sums, n, padded);
+        // The splits: per split the rows' head sums (as colSum) and tail factors, the items' tail factors; the slack
+        // of a pair is their product (cosine: |x_R|/|x| times |c_R|/|c|; euclidean: 2|x_R| times |c_R|), rounded up.
+        var splits = staged ? SplitGroups(d) : [];
+        int ns = splits.Length;
+        var headSums = new int[ns][];
+        var colTail = new float[ns][];
+        var rowTail = new float[ns * m];
+        for (int t = 0; t < ns; t++)
+        {
+            headSums[t] = PaddedSums(ref t_headSums, t, index.HeadSums(t), n, padded);
+            colTail[t] = PaddedTails(t, cosine ? index.TailsOverNorm(t) : index.Tails(t), n, padded);
+            for (int i = 0; i < m; i++)
+            {
+                double xn = itemNorms[i], tail = items.Tails[t * m + i];
+                rowTail[t * m + i] = FloatRounding.Up((cosine ? (xn > 0 ? tail / xn : 0) : 2 * tail) * (1 + 1e-6));
+            }
+        }
         var panelsB = index.Panels;
         // Optimised from the first call: the body is the hot loop, and tiered compilation would first run it (and the
         // sink it inlines) unoptimised for the first tasks, a visible share of a short batch.
@@ -267,17 +321,39 @@ internal static unsafe class Int8Product
                     var vb1 = Vector256.Load(cb + j0 + 8);
                     var vf0 = Vector256.Load(cf + j0);
                     var vf1 = Vector256.Load(cf + j0 + 8);
-                    var vs0 = Vector256.Load(cs + j0);
-                    var vs1 = Vector256.Load(cs + j0 + 8);
                     for (int blk = 0; blk < blocks; blk++)
                     {
-                        // One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel.
-                        if (m == 1) KernelOneRow(pa, panel, depth / 4, tile);
-                        else Kernel(pa + (long)blk * ItemRows * depth, panel, depth / 4, tile);
+                        byte* block = pa + (long)blk * ItemRows * depth;
                         int i0 = blk * ItemRows, rows = Math.Min(ItemRows, m - i0);
-                        for (int r = 0; r < rows; r++)
+                        uint open = (1u << rows) - 1; // the block's items still going on
+                        int g = 0;
+                        for (int t = 0; t < ns && open != 0; t++)
                         {
-                            int i = i0 + r;
+                            Run(block, panel, g, splits[t], tile, m == 1);
+                            g = splits[t];
+                            var hs0 = Vector256.LoadUnsafe(ref headSums[t][j0]);
+                            var hs1 = Vector256.LoadUnsafe(ref headSums[t][j0 + 8]);
+                            var ct0 = Vector256.LoadUnsafe(ref colTail[t][j0]);
+                            var ct1 = Vector256.LoadUnsafe(ref colTail[t][j0 + 8]);
+                            for (uint left = open; left != 0; left &= left - 1)
+                            {
+                                int r = System.Numerics.BitOperations.TrailingZeroCount(left), i = i0 + r;
+                                var dot0 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows) - hs0);
+                                var dot1 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows + 8) - hs1);
+                                var rb = Vector256.Create(rowBase[i]);
+                                var rf = Vector256.Create(rowFactor[i]);
+                                var rt = Vector256.Create(rowTail[t * m + i]);
+                                if (!sink.Partial(task, i, j0, cols, t, rb + vb0 - rf * vf0 * dot0, rb + vb1 - rf * vf1 * dot1, rt * ct0, rt * ct1))
+                                    open &= ~(1u << r);
+                            }
+                        }
+                        if (open == 0) continue;
+                        Run(block, panel, g, groups, tile, m == 1);
+                        var vs0 = Vector256.Load(cs + j0);
+                        var vs1 = Vector256.Load(cs + j0 + 8);
+                        for (uint left = open; left != 0; left &= left - 1)
+                        {
+                            int r = System.Numerics.BitOperations.TrailingZeroCount(left), i = i0 + r;
                             var dot0 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows) - vs0);
                             var dot1 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows + 8) - vs1);
                             var rb = Vector256.Create(rowBase[i]);
@@ -290,14 +366,24 @@ internal static unsafe class Int8Product
         });
     }
 
+    /// <summary>Groups [g0, g1) of a block against a panel, added to the tile's sums of the groups before g0 (g0 = 0:
+    /// a fresh tile). One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Run(byte* block, sbyte* panel, int g0, int g1, int* tile, bool oneRow)
+    {
+        if (oneRow) KernelOneRow(block + g0 * ItemRows * 4, panel + g0 * PanelRows * 4, g1 - g0, tile, g0 > 0);
+        else Kernel(block + g0 * ItemRows * 4, panel + g0 * PanelRows * 4, g1 - g0, tile, g0 > 0);
+    }
+
     /// <summary>
     /// Row 0 of <see cref="Kernel"/>'s tile (the others are not written): four independent pairs of accumulators, so
     /// the adds do not wait on each other's latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelOneRow(byte* a, sbyte* b, int groups, int* tile)
+    private static void KernelOneRow(byte* a, sbyte* b, int groups, int* tile, bool add)
     {
         Vector256<int> p0 = default, p1 = default, q0 = default, q1 = default, r0 = default, r1 = default, s0 = default, s1 = default;
+        if (add) { p0 = Vector256.Load(tile); p1 = Vector256.Load(tile + 8); }
         int g = 0;
         const int stepA = ItemRows * 4, stepB = PanelRows * 4;
         for (; g + 4 <= groups; g += 4)
@@ -326,6 +412,8 @@ internal static unsafe class Int8Product
 
     [ThreadStatic] private static float[]? t_base, t_factor;
     [ThreadStatic] private static int[]? t_sums;
+    [ThreadStatic] private static int[]?[]? t_headSums;
+    [ThreadStatic] private static float[]?[]? t_tails;
 
     /// <summary>The first n values (zeros for null), then zeros up to <paramref name="padded"/>, in the calling thread's buffer.</summary>
     private static float[] Padded(ref float[]? cache, float[]? values, int n, int padded)
@@ -337,24 +425,48 @@ internal static unsafe class Int8Product
     }
 
     /// <summary>128·Σq of the first n rows (the correction for the unsigned item values), zeros up to <paramref name="padded"/>.</summary>
-    private static int[] PaddedSums(int[] sums, int n, int padded)
+    private static int[] PaddedSums(ref int[]? cache, int[] sums, int n, int padded)
     {
-        var buffer = t_sums is { } c && c.Length >= padded ? c : (t_sums = new int[padded]);
+        var buffer = cache is { } c && c.Length >= padded ? c : (cache = new int[padded]);
         for (int j = 0; j < n; j++) buffer[j] = 128 * sums[j];
         buffer.AsSpan(n, padded - n).Clear();
         return buffer;
     }
 
+    /// <summary><see cref="PaddedSums(ref int[], int[], int, int)"/> for split <paramref name="split"/>'s head sums.</summary>
+    private static int[] PaddedSums(ref int[]?[]? cache, int split, int[] sums, int n, int padded)
+    {
+        if (cache is null || cache.Length <= split) Array.Resize(ref cache, split + 1);
+        return PaddedSums(ref cache[split], sums, n, padded);
+    }
+
+    /// <summary>Split <paramref name="split"/>'s row tail factors, zeros up to <paramref name="padded"/>.</summary>
+    private static float[] PaddedTails(int split, float[] tails, int n, int padded)
+    {
+        if (t_tails is null || t_tails.Length <= split) Array.Resize(ref t_tails, split + 1);
+        return Padded(ref t_tails[split], tails, n, padded);
+    }
+
     /// <summary>
     /// A 6x16 tile of Σ bytes(a)·bytes(b) over <paramref name="groups"/> groups of 4: <paramref name="a"/> holds 6
-    /// items × 4 bytes per group, <paramref name="b"/> 16 rows × 4 bytes per group; the tile is written row-major.
+    /// items × 4 bytes per group, <paramref name="b"/> 16 rows × 4 bytes per group; the tile is written row-major
+    /// (<paramref name="add"/>: added to what it holds).
     /// The accumulators stay in registers only when nothing in this method takes an address (hence the out pointer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel(byte* a, sbyte* b, int groups, int* tile)
+    private static void Kernel(byte* a, sbyte* b, int groups, int* tile, bool add)
     {
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        if (add)
+        {
+            c00 = Vector256.Load(tile); c01 = Vector256.Load(tile + 8);
+            c10 = Vector256.Load(tile + 16); c11 = Vector256.Load(tile + 24);
+            c20 = Vector256.Load(tile + 32); c21 = Vector256.Load(tile + 40);
+            c30 = Vector256.Load(tile + 48); c31 = Vector256.Load(tile + 56);
+            c40 = Vector256.Load(tile + 64); c41 = Vector256.Load(tile + 72);
+            c50 = Vector256.Load(tile + 80); c51 = Vector256.Load(tile + 88);
+        }
         for (int g = 0; g < groups; g++)
         {
             var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 32);

@@ -20,6 +20,11 @@ internal sealed class QuantizedRows
     private sbyte[] _panels;  // Int8Product's layout: panels of PanelRows rows, depth padded to a multiple of 4
     private int[] _sums;      // Σₖ qₖ per row (the product's correction for its unsigned item values)
     private float[] _scaleOverNorm, _normSquared; // the product's per-row factors (SetNorm), kept so a call does not recompute them
+    // Per split h of Int8Product.SplitGroups (a staged product's partial scores): Σ_{k<4h} qₖ, and ‖c[4h..d)‖ of the
+    // row as set, alone and over ‖c‖ (SetNorm), rounded up.
+    private readonly int[] _splits;
+    private readonly int[][] _headSums;
+    private readonly float[][] _tails, _tailsOverNorm;
     private readonly int _d;
 
     public QuantizedRows(int dimension, int capacity)
@@ -32,6 +37,10 @@ internal sealed class QuantizedRows
         _sums = new int[capacity];
         _scaleOverNorm = new float[capacity];
         _normSquared = new float[capacity];
+        _splits = Int8Product.SplitGroups(dimension);
+        _headSums = _splits.Select(_ => new int[capacity]).ToArray();
+        _tails = _splits.Select(_ => new float[capacity]).ToArray();
+        _tailsOverNorm = _splits.Select(_ => new float[capacity]).ToArray();
     }
 
     public sbyte[] Values => _q;
@@ -50,11 +59,22 @@ internal sealed class QuantizedRows
     /// <summary>‖c‖² of each row, float32: the euclidean term of <see cref="Int8Product.Scores"/>.</summary>
     public float[] NormSquared => _normSquared;
 
+    /// <summary>Σ_{k&lt;4h} qₖ of each row, for split <paramref name="split"/> (h = <see cref="Int8Product.SplitGroups"/>[split]).</summary>
+    public int[] HeadSums(int split) => _headSums[split];
+
+    /// <summary>‖c[4h..d)‖₂ of each row as set, rounded up, for split <paramref name="split"/>.</summary>
+    public float[] Tails(int split) => _tails[split];
+
+    /// <summary>‖c[4h..d)‖₂/‖c‖ of each row (0 for a zero row), rounded up, for split <paramref name="split"/>.</summary>
+    public float[] TailsOverNorm(int split) => _tailsOverNorm[split];
+
     /// <summary>Records row <paramref name="row"/>'s norm (call after <see cref="Set(int, ReadOnlySpan{double})"/>): the product's factors.</summary>
     public void SetNorm(int row, double norm)
     {
         _scaleOverNorm[row] = norm == 0 ? 0f : (float)(_scale[row] / norm);
         _normSquared[row] = (float)(norm * norm);
+        for (int t = 0; t < _splits.Length; t++)
+            _tailsOverNorm[t][row] = norm == 0 ? 0f : FloatRounding.Up(_tails[t][row] / norm * (1 + 1e-12));
     }
 
     public int Dimension => _d;
@@ -68,6 +88,12 @@ internal sealed class QuantizedRows
         Array.Resize(ref _sums, capacity);
         Array.Resize(ref _scaleOverNorm, capacity);
         Array.Resize(ref _normSquared, capacity);
+        for (int t = 0; t < _splits.Length; t++)
+        {
+            Array.Resize(ref _headSums[t], capacity);
+            Array.Resize(ref _tails[t], capacity);
+            Array.Resize(ref _tailsOverNorm[t], capacity);
+        }
     }
 
     public QuantizedRows Clone(int rows, int capacity = -1)
@@ -80,6 +106,12 @@ internal sealed class QuantizedRows
         _sums.AsSpan(0, rows).CopyTo(c._sums);
         _scaleOverNorm.AsSpan(0, rows).CopyTo(c._scaleOverNorm);
         _normSquared.AsSpan(0, rows).CopyTo(c._normSquared);
+        for (int t = 0; t < _splits.Length; t++)
+        {
+            _headSums[t].AsSpan(0, rows).CopyTo(c._headSums[t]);
+            _tails[t].AsSpan(0, rows).CopyTo(c._tails[t]);
+            _tailsOverNorm[t].AsSpan(0, rows).CopyTo(c._tailsOverNorm[t]);
+        }
         return c;
     }
 
@@ -96,6 +128,7 @@ internal sealed class QuantizedRows
             _scale[row] = 0;
             _error[row] = DistanceKernels.Norm(c);
             _sums[row] = 0;
+            SetSplits(row, c, q);
             Int8Product.PackRow(_panels, row, q, _d);
             return;
         }
@@ -140,9 +173,23 @@ internal sealed class QuantizedRows
         }
         _scale[row] = s;
         _sums[row] = sum;
+        SetSplits(row, c, q);
         Int8Product.PackRow(_panels, row, q, _d);
         // Residual plus float32 accumulation of Σxₖqₖ (γ_d·Σ|xₖqₖ| ≤ γ_d·|x|·|q|), times s, doubled for safety.
         _error[row] = Math.Sqrt(res) + 2.0 * (_d + 2) * Math.ScaleB(1.0, -24) * s * Math.Sqrt(qq) + 1e-12;
+    }
+
+    /// <summary>The head sums and tail norms of row <paramref name="row"/> at each split (the tail from the values as
+    /// given: a staged product bounds the true dot's tail, not the quantized one's).</summary>
+    private void SetSplits(int row, ReadOnlySpan<double> c, ReadOnlySpan<sbyte> q)
+    {
+        for (int t = 0; t < _splits.Length; t++)
+        {
+            int h = 4 * _splits[t], sum = 0;
+            for (int k = 0; k < h; k++) sum += q[k];
+            _headSums[t][row] = sum;
+            _tails[t][row] = FloatRounding.Up(DistanceKernels.Norm(c[h..]) * (1 + 1e-12));
+        }
     }
 
     /// <summary>Quantizes row <paramref name="row"/> from float32 values.</summary>

@@ -24,9 +24,10 @@ internal sealed partial class CentreLists
         /// Probed[ProbedStart[i] .. ProbedStart[i + 1]).</summary>
         public int[] ProbedStart = [], Probed = [];
 
-        /// <summary>Per item, min over the lists it skips of |p(x) - g| - R (float32, before its rounding margin;
-        /// +∞ when it skips none).</summary>
-        public float[] SkippedBound = [];
+        /// <summary>Per item, a lower bound on |p(x) - p(c)| for every centre c of the lists it skips (+∞ when it skips
+        /// none), rounding included: √(min over those lists of the bound on |p(x) - g|²) less the widest radius, and
+        /// never below the eps radius (each of them passed a test that puts it beyond).</summary>
+        public double[] SkippedBound = [];
 
         /// <summary>Per item, the list whose centroid looks nearest (where a centre it opens goes: only speed depends on it).</summary>
         public int[] NearestList = [];
@@ -35,14 +36,26 @@ internal sealed partial class CentreLists
         /// ruled out for an item that skipped its list, whatever the list's radius grew to later.</summary>
         public float[] RadiusAtScreen = [];
 
+        /// <summary>Per list (padded by a panel), the ball test as a threshold on a lower bound L of the score: skipped
+        /// when L exceeds it (A + B·L &gt; (R + reach)², solved for L in float64 and rounded up).</summary>
+        internal float[] SkipAbove = [];
+
         /// <summary>Members of the probed lists summed over the items: what the ring tests will read.</summary>
         public long ProbedMembers;
+
+        /// <summary>(item, panel of 16 lists) pairs the staged product settled at each split (<see cref="Int8Product.SplitGroups"/>:
+        /// half, three quarters of the depth), and all pairs: what share of the product's depth the screening read.</summary>
+        public long[] Settled = new long[MaxSplits];
+        public long Pairs;
+
+        internal const int MaxSplits = 2;
 
         // Per task of the product (one thread each): per item the smallest skipped bound, the nearest key and its
         // list; the (item, list) pairs probed, in the order found.
         internal float[] TaskBound = [], TaskKey = [];
         internal int[] TaskNear = [];
         internal List<long>[] TaskProbed = [];
+        internal long[] TaskSettled = [];
 
         public ReadOnlySpan<int> ProbedBy(int item) => Probed.AsSpan(ProbedStart[item], ProbedStart[item + 1] - ProbedStart[item]);
 
@@ -52,17 +65,19 @@ internal sealed partial class CentreLists
             Lists = lists;
             if (SkippedBound.Length < m)
             {
-                SkippedBound = new float[m];
+                SkippedBound = new double[m];
                 NearestList = new int[m];
                 ProbedStart = new int[m + 1];
             }
             if (RadiusAtScreen.Length < lists) RadiusAtScreen = new float[Math.Max(lists, 2 * RadiusAtScreen.Length)];
+            if (SkipAbove.Length < lists + Int8Product.PanelRows) SkipAbove = new float[Math.Max(lists, 2 * SkipAbove.Length) + Int8Product.PanelRows];
             if (TaskBound.Length < tasks * m)
             {
                 TaskBound = new float[tasks * m];
                 TaskKey = new float[tasks * m];
                 TaskNear = new int[tasks * m];
             }
+            if (TaskSettled.Length < tasks * MaxSplits) TaskSettled = new long[tasks * MaxSplits];
             if (TaskProbed.Length < tasks)
             {
                 int old = TaskProbed.Length;
@@ -103,15 +118,24 @@ internal sealed partial class CentreLists
             double ei = error + 2e-6 + (_metric == DistanceMetric.Cosine ? 0 : 1e-9 * (xn * xn + 1) + 1e-5 * (xn * xn + 1));
             e[i] = _metric == DistanceMetric.Cosine && xn == 0 ? float.PositiveInfinity : FloatRounding.Up(ei);
         }
-        var sink = new BallSink(_a, _b, _c, _radiusUp, e, FloatRounding.Up(Reach(eps)), m, into);
-        if (q is not null) Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, sink);
+        float reach = FloatRounding.Up(Reach(eps));
+        for (int l = 0; l < count; l++)
+        {
+            // A + B·L > (R + reach)²·Margin ⟸ L > ((R + reach)²·Margin - A)/B (B ≥ 0; B = 0: ±∞, or NaN: never skipped).
+            double w = (double)_radiusUp[l] + reach;
+            into.SkipAbove[l] = FloatRounding.Up((w * w * BallSink.Margin - _a[l]) / _b[l]);
+        }
+        var sink = new BallSink(_a, _b, _c, e, m, into);
+        if (q is not null) Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, sink, staged: !Unstaged);
         else FloatScreen(items, m, itemNorms, count, d, tasks, sink);
-        Gather(into, tasks);
+        float widest = count == 0 ? 0 : TensorPrimitives.Max(_radiusUp.AsSpan(0, count));
+        Gather(into, tasks, widest, reach * Math.Sqrt(BallSink.Margin));
         _radiusUp.AsSpan(0, count).CopyTo(into.RadiusAtScreen);
     }
 
     /// <summary>The float32 product (no AVX-VNNI, or fewer lists than a panel), fed to the sink in the int8 product's
     /// order of tasks.</summary>
+    internal static bool Unstaged = Environment.GetEnvironmentVariable("LA_UNSTAGED") is not null; // TEMP
     private void FloatScreen(ReadOnlySpan<float> items, int m, double[] itemNorms, int count, int d, int tasks, BallSink sink)
     {
         var scores = new float[(long)m * count];
@@ -135,7 +159,7 @@ internal sealed partial class CentreLists
     }
 
     /// <summary>Merges the tasks' findings per item, in task order (so lists ascend and ties go to the lowest list).</summary>
-    private void Gather(ChunkScreen s, int tasks)
+    private void Gather(ChunkScreen s, int tasks, double widest, double floor)
     {
         int m = s.Items;
         var start = s.ProbedStart;
@@ -158,6 +182,10 @@ internal sealed partial class CentreLists
                 members += _members[l].Count;
             }
         s.ProbedMembers = members;
+        Array.Clear(s.Settled);
+        for (int t = 0; t < tasks; t++)
+            for (int k = 0; k < ChunkScreen.MaxSplits; k++) s.Settled[k] += s.TaskSettled[t * ChunkScreen.MaxSplits + k];
+        s.Pairs = (long)m * ((s.Lists + Int8Product.PanelRows - 1) / Int8Product.PanelRows);
         for (int i = 0; i < m; i++)
         {
             float bound = float.PositiveInfinity, key = float.PositiveInfinity;
@@ -167,7 +195,10 @@ internal sealed partial class CentreLists
                 bound = Math.Min(bound, s.TaskBound[t * m + i]);
                 if (s.TaskKey[t * m + i] < key) { key = s.TaskKey[t * m + i]; near = s.TaskNear[t * m + i]; }
             }
-            s.SkippedBound[i] = bound;
+            // Every skipped list has |p(x) - g|² ≥ bound and R ≤ widest; the 1e-6 covers the float32 rounding of the bound
+            // and of this arithmetic. Each also passed A + B·L > (R + reach)²·Margin: |p(x) - p(c)| > reach·√Margin.
+            double low = Math.Sqrt(Math.Max(0, (double)bound)) - widest;
+            s.SkippedBound[i] = float.IsPositiveInfinity(bound) ? double.PositiveInfinity : Math.Max(low - 1e-6 * (1 + Math.Abs(low)), floor);
             s.NearestList[i] = near;
         }
     }
@@ -175,13 +206,17 @@ internal sealed partial class CentreLists
     /// <summary>
     /// The ball test on 16 scores at a time (two 256-bit halves), in float32: a list is skipped when A + B·(score - e) — a lower bound on
     /// |p(x) - g|², e the screening bound plus the score's own rounding — exceeds (R + reach)², with a relative margin
-    /// for the float32 square (A, B rounded so the float32 bound stays below the exact one). Skipped lists lower the
-    /// item's bound to |p(x) - g| - R; C + B·score orders the centroids by distance.
+    /// (A rounded down, the threshold on the score, <see cref="ChunkScreen.SkipAbove"/>, up). Skipped lists lower the
+    /// item's smallest such bound (kept squared: a square root per lane cost as much as the test);
+    /// C + B·score orders the centroids by distance.
     /// </summary>
-    private readonly struct BallSink(float[] a, float[] b, float[] c, float[] radiusUp, float[] e, float reach, int m, ChunkScreen s)
+    private readonly struct BallSink(float[] a, float[] b, float[] c, float[] e, int m, ChunkScreen s)
         : Int8Product.IScoreSink
     {
-        private const float Rounding = 2e-6f, Margin = 1 + 1e-5f;
+        // The score's own rounding doubled for float32, and the subtraction of a partial score's slack; a relative
+        // margin on the squared reach for the rest of the float32 arithmetic.
+        private const float Rounding = 3e-6f;
+        internal const double Margin = 1 + 1e-5;
 
         public void Begin(int task)
         {
@@ -189,15 +224,47 @@ internal sealed partial class CentreLists
             s.TaskKey.AsSpan(task * m, m).Fill(float.PositiveInfinity);
             s.TaskNear.AsSpan(task * m, m).Clear();
             s.TaskProbed[task].Clear();
+            s.TaskSettled.AsSpan(task * ChunkScreen.MaxSplits, ChunkScreen.MaxSplits).Clear();
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper)
         {
             var ev = Vector256.Create(e[item]);
-            var (skip0, low0, key0) = Half(j0, Math.Min(cols, 8), lower, ev);
-            var (skip1, low1, key1) = Half(j0 + 8, cols - 8, upper, ev);
-            int at = task * m + item;
+            var (skip0, low0, key0) = Half(j0, Math.Min(cols, 8), lower, lower, ev);
+            var (skip1, low1, key1) = Half(j0 + 8, cols - 8, upper, upper, ev);
+            Record(task * m + item, j0, low0, low1, key0, key1);
+            uint probe = ~(skip0 | (skip1 << 8)) & Lanes(cols);
+            while (probe != 0)
+            {
+                s.TaskProbed[task].Add(((long)item << 32) | (uint)(j0 + System.Numerics.BitOperations.TrailingZeroCount(probe)));
+                probe &= probe - 1;
+            }
+        }
+
+        /// <summary>The ball test on a lower bound of each score (the partial score less its slack): when it rules out
+        /// all 16 lists, their bounds and the nearest-centroid keys (from the partial score: the tail's dot taken as
+        /// zero, a fair estimate for a far list) are recorded and the product stops; otherwise nothing is recorded and
+        /// the full scores come to <see cref="Take"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Partial(int task, int item, int j0, int cols, int split, Vector256<float> lower, Vector256<float> upper,
+            Vector256<float> slackLower, Vector256<float> slackUpper)
+        {
+            var ev = Vector256.Create(e[item]);
+            var (skip0, low0, key0) = Half(j0, Math.Min(cols, 8), lower - slackLower, lower, ev);
+            var (skip1, low1, key1) = Half(j0 + 8, cols - 8, upper - slackUpper, upper, ev);
+            if ((~(skip0 | (skip1 << 8)) & Lanes(cols)) != 0) return true;
+            Record(task * m + item, j0, low0, low1, key0, key1);
+            s.TaskSettled[task * ChunkScreen.MaxSplits + split]++;
+            return false;
+        }
+
+        private static uint Lanes(int cols) => cols == Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
+
+        /// <summary>Lowers the item's smallest skipped bound and nearest-centroid key in its task's slot.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Record(int at, int j0, Vector256<float> low0, Vector256<float> low1, Vector256<float> key0, Vector256<float> key1)
+        {
             // Branch-free reductions: a scalar pass over the lanes would run on about a third of the panels (each
             // task starts its minima afresh), and extracting lanes one by one goes through memory.
             float low = MinAcross(Vector256.MinNative(low0, low1));
@@ -210,28 +277,23 @@ internal sealed partial class CentreLists
                 s.TaskKey[at] = nearest;
                 s.TaskNear[at] = j0 + System.Numerics.BitOperations.TrailingZeroCount(lanes);
             }
-            uint probe = ~(skip0 | (skip1 << 8)) & (cols == Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1);
-            while (probe != 0)
-            {
-                s.TaskProbed[task].Add(((long)item << 32) | (uint)(j0 + System.Numerics.BitOperations.TrailingZeroCount(probe)));
-                probe &= probe - 1;
-            }
         }
 
-        /// <summary>The ball test on lists [j, j + 8), of which the first <paramref name="valid"/> exist (≤ 0: none):
-        /// the skipped lanes (bits), their bounds (+∞ elsewhere), the nearest-centroid keys (+∞ past the last list).</summary>
+        /// <summary>The ball test on lists [j, j + 8), of which the first <paramref name="valid"/> exist (≤ 0: none), on
+        /// scores <paramref name="sc"/> (or lower bounds on them): the skipped lanes (bits), their bounds on |p(x) - g|²
+        /// (+∞ elsewhere), the nearest-centroid keys from <paramref name="keyScores"/> (+∞ past the last list).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private (uint Skipped, Vector256<float> Low, Vector256<float> Key) Half(int j, int valid, Vector256<float> sc, Vector256<float> ev)
+        private (uint Skipped, Vector256<float> Low, Vector256<float> Key) Half(int j, int valid, Vector256<float> sc, Vector256<float> keyScores,
+            Vector256<float> ev)
         {
             var inf = Vector256.Create(float.PositiveInfinity);
             var exists = valid >= 8 ? Vector256<float>.AllBitsSet : Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(valid)).AsSingle();
             var vb = Vector256.LoadUnsafe(ref b[j]);
-            var sqLo = Vector256.LoadUnsafe(ref a[j]) + vb * (sc - (ev + Vector256.Create(Rounding) * Vector256.Abs(sc)));
-            var rup = Vector256.LoadUnsafe(ref radiusUp[j]);
-            var within = rup + Vector256.Create(reach);
-            var skip = Vector256.GreaterThan(sqLo, within * within * Vector256.Create(Margin)) & exists;
-            var low = Vector256.ConditionalSelect(skip, Vector256.Sqrt(Vector256.MaxNative(sqLo, Vector256<float>.Zero)) - rup, inf);
-            var key = Vector256.ConditionalSelect(exists, Vector256.LoadUnsafe(ref c[j]) + vb * sc, inf);
+            var lo = sc - (ev + Vector256.Create(Rounding) * Vector256.Abs(sc)); // a lower bound on the true score
+            var skip = Vector256.GreaterThan(lo, Vector256.LoadUnsafe(ref s.SkipAbove[j])) & exists;
+            var sqLo = Vector256.LoadUnsafe(ref a[j]) + vb * lo;
+            var low = Vector256.ConditionalSelect(skip, sqLo, inf);
+            var key = Vector256.ConditionalSelect(exists, Vector256.LoadUnsafe(ref c[j]) + vb * keyScores, inf);
             return (skip.ExtractMostSignificantBits(), low, key);
         }
 
@@ -267,9 +329,8 @@ internal sealed partial class CentreLists
             if (xn == 0) { probedLists.Add(l); probedDots.Add(0); rows.AddRange(_members[l]); continue; }
             ProbeList(l, x, xn, reach, rows, probedLists, probedDots, ref skipped);
         }
-        // The float32 bound, less its rounding (a relative 1e-6 covers the square root's and the subtraction's).
-        float skippedF = s.SkippedBound[item];
-        if (float.IsFinite(skippedF)) skipped = Math.Min(skipped, skippedF - 1e-6 * (1 + Math.Abs(skippedF)));
+        // The skipped lists' bound (rounding already taken off).
+        skipped = Math.Min(skipped, s.SkippedBound[item]);
         return double.IsPositiveInfinity(skipped) ? skipped : AsDistance(Math.Max(skipped, reach));
     }
 
