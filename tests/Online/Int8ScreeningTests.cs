@@ -72,29 +72,26 @@ public sealed class Int8ScreeningTests
     }
 
     /// <summary>Keeps every partial and full score the staged product hands over, and asks for every stage.</summary>
-    private readonly struct RecordingSink(List<(int Item, int J0, int Cols, int Split, float[] Score, float[] Slack)> partial,
+    private readonly unsafe struct RecordingSink(List<(int Item, int J0, int Cols, int Split, float[] Score, float[] Slack)> partial,
         List<(int Item, int J0, int Cols, float[] Score)> full) : Int8Product.IScoreSink
     {
         public void Begin(int task) { }
 
-        public void Take(int task, int item, int j0, int cols, System.Runtime.Intrinsics.Vector256<float> lower,
-            System.Runtime.Intrinsics.Vector256<float> upper)
+        public void TakeTile(int task, int i0, uint open, int j0, int cols, float* scores)
         {
-            lock (full) full.Add((item, j0, cols, [.. Lanes(lower, upper)]));
+            lock (full)
+                for (int r = 0; r < Int8Product.ItemRows; r++)
+                    if ((open >> r & 1) != 0) full.Add((i0 + r, j0, cols, new ReadOnlySpan<float>(scores + 16 * r, 16).ToArray()));
         }
 
-        public bool Partial(int task, int item, int j0, int cols, int split, System.Runtime.Intrinsics.Vector256<float> lower,
-            System.Runtime.Intrinsics.Vector256<float> upper, System.Runtime.Intrinsics.Vector256<float> slackLower,
-            System.Runtime.Intrinsics.Vector256<float> slackUpper)
+        public uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* scores, float* slack)
         {
-            lock (partial) partial.Add((item, j0, cols, split, [.. Lanes(lower, upper)], [.. Lanes(slackLower, slackUpper)]));
-            return true;
-        }
-
-        private static IEnumerable<float> Lanes(System.Runtime.Intrinsics.Vector256<float> a, System.Runtime.Intrinsics.Vector256<float> b)
-        {
-            for (int k = 0; k < 8; k++) yield return a[k];
-            for (int k = 0; k < 8; k++) yield return b[k];
+            lock (partial)
+                for (int r = 0; r < Int8Product.ItemRows; r++)
+                    if ((open >> r & 1) != 0)
+                        partial.Add((i0 + r, j0, cols, split, new ReadOnlySpan<float>(scores + 16 * r, 16).ToArray(),
+                            new ReadOnlySpan<float>(slack + 16 * r, 16).ToArray()));
+            return open;
         }
     }
 

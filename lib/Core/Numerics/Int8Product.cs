@@ -198,28 +198,28 @@ internal static unsafe class Int8Product
         Scores(metric, items, itemNorms, index, n, d, new StoreSink(scores, n));
 
     /// <summary>
-    /// Takes the scores of one item against 16 consecutive index rows as the product makes them, so that a caller
-    /// that only needs a test of each score (the list index's ball test) never writes the m x n matrix to memory and
-    /// reads it back. Calls for one task come from one thread, in order (panels, then items); tasks run in parallel.
+    /// Takes the scores of a block of items against 16 consecutive index rows as the product makes them, so that a
+    /// caller that only needs a test of each score (the list index's ball test) never writes the m x n matrix to
+    /// memory and reads it back. A tile is 16-float rows: row r holds item i0 + r's scores against rows j0 .. j0 + 15
+    /// (lanes from <c>cols</c> on are padding past the last row); only the rows whose bit is set in
+    /// <c>open</c> are filled. Calls for one task come from one thread, in order (panels, then items); tasks run in parallel.
     /// </summary>
     internal interface IScoreSink
     {
         /// <summary>Task <paramref name="task"/> (of <see cref="TaskCount"/>) starts on the calling thread.</summary>
         void Begin(int task);
 
-        /// <summary>Scores of item <paramref name="item"/> against rows [j0, j0 + 8) and [j0 + 8, j0 + 16); lanes from
-        /// <paramref name="cols"/> on are padding past the last row.</summary>
-        void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper);
+        /// <summary>The full scores of the open rows of the tile.</summary>
+        void TakeTile(int task, int i0, uint open, int j0, int cols, float* scores);
 
         /// <summary>
-        /// A staged product's partial scores of item <paramref name="item"/> against the same 16 rows at split
-        /// <paramref name="split"/> (an index into <see cref="SplitGroups"/>), from the dot over the first values only (the rows' other values taken as zero), and the slack: the true score is at
-        /// least the partial one less the slack, less the item's usual error bound. Return false when that already
-        /// settles all 16 (the product then reads no more of them for this item, and calls no <see cref="Take"/>);
-        /// true to have the product go on to the next split or the full scores.
+        /// A staged product's partial scores at split <paramref name="split"/> (an index into <see cref="SplitGroups"/>),
+        /// from the dot over the first values only (the rows' other values taken as zero), and their slack: the true
+        /// score is at least the partial one less the slack, less the item's usual error bound. Returns the open rows
+        /// that still need more (the others are settled: the product reads no more of them, and they get no
+        /// <see cref="TakeTile"/>).
         /// </summary>
-        bool Partial(int task, int item, int j0, int cols, int split, Vector256<float> lower, Vector256<float> upper,
-            Vector256<float> slackLower, Vector256<float> slackUpper);
+        uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* scores, float* slack);
     }
 
     private const int PanelsPerTask = 8;
@@ -236,20 +236,22 @@ internal static unsafe class Int8Product
         public void Begin(int task) { }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper)
+        public void TakeTile(int task, int i0, uint open, int j0, int cols, float* tile)
         {
-            long at = (long)item * n + j0;
-            if (cols == PanelRows) { lower.StoreUnsafe(ref scores[at]); upper.StoreUnsafe(ref scores[at + 8]); return; }
-            for (int c = 0; c < cols; c++) scores[at + c] = c < 8 ? lower[c] : upper[c - 8];
+            for (; open != 0; open &= open - 1)
+            {
+                int r = System.Numerics.BitOperations.TrailingZeroCount(open);
+                long at = (long)(i0 + r) * n + j0;
+                new ReadOnlySpan<float>(tile + r * PanelRows, cols).CopyTo(scores.AsSpan((int)at, cols));
+            }
         }
 
-        public bool Partial(int task, int item, int j0, int cols, int split, Vector256<float> lower, Vector256<float> upper,
-            Vector256<float> slackLower, Vector256<float> slackUpper) => true; // never staged: every score is stored
+        public uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* scores, float* slack) => open; // never staged
     }
 
     /// <summary>The scores of <see cref="Scores(DistanceMetric, Items, double[], QuantizedRows, int, int, float[])"/>,
     /// handed to <paramref name="sink"/> 16 at a time instead of stored. <paramref name="staged"/>: stop at each split of
-    /// <see cref="SplitGroups"/> and ask the sink (<see cref="IScoreSink.Partial"/>) whether to go on, per item and
+    /// <see cref="SplitGroups"/> and ask the sink (<see cref="IScoreSink.PartialTile"/>) whether to go on, per item and
     /// panel: a 6 x 16 tile goes on while any of its items does.</summary>
     public static void Scores<TSink>(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n, int d, TSink sink,
         bool staged = false)
@@ -303,6 +305,7 @@ internal static unsafe class Int8Product
         Parallel.For(0, tasks, po, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (task) =>
         {
             int* tile = stackalloc int[ItemRows * PanelRows];
+            float* scores = stackalloc float[ItemRows * PanelRows], slack = stackalloc float[ItemRows * PanelRows];
             sink.Begin(task);
             fixed (byte* pa = packedA)
             fixed (sbyte* pb = panelsB)
@@ -343,9 +346,12 @@ internal static unsafe class Int8Product
                                 var rb = Vector256.Create(rowBase[i]);
                                 var rf = Vector256.Create(rowFactor[i]);
                                 var rt = Vector256.Create(rowTail[t * m + i]);
-                                if (!sink.Partial(task, i, j0, cols, t, rb + vb0 - rf * vf0 * dot0, rb + vb1 - rf * vf1 * dot1, rt * ct0, rt * ct1))
-                                    open &= ~(1u << r);
+                                (rb + vb0 - rf * vf0 * dot0).Store(scores + r * PanelRows);
+                                (rb + vb1 - rf * vf1 * dot1).Store(scores + r * PanelRows + 8);
+                                (rt * ct0).Store(slack + r * PanelRows);
+                                (rt * ct1).Store(slack + r * PanelRows + 8);
                             }
+                            open = sink.PartialTile(task, i0, open, j0, cols, t, scores, slack);
                         }
                         if (open == 0) continue;
                         Run(block, panel, g, groups, tile, m == 1);
@@ -358,8 +364,10 @@ internal static unsafe class Int8Product
                             var dot1 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows + 8) - vs1);
                             var rb = Vector256.Create(rowBase[i]);
                             var rf = Vector256.Create(rowFactor[i]);
-                            sink.Take(task, i, j0, cols, rb + vb0 - rf * vf0 * dot0, rb + vb1 - rf * vf1 * dot1);
+                            (rb + vb0 - rf * vf0 * dot0).Store(scores + r * PanelRows);
+                            (rb + vb1 - rf * vf1 * dot1).Store(scores + r * PanelRows + 8);
                         }
+                        sink.TakeTile(task, i0, open, j0, cols, scores);
                     }
                 }
             }

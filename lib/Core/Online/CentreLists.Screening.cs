@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using LabelAssignment.Numerics;
 
@@ -126,7 +127,7 @@ internal sealed partial class CentreLists
             into.SkipAbove[l] = FloatRounding.Up((w * w * BallSink.Margin - _a[l]) / _b[l]);
         }
         var sink = new BallSink(_a, _b, _c, e, m, into);
-        if (q is not null) Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, sink, staged: !Unstaged);
+        if (q is not null) Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, sink, staged: true);
         else FloatScreen(items, m, itemNorms, count, d, tasks, sink);
         float widest = count == 0 ? 0 : TensorPrimitives.Max(_radiusUp.AsSpan(0, count));
         Gather(into, tasks, widest, reach * Math.Sqrt(BallSink.Margin));
@@ -135,7 +136,6 @@ internal sealed partial class CentreLists
 
     /// <summary>The float32 product (no AVX-VNNI, or fewer lists than a panel), fed to the sink in the int8 product's
     /// order of tasks.</summary>
-    internal static bool Unstaged = Environment.GetEnvironmentVariable("LA_UNSTAGED") is not null; // TEMP
     private void FloatScreen(ReadOnlySpan<float> items, int m, double[] itemNorms, int count, int d, int tasks, BallSink sink)
     {
         var scores = new float[(long)m * count];
@@ -152,7 +152,10 @@ internal sealed partial class CentreLists
                 {
                     line.Clear();
                     scores.AsSpan(i * count + j0, cols).CopyTo(line);
-                    sink.Take(task, i, j0, cols, Vector256.Create((ReadOnlySpan<float>)line[..8]), Vector256.Create((ReadOnlySpan<float>)line[8..]));
+                    unsafe
+                    {
+                        fixed (float* row = line) sink.TakeTile(task, i, 1, j0, cols, row);
+                    }
                 }
             }
         }
@@ -213,6 +216,8 @@ internal sealed partial class CentreLists
     private readonly struct BallSink(float[] a, float[] b, float[] c, float[] e, int m, ChunkScreen s)
         : Int8Product.IScoreSink
     {
+        private readonly float[] a = a, b = b, c = c;
+        private readonly ChunkScreen s = s;
         // The score's own rounding doubled for float32, and the subtraction of a partial score's slack; a relative
         // margin on the squared reach for the rest of the float32 arithmetic.
         private const float Rounding = 3e-6f;
@@ -227,74 +232,112 @@ internal sealed partial class CentreLists
             s.TaskSettled.AsSpan(task * ChunkScreen.MaxSplits, ChunkScreen.MaxSplits).Clear();
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Take(int task, int item, int j0, int cols, Vector256<float> lower, Vector256<float> upper)
+        public unsafe void TakeTile(int task, int i0, uint open, int j0, int cols, float* scores)
         {
-            var ev = Vector256.Create(e[item]);
-            var (skip0, low0, key0) = Half(j0, Math.Min(cols, 8), lower, lower, ev);
-            var (skip1, low1, key1) = Half(j0 + 8, cols - 8, upper, upper, ev);
-            Record(task * m + item, j0, low0, low1, key0, key1);
-            uint probe = ~(skip0 | (skip1 << 8)) & Lanes(cols);
-            while (probe != 0)
+            var p = new PanelTerms(this, j0, cols);
+            for (; open != 0; open &= open - 1)
             {
-                s.TaskProbed[task].Add(((long)item << 32) | (uint)(j0 + System.Numerics.BitOperations.TrailingZeroCount(probe)));
-                probe &= probe - 1;
+                int r = System.Numerics.BitOperations.TrailingZeroCount(open), item = i0 + r;
+                var sc0 = Vector256.Load(scores + r * Int8Product.PanelRows);
+                var sc1 = Vector256.Load(scores + r * Int8Product.PanelRows + 8);
+                uint skipped = p.Test(sc0, sc1, Vector256.Create(At(e, item)), out var sq);
+                Record(task * m + item, j0, sq, p.Key(sc0, sc1, out var key1), key1);
+                for (uint probe = ~skipped & p.Lanes; probe != 0; probe &= probe - 1)
+                    s.TaskProbed[task].Add(((long)item << 32) | (uint)(j0 + System.Numerics.BitOperations.TrailingZeroCount(probe)));
             }
         }
 
-        /// <summary>The ball test on a lower bound of each score (the partial score less its slack): when it rules out
-        /// all 16 lists, their bounds and the nearest-centroid keys (from the partial score: the tail's dot taken as
-        /// zero, a fair estimate for a far list) are recorded and the product stops; otherwise nothing is recorded and
-        /// the full scores come to <see cref="Take"/>.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool Partial(int task, int item, int j0, int cols, int split, Vector256<float> lower, Vector256<float> upper,
-            Vector256<float> slackLower, Vector256<float> slackUpper)
+        /// <summary>The ball test on a lower bound of each score (the partial score less its slack): a row whose 16 lists
+        /// it all rules out is settled (their bounds and the nearest-centroid keys, from the partial score with the
+        /// tail's dot taken as zero, a fair estimate for a far list, are recorded); the others go on to the full scores.</summary>
+        public unsafe uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* scores, float* slack)
         {
-            var ev = Vector256.Create(e[item]);
-            var (skip0, low0, key0) = Half(j0, Math.Min(cols, 8), lower - slackLower, lower, ev);
-            var (skip1, low1, key1) = Half(j0 + 8, cols - 8, upper - slackUpper, upper, ev);
-            if ((~(skip0 | (skip1 << 8)) & Lanes(cols)) != 0) return true;
-            Record(task * m + item, j0, low0, low1, key0, key1);
-            s.TaskSettled[task * ChunkScreen.MaxSplits + split]++;
-            return false;
+            var p = new PanelTerms(this, j0, cols);
+            uint still = 0;
+            for (uint left = open; left != 0; left &= left - 1)
+            {
+                int r = System.Numerics.BitOperations.TrailingZeroCount(left), item = i0 + r;
+                var sc0 = Vector256.Load(scores + r * Int8Product.PanelRows);
+                var sc1 = Vector256.Load(scores + r * Int8Product.PanelRows + 8);
+                var lower0 = sc0 - Vector256.Load(slack + r * Int8Product.PanelRows);
+                var lower1 = sc1 - Vector256.Load(slack + r * Int8Product.PanelRows + 8);
+                uint skipped = p.Test(lower0, lower1, Vector256.Create(At(e, item)), out var sq);
+                if ((~skipped & p.Lanes) != 0) { still |= 1u << r; continue; }
+                Record(task * m + item, j0, sq, p.Key(sc0, sc1, out var key1), key1);
+            }
+            At(s.TaskSettled, task * ChunkScreen.MaxSplits + split) += System.Numerics.BitOperations.PopCount(open & ~still);
+            return still;
         }
 
-        private static uint Lanes(int cols) => cols == Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ref T At<T>(T[] array, int i) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), i);
+
+        /// <summary>One panel's terms of the ball test, loaded once per tile (lanes past the last list masked out).</summary>
+        private readonly struct PanelTerms
+        {
+            private readonly Vector256<float> _a0, _a1, _b0, _b1, _c0, _c1, _q0, _q1, _exists0, _exists1;
+            public readonly uint Lanes;
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public PanelTerms(BallSink sink, int j0, int cols)
+            {
+                _a0 = Vector256.LoadUnsafe(ref At(sink.a, j0)); _a1 = Vector256.LoadUnsafe(ref At(sink.a, j0 + 8));
+                _b0 = Vector256.LoadUnsafe(ref At(sink.b, j0)); _b1 = Vector256.LoadUnsafe(ref At(sink.b, j0 + 8));
+                _c0 = Vector256.LoadUnsafe(ref At(sink.c, j0)); _c1 = Vector256.LoadUnsafe(ref At(sink.c, j0 + 8));
+                _q0 = Vector256.LoadUnsafe(ref At(sink.s.SkipAbove, j0)); _q1 = Vector256.LoadUnsafe(ref At(sink.s.SkipAbove, j0 + 8));
+                _exists0 = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(cols)).AsSingle();
+                _exists1 = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(cols - 8)).AsSingle();
+                Lanes = cols >= Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
+            }
+
+            /// <summary>The skipped lanes (bits) for scores (or lower bounds on them) <paramref name="sc0"/>,
+            /// <paramref name="sc1"/>; <paramref name="sq"/>: the smaller of the two halves' bounds on |p(x) - g|² over
+            /// the skipped lanes (+∞ elsewhere).</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public uint Test(Vector256<float> sc0, Vector256<float> sc1, Vector256<float> ev, out Vector256<float> sq)
+            {
+                var rounding = Vector256.Create(Rounding);
+                var lo0 = sc0 - (ev + rounding * Vector256.Abs(sc0)); // lower bounds on the true scores
+                var lo1 = sc1 - (ev + rounding * Vector256.Abs(sc1));
+                var skip0 = Vector256.GreaterThan(lo0, _q0) & _exists0;
+                var skip1 = Vector256.GreaterThan(lo1, _q1) & _exists1;
+                var inf = Vector256.Create(float.PositiveInfinity);
+                sq = Vector256.MinNative(Vector256.ConditionalSelect(skip0, _a0 + _b0 * lo0, inf),
+                    Vector256.ConditionalSelect(skip1, _a1 + _b1 * lo1, inf));
+                return skip0.ExtractMostSignificantBits() | (skip1.ExtractMostSignificantBits() << 8);
+            }
+
+            /// <summary>The nearest-centroid keys C + B·score of the two halves (+∞ past the last list).</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector256<float> Key(Vector256<float> sc0, Vector256<float> sc1, out Vector256<float> key1)
+            {
+                var inf = Vector256.Create(float.PositiveInfinity);
+                key1 = Vector256.ConditionalSelect(_exists1, _c1 + _b1 * sc1, inf);
+                return Vector256.ConditionalSelect(_exists0, _c0 + _b0 * sc0, inf);
+            }
+        }
 
         /// <summary>Lowers the item's smallest skipped bound and nearest-centroid key in its task's slot.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Record(int at, int j0, Vector256<float> low0, Vector256<float> low1, Vector256<float> key0, Vector256<float> key1)
+        private void Record(int at, int j0, Vector256<float> sq, Vector256<float> key0, Vector256<float> key1)
         {
             // Branch-free reductions: a scalar pass over the lanes would run on about a third of the panels (each
             // task starts its minima afresh), and extracting lanes one by one goes through memory.
-            float low = MinAcross(Vector256.MinNative(low0, low1));
-            if (low < s.TaskBound[at]) s.TaskBound[at] = low;
-            float nearest = MinAcross(Vector256.MinNative(key0, key1));
-            if (nearest < s.TaskKey[at])
+            // Most rows lower neither (the task's minima settle within a few panels): one vector test each first.
+            ref float bound = ref At(s.TaskBound, at);
+            ref float key = ref At(s.TaskKey, at);
+            var keys = Vector256.MinNative(key0, key1);
+            if ((Vector256.LessThan(sq, Vector256.Create(bound)) | Vector256.LessThan(keys, Vector256.Create(key))) == Vector256<float>.Zero) return;
+            float low = MinAcross(sq);
+            if (low < bound) bound = low;
+            float nearest = MinAcross(keys);
+            if (nearest < key)
             {
                 var target = Vector256.Create(nearest);
                 uint lanes = Vector256.Equals(key0, target).ExtractMostSignificantBits() | (Vector256.Equals(key1, target).ExtractMostSignificantBits() << 8);
-                s.TaskKey[at] = nearest;
-                s.TaskNear[at] = j0 + System.Numerics.BitOperations.TrailingZeroCount(lanes);
+                key = nearest;
+                At(s.TaskNear, at) = j0 + System.Numerics.BitOperations.TrailingZeroCount(lanes);
             }
-        }
-
-        /// <summary>The ball test on lists [j, j + 8), of which the first <paramref name="valid"/> exist (≤ 0: none), on
-        /// scores <paramref name="sc"/> (or lower bounds on them): the skipped lanes (bits), their bounds on |p(x) - g|²
-        /// (+∞ elsewhere), the nearest-centroid keys from <paramref name="keyScores"/> (+∞ past the last list).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private (uint Skipped, Vector256<float> Low, Vector256<float> Key) Half(int j, int valid, Vector256<float> sc, Vector256<float> keyScores,
-            Vector256<float> ev)
-        {
-            var inf = Vector256.Create(float.PositiveInfinity);
-            var exists = valid >= 8 ? Vector256<float>.AllBitsSet : Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(valid)).AsSingle();
-            var vb = Vector256.LoadUnsafe(ref b[j]);
-            var lo = sc - (ev + Vector256.Create(Rounding) * Vector256.Abs(sc)); // a lower bound on the true score
-            var skip = Vector256.GreaterThan(lo, Vector256.LoadUnsafe(ref s.SkipAbove[j])) & exists;
-            var sqLo = Vector256.LoadUnsafe(ref a[j]) + vb * lo;
-            var low = Vector256.ConditionalSelect(skip, sqLo, inf);
-            var key = Vector256.ConditionalSelect(exists, Vector256.LoadUnsafe(ref c[j]) + vb * keyScores, inf);
-            return (skip.ExtractMostSignificantBits(), low, key);
         }
 
         /// <summary>The smallest lane (the platform's min: a NaN key only loses).</summary>
