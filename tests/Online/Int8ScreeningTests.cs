@@ -111,7 +111,7 @@ public sealed class Int8ScreeningTests
         var tail = Enumerable.Range(0, d).Select(k => k >= tailFrom ? OnlineTestData.Gauss(rng) + 1 : 0).ToArray();
         var rows = Enumerable.Range(0, n).Select(j => Enumerable.Range(0, d)
             .Select(k => j % 2 == 1 && k >= tailFrom ? tail[k] : OnlineTestData.Gauss(rng) + 0.2).ToArray()).ToArray();
-        var q = new QuantizedRows(d, n);
+        var q = new QuantizedRows(d, n, staged: true);
         var norms = rows.Select(r => Math.Sqrt(r.Sum(v => v * v))).ToArray();
         for (int j = 0; j < n; j++) { q.Set(j, rows[j]); q.SetNorm(j, norms[j]); }
         var items = new float[m * d];

@@ -261,6 +261,7 @@ internal static unsafe class Int8Product
         if (m == 0 || n == 0) return;
         if (!IsSupported) throw new PlatformNotSupportedException("the int8 product needs AVX-VNNI.");
         if (d > MaxDimension) throw new ArgumentOutOfRangeException(nameof(d), d, $"the int8 product is exact up to dimension {MaxDimension}.");
+        if (staged && !index.Staged) throw new ArgumentException("a staged product needs rows that keep their head sums and tail norms (QuantizedRows staged).", nameof(index));
         int depth = Depth(d), panels = (n + PanelRows - 1) / PanelRows, blocks = (m + ItemRows - 1) / ItemRows, groups = depth / 4;
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };

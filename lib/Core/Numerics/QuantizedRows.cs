@@ -27,7 +27,10 @@ internal sealed class QuantizedRows
     private readonly float[][] _tails, _tailsOverNorm;
     private readonly int _d;
 
-    public QuantizedRows(int dimension, int capacity)
+    /// <param name="dimension">Values per row.</param>
+    /// <param name="capacity">Rows to make room for.</param>
+    /// <param name="staged">Keep the head sums and tail norms a staged product reads (<see cref="Int8Product.SplitGroups"/>).</param>
+    public QuantizedRows(int dimension, int capacity, bool staged = false)
     {
         _d = dimension;
         _q = new sbyte[(long)capacity * dimension];
@@ -37,7 +40,8 @@ internal sealed class QuantizedRows
         _sums = new int[capacity];
         _scaleOverNorm = new float[capacity];
         _normSquared = new float[capacity];
-        _splits = Int8Product.SplitGroups(dimension);
+        Staged = staged;
+        _splits = staged ? Int8Product.SplitGroups(dimension) : [];
         _headSums = _splits.Select(_ => new int[capacity]).ToArray();
         _tails = _splits.Select(_ => new float[capacity]).ToArray();
         _tailsOverNorm = _splits.Select(_ => new float[capacity]).ToArray();
@@ -58,6 +62,9 @@ internal sealed class QuantizedRows
 
     /// <summary>‖c‖² of each row, float32: the euclidean term of <see cref="Int8Product.Scores"/>.</summary>
     public float[] NormSquared => _normSquared;
+
+    /// <summary>Whether the rows keep what a staged <see cref="Int8Product.Scores{TSink}"/> reads.</summary>
+    public bool Staged { get; }
 
     /// <summary>Σ_{k&lt;4h} qₖ of each row, for split <paramref name="split"/> (h = <see cref="Int8Product.SplitGroups"/>[split]).</summary>
     public int[] HeadSums(int split) => _headSums[split];
@@ -98,7 +105,7 @@ internal sealed class QuantizedRows
 
     public QuantizedRows Clone(int rows, int capacity = -1)
     {
-        var c = new QuantizedRows(_d, capacity < 0 ? _scale.Length : Math.Max(capacity, rows));
+        var c = new QuantizedRows(_d, capacity < 0 ? _scale.Length : Math.Max(capacity, rows), Staged);
         _q.AsSpan(0, rows * _d).CopyTo(c._q);
         _scale.AsSpan(0, rows).CopyTo(c._scale);
         _error.AsSpan(0, rows).CopyTo(c._error);

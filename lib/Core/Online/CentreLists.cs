@@ -50,7 +50,7 @@ internal sealed partial class CentreLists
         int capacity = Math.Max(4, count + count / 8);
         _g = new float[(long)capacity * d];
         _gNorm = new double[capacity];
-        _gIndex = new CentreIndex(d, capacity);
+        _gIndex = new CentreIndex(d, capacity, staged: true); // the screening product stops early on far lists
         _radius = new double[capacity];
         _members = new List<int>[capacity];
         _a = new float[capacity + Int8Product.PanelRows];
