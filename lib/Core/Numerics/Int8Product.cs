@@ -335,20 +335,14 @@ internal static unsafe class Int8Product
                         {
                             Run(block, panel, g, splits[t], tile, m == 1);
                             g = splits[t];
-                            var hs0 = Vector256.LoadUnsafe(ref headSums[t][j0]);
-                            var hs1 = Vector256.LoadUnsafe(ref headSums[t][j0 + 8]);
+                            TileScores(tile, open, i0, Vector256.LoadUnsafe(ref headSums[t][j0]), Vector256.LoadUnsafe(ref headSums[t][j0 + 8]),
+                                vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
                             var ct0 = Vector256.LoadUnsafe(ref colTail[t][j0]);
                             var ct1 = Vector256.LoadUnsafe(ref colTail[t][j0 + 8]);
                             for (uint left = open; left != 0; left &= left - 1)
                             {
-                                int r = System.Numerics.BitOperations.TrailingZeroCount(left), i = i0 + r;
-                                var dot0 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows) - hs0);
-                                var dot1 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows + 8) - hs1);
-                                var rb = Vector256.Create(rowBase[i]);
-                                var rf = Vector256.Create(rowFactor[i]);
-                                var rt = Vector256.Create(rowTail[t * m + i]);
-                                (rb + vb0 - rf * vf0 * dot0).Store(scores + r * PanelRows);
-                                (rb + vb1 - rf * vf1 * dot1).Store(scores + r * PanelRows + 8);
+                                int r = System.Numerics.BitOperations.TrailingZeroCount(left);
+                                var rt = Vector256.Create(rowTail[t * m + i0 + r]);
                                 (rt * ct0).Store(slack + r * PanelRows);
                                 (rt * ct1).Store(slack + r * PanelRows + 8);
                             }
@@ -356,23 +350,30 @@ internal static unsafe class Int8Product
                         }
                         if (open == 0) continue;
                         Run(block, panel, g, groups, tile, m == 1);
-                        var vs0 = Vector256.Load(cs + j0);
-                        var vs1 = Vector256.Load(cs + j0 + 8);
-                        for (uint left = open; left != 0; left &= left - 1)
-                        {
-                            int r = System.Numerics.BitOperations.TrailingZeroCount(left), i = i0 + r;
-                            var dot0 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows) - vs0);
-                            var dot1 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows + 8) - vs1);
-                            var rb = Vector256.Create(rowBase[i]);
-                            var rf = Vector256.Create(rowFactor[i]);
-                            (rb + vb0 - rf * vf0 * dot0).Store(scores + r * PanelRows);
-                            (rb + vb1 - rf * vf1 * dot1).Store(scores + r * PanelRows + 8);
-                        }
+                        TileScores(tile, open, i0, Vector256.Load(cs + j0), Vector256.Load(cs + j0 + 8), vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
                         sink.TakeTile(task, i0, open, j0, cols, scores);
                     }
                 }
             }
         });
+    }
+
+    /// <summary>The scores of the open rows of a tile of integer sums: base_i + base_j - factor_i·factor_j·(sum - 128·Σq_j),
+    /// with the rows' sums <paramref name="sums0"/>, <paramref name="sums1"/> (all of the depth, or a split's head).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileScores(int* tile, uint open, int i0, Vector256<int> sums0, Vector256<int> sums1, Vector256<float> vb0,
+        Vector256<float> vb1, Vector256<float> vf0, Vector256<float> vf1, float[] rowBase, float[] rowFactor, float* scores)
+    {
+        for (; open != 0; open &= open - 1)
+        {
+            int r = System.Numerics.BitOperations.TrailingZeroCount(open), i = i0 + r;
+            var dot0 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows) - sums0);
+            var dot1 = Vector256.ConvertToSingle(Vector256.Load(tile + r * PanelRows + 8) - sums1);
+            var rb = Vector256.Create(rowBase[i]);
+            var rf = Vector256.Create(rowFactor[i]);
+            (rb + vb0 - rf * vf0 * dot0).Store(scores + r * PanelRows);
+            (rb + vb1 - rf * vf1 * dot1).Store(scores + r * PanelRows + 8);
+        }
     }
 
     /// <summary>Groups [g0, g1) of a block against a panel, added to the tile's sums of the groups before g0 (g0 = 0:
