@@ -118,7 +118,7 @@ public sealed class Int8ScreeningTests
         for (int i = 0; i < m; i++)
             for (int k = 0; k < d; k++) items[i * d + k] = (float)(k >= tailFrom ? tail[k] : OnlineTestData.Gauss(rng));
         var itemNorms = Enumerable.Range(0, m).Select(i => DistanceKernels.Norm(items.AsSpan(i * d, d))).ToArray();
-        var quantized = Int8Product.Quantize(items, m, d);
+        var quantized = Int8Product.Quantize(items, m, d, staged: true);
         var partial = new List<(int Item, int J0, int Cols, int Split, float[] Score, float[] Slack)>();
         var full = new List<(int Item, int J0, int Cols, float[] Score)>();
         Int8Product.Scores(metric, quantized, itemNorms, q, n, d, new RecordingSink(partial, full), staged: true);

@@ -85,15 +85,16 @@ internal static unsafe class Int8Product
         public required int Count { get; init; }
     }
 
-    /// <summary>Quantizes <paramref name="m"/> items (row-major, dimension <paramref name="d"/>) to bytes q + 128, q in [-127, 127].</summary>
-    public static Items Quantize(ReadOnlySpan<float> items, int m, int d)
+    /// <summary>Quantizes <paramref name="m"/> items (row-major, dimension <paramref name="d"/>) to bytes q + 128, q in [-127, 127];
+    /// <paramref name="staged"/>: also their tail norms, for a staged <see cref="Scores{TSink}"/>.</summary>
+    public static Items Quantize(ReadOnlySpan<float> items, int m, int d, bool staged = false)
     {
         int depth = Depth(d), blocks = (m + ItemRows - 1) / ItemRows;
         var packed = GC.AllocateUninitializedArray<byte>(checked(blocks * ItemRows * depth));
         packed.AsSpan().Fill(128); // padding (depth and rows) is a zero value
         var scales = new float[m];
         var residuals = new double[m];
-        var splits = SplitGroups(d);
+        var splits = staged ? SplitGroups(d) : [];
         var tails = new double[splits.Length * m];
         float[] source = items.Slice(0, m * d).ToArray();
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * d < 200_000 ? 1 : Environment.ProcessorCount };
@@ -262,6 +263,7 @@ internal static unsafe class Int8Product
         if (!IsSupported) throw new PlatformNotSupportedException("the int8 product needs AVX-VNNI.");
         if (d > MaxDimension) throw new ArgumentOutOfRangeException(nameof(d), d, $"the int8 product is exact up to dimension {MaxDimension}.");
         if (staged && !index.Staged) throw new ArgumentException("a staged product needs rows that keep their head sums and tail norms (QuantizedRows staged).", nameof(index));
+        if (staged && items.Tails.Length != SplitGroups(d).Length * m) throw new ArgumentException("a staged product needs the items' tail norms (Quantize staged).", nameof(items));
         int depth = Depth(d), panels = (n + PanelRows - 1) / PanelRows, blocks = (m + ItemRows - 1) / ItemRows, groups = depth / 4;
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };

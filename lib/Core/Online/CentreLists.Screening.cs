@@ -109,7 +109,7 @@ internal sealed partial class CentreLists
         into.Prepare(m, count, tasks);
         var e = new float[m];
         bool int8 = Int8Product.IsSupported && d <= Int8Product.MaxDimension && count >= Int8Product.PanelRows;
-        Int8Product.Items? q = int8 ? Int8Product.Quantize(items[..(m * d)], m, d) : null;
+        Int8Product.Items? q = int8 ? Int8Product.Quantize(items[..(m * d)], m, d, staged: true) : null;
         double factor = DistanceKernels.DotErrorFactor(d), gMax = index.MaxNorm;
         for (int i = 0; i < m; i++)
         {
