@@ -71,7 +71,6 @@ public sealed partial class NearestCentroidAssigner
         var rows = scratch.Rows;
         double lower = lists.Probe(x, xn, screen, item, eps, rows, scratch.Probed, scratch.Dots);
         int nearestList = screen.NearestList[item];
-        double AsDistance(double score) => metric == DistanceMetric.Cosine ? Math.Max(0, score) : Math.Sqrt(Math.Max(0, score));
         PrefetchRows(quant.Values, rows, d);
         var keptRows = new List<int>();
         var keptDistances = new List<double>();
@@ -82,10 +81,10 @@ public sealed partial class NearestCentroidAssigner
             // the float32 row, each with its error bound; exact float64 only for rows neither rules out.
             float s8 = DistanceKernels.ScoreFromDot(metric, quant.Dot(x, j), xn, cn);
             double e8 = DistanceKernels.QuantizedScoreError(metric, quantErr[j], xn, cn, s8);
-            if (float.IsFinite(s8) && double.IsFinite(e8) && s8 - e8 > thr) { lower = Math.Min(lower, AsDistance(s8 - e8)); continue; }
+            if (float.IsFinite(s8) && double.IsFinite(e8) && s8 - e8 > thr) { lower = Math.Min(lower, AsDistance(metric, s8 - e8)); continue; }
             float s32 = DistanceKernels.ScoreFromDot(metric, TensorPrimitives.Dot(x, data.AsSpan(j * d, d)), xn, cn);
             double e32 = DistanceKernels.ScoreError(metric, factor, xn, cn, s32);
-            if (float.IsFinite(s32) && s32 - e32 > thr) { lower = Math.Min(lower, AsDistance(s32 - e32)); continue; }
+            if (float.IsFinite(s32) && s32 - e32 > thr) { lower = Math.Min(lower, AsDistance(metric, s32 - e32)); continue; }
             keptRows.Add(j);
             keptDistances.Add(DistanceKernels.Distance(metric, x, xn, t.CentreRowSpan(j), cn));
         }
@@ -95,6 +94,10 @@ public sealed partial class NearestCentroidAssigner
             ProbedLists = [.. scratch.Probed], ProbedDots = [.. scratch.Dots],
         };
     }
+
+    /// <summary>The distance a lower bound on a screening score stands for (a lower bound on the distance).</summary>
+    private static double AsDistance(DistanceMetric metric, double score) =>
+        metric == DistanceMetric.Cosine ? Math.Max(0, score) : Math.Sqrt(Math.Max(0, score));
 
     /// <summary>
     /// Asks for every candidate's int8 row at once: the rows lie scattered in the table (a random 512-byte row costs
@@ -143,6 +146,11 @@ public sealed partial class NearestCentroidAssigner
     {
         public readonly CentreLists.ChunkScreen Screen = new();
         public bool[] Dirty = [];
+        /// <summary>Per centre opened in the current chunk: the chunk item that opened it, and whether one has joined it since.</summary>
+        public int[] OpenedBy = [];
+        public bool[] OpenedMoved = [];
+        /// <summary>The current chunk's dots with itself (<see cref="ChunkDots"/>).</summary>
+        public float[] Gram = [];
         public readonly List<int> DirtyRows = [];
         public int Fresh = -1;
     }
@@ -212,6 +220,17 @@ public sealed partial class NearestCentroidAssigner
         var dirtyRows = scratch.DirtyRows;
         var pre = ListScreen(lists, embeddings.Data, start, m, norms, scratch);
         double reach = lists.Reach(eps);
+        // A centre opened in this chunk is, until an item joins it, the item that opened it: the chunk's Gram matrix
+        // (one blocked product, in parallel) tests it against every later item, where the ring test would read a list
+        // centroid per pair in the serial loop below.
+        var chunkNorms = norms[start..(start + m)];
+        if (scratch.Gram.Length < m * m) scratch.Gram = new float[m * m];
+        var gram = scratch.Gram;
+        if (m > 1) ChunkDots(embeddings.Data, start, m, d, gram);
+        if (scratch.OpenedBy.Length < m) { scratch.OpenedBy = new int[m]; scratch.OpenedMoved = new bool[m]; }
+        var openedBy = scratch.OpenedBy;
+        var openedMoved = scratch.OpenedMoved;
+        double factor = DistanceKernels.DotErrorFactor(d), thr = DistanceKernels.ToScore(t.Metric, eps);
         for (int i = 0; i < m; i++)
         {
             int item = start + i;
@@ -223,7 +242,17 @@ public sealed partial class NearestCentroidAssigner
                 if (!dirty[p.Rows[k]]) c.Offer(p.Rows[k], p.Distances[k]);
             // Rows changed since the screening: moved ones, then those opened in this chunk.
             foreach (int j in dirtyRows) OfferChanged(lists, j, x, xn, scratch.Screen, p, reach, ref c, ref lower);
-            for (int j = n0; j < t.ClusterCount; j++) OfferChanged(lists, j, x, xn, scratch.Screen, p, reach, ref c, ref lower);
+            for (int j = n0; j < t.ClusterCount; j++)
+            {
+                if (!openedMoved[j - n0] && xn > 0)
+                {
+                    int q = openedBy[j - n0];
+                    float s = DistanceKernels.ScoreFromDot(t.Metric, gram[i * m + q], xn, chunkNorms[q]);
+                    double e = DistanceKernels.ScoreError(t.Metric, factor, xn, chunkNorms[q], s);
+                    if (float.IsFinite(s) && s - e > thr) { lower = Math.Min(lower, AsDistance(t.Metric, s - e)); continue; }
+                }
+                OfferChanged(lists, j, x, xn, scratch.Screen, p, reach, ref c, ref lower);
+            }
             var (chosen, chosenD, nearD) = Decision(c, lower);
             ListsProbed += p.Probed;
             long id = itemIds[item];
@@ -231,17 +260,38 @@ public sealed partial class NearestCentroidAssigner
             {
                 t.JoinCluster(id, x, chosen);
                 if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); }
+                if (chosen >= n0) openedMoved[chosen - n0] = true;
                 results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
             }
             else
             {
                 int r = t.OpenCluster(id, x, p.NearestList);
+                openedBy[r - n0] = i;
+                openedMoved[r - n0] = false;
                 results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
             }
         }
         foreach (int j in dirtyRows) dirty[j] = false;
         dirtyRows.Clear();
         return true;
+    }
+
+    /// <summary>
+    /// The float32 dots of items [start, start + m) with each other, gram[i·m + q] for q &lt; i (entries at and above
+    /// the diagonal are left as the product wrote them): one blocked product per 64 rows against the rows before them,
+    /// blocks in parallel. Scores follow from a dot only when the loop asks (most pairs are never asked about).
+    /// </summary>
+    private static void ChunkDots(float[] data, int start, int m, int d, float[] gram)
+    {
+        const int block = 64;
+        int blocks = (m + block - 1) / block;
+        Parallel.For(0, blocks, b =>
+        {
+            // The last rows have the most columns: they start first, so the cores finish together.
+            int i0 = (blocks - 1 - b) * block, rows = Math.Min(block, m - i0), cols = i0 + rows;
+            Gemm.MultiplyTransposed(data.AsSpan((start + i0) * d, rows * d), rows, data.AsSpan(start * d, cols * d), cols, d,
+                gram.AsSpan(i0 * m, (rows - 1) * m + cols), m);
+        });
     }
 
     /// <summary>Offers a row changed since the chunk's screening, when its current ring does not rule it out.</summary>
