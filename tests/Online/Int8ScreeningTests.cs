@@ -149,6 +149,72 @@ public sealed class Int8ScreeningTests
         Assert.True(tight > 0, "no pair needs the slack: the case tests nothing");
     }
 
+    /// <summary>Keeps about two rows in three open at each split (a fixed hash) and keeps the full scores of the rest.</summary>
+    private readonly unsafe struct ClosingSink(Dictionary<(int Item, int Row), float> full, int[] openAtEnd) : Int8Product.IScoreSink
+    {
+        public void Begin(int task) { }
+
+        public static bool KeepsOpen(int item, int j0, int split)
+        {
+            uint h = (uint)item * 2654435761u ^ (uint)(j0 + 1) * 40503u ^ (uint)(split + 1) * 2246822519u;
+            return (h ^ h >> 15) % 3 != 0;
+        }
+
+        public void TakeTile(int task, int i0, uint open, int j0, int cols, float* scores)
+        {
+            lock (full)
+            {
+                openAtEnd[System.Numerics.BitOperations.PopCount(open)]++;
+                for (int r = 0; r < Int8Product.ItemRows; r++)
+                    if ((open >> r & 1) != 0)
+                        for (int c = 0; c < cols; c++) full.Add((i0 + r, j0 + c), scores[16 * r + c]);
+            }
+        }
+
+        public uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* scores, float* slack)
+        {
+            uint still = 0;
+            for (int r = 0; r < Int8Product.ItemRows; r++)
+                if ((open >> r & 1) != 0 && KeepsOpen(i0 + r, j0, split)) still |= 1u << r;
+            return still;
+        }
+    }
+
+    [Theory]
+    [InlineData(512, 70, 40, DistanceMetric.Cosine)]
+    [InlineData(130, 37, 13, DistanceMetric.Euclidean)]
+    public void RowsLeftOpenAfterASplitGetTheUnstagedProductsScores(int d, int n, int m, DistanceMetric metric)
+    {
+        if (!Supported) return;
+        // Tiles with one to six rows still open after a split: the few-row ones run row by row, the others as a tile.
+        // Either way the open rows' full scores are the unstaged product's, value for value (the same integer sums).
+        var rng = new Random(d * 3 + m);
+        var q = new QuantizedRows(d, n, staged: true);
+        var rows = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, d).Select(_ => OnlineTestData.Gauss(rng) + 0.2).ToArray()).ToArray();
+        var norms = rows.Select(r => Math.Sqrt(r.Sum(v => v * v))).ToArray();
+        for (int j = 0; j < n; j++) { q.Set(j, rows[j]); q.SetNorm(j, norms[j]); }
+        var items = Enumerable.Range(0, m * d).Select(_ => (float)OnlineTestData.Gauss(rng)).ToArray();
+        var itemNorms = Enumerable.Range(0, m).Select(i => DistanceKernels.Norm(items.AsSpan(i * d, d))).ToArray();
+        var unstaged = new float[m * n];
+        Int8Product.Scores(metric, Int8Product.Quantize(items, m, d), itemNorms, q, n, d, unstaged);
+        var full = new Dictionary<(int Item, int Row), float>();
+        var openAtEnd = new int[Int8Product.ItemRows + 1];
+        Int8Product.Scores(metric, Int8Product.Quantize(items, m, d, staged: true), itemNorms, q, n, d, new ClosingSink(full, openAtEnd), staged: true);
+        int splits = Int8Product.SplitGroups(d).Length, expected = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                bool open = Enumerable.Range(0, splits).All(t => ClosingSink.KeepsOpen(i, j / 16 * 16, t));
+                if (!open) { Assert.False(full.ContainsKey((i, j)), $"item {i} row {j} was closed but scored"); continue; }
+                expected++;
+                Assert.True(full.TryGetValue((i, j), out float s), $"item {i} row {j} stayed open but got no score");
+                Assert.Equal(unstaged[i * n + j], s);
+            }
+        Assert.Equal(expected, full.Count);
+        Assert.True(openAtEnd[1] + openAtEnd[2] + openAtEnd[3] > 0, "no tile ran row by row: the case tests nothing");
+        Assert.True(openAtEnd[4] + openAtEnd[5] + openAtEnd[6] > 0 || m < 24, "no tile ran whole after a split");
+    }
+
     [Fact]
     public void IntegerSumsAreTheScalarLoopsOverTheSameBytes()
     {

@@ -335,7 +335,7 @@ internal static unsafe class Int8Product
                         int g = 0;
                         for (int t = 0; t < ns && open != 0; t++)
                         {
-                            Run(block, panel, g, splits[t], tile, m == 1);
+                            Run(block, panel, g, splits[t], tile, open, m == 1);
                             g = splits[t];
                             TileScores(tile, open, i0, Vector256.LoadUnsafe(ref headSums[t][j0]), Vector256.LoadUnsafe(ref headSums[t][j0 + 8]),
                                 vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
@@ -351,7 +351,7 @@ internal static unsafe class Int8Product
                             open = sink.PartialTile(task, i0, open, j0, cols, t, scores, slack);
                         }
                         if (open == 0) continue;
-                        Run(block, panel, g, groups, tile, m == 1);
+                        Run(block, panel, g, groups, tile, open, m == 1);
                         TileScores(tile, open, i0, Vector256.Load(cs + j0), Vector256.Load(cs + j0 + 8), vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
                         sink.TakeTile(task, i0, open, j0, cols, scores);
                     }
@@ -379,17 +379,31 @@ internal static unsafe class Int8Product
     }
 
     /// <summary>Groups [g0, g1) of a block against a panel, added to the tile's sums of the groups before g0 (g0 = 0:
-    /// a fresh tile). One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel.</summary>
+    /// a fresh tile), for the rows in <paramref name="open"/> (the others' sums are left behind: nobody reads them).
+    /// One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel. After a split, a tile
+    /// with at most <see cref="SparseRows"/> rows still open runs them one by one: a row costs the one-row kernel's
+    /// two multiplies per group against the 6-row kernel's twelve for the whole tile, and the panel is in L1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Run(byte* block, sbyte* panel, int g0, int g1, int* tile, bool oneRow)
+    private static void Run(byte* block, sbyte* panel, int g0, int g1, int* tile, uint open, bool oneRow)
     {
-        if (oneRow) KernelOneRow(block + g0 * ItemRows * 4, panel + g0 * PanelRows * 4, g1 - g0, tile, g0 > 0);
-        else Kernel(block + g0 * ItemRows * 4, panel + g0 * PanelRows * 4, g1 - g0, tile, g0 > 0);
+        byte* a = block + g0 * ItemRows * 4;
+        sbyte* b = panel + g0 * PanelRows * 4;
+        if (oneRow) KernelOneRow(a, b, g1 - g0, tile, g0 > 0);
+        else if (g0 > 0 && System.Numerics.BitOperations.PopCount(open) <= SparseRows)
+            for (; open != 0; open &= open - 1)
+            {
+                int r = System.Numerics.BitOperations.TrailingZeroCount(open);
+                KernelOneRow(a + r * 4, b, g1 - g0, tile + r * PanelRows, true);
+            }
+        else Kernel(a, b, g1 - g0, tile, g0 > 0);
     }
 
+    /// <summary>Open rows up to which a tile's rest runs row by row (<see cref="Run"/>).</summary>
+    private const int SparseRows = 3;
+
     /// <summary>
-    /// Row 0 of <see cref="Kernel"/>'s tile (the others are not written): four independent pairs of accumulators, so
-    /// the adds do not wait on each other's latency.
+    /// Row 0 of <see cref="Kernel"/>'s tile (the others are not written; row r from a + 4r into tile + 16r): four
+    /// independent pairs of accumulators, so the adds do not wait on each other's latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KernelOneRow(byte* a, sbyte* b, int groups, int* tile, bool add)
