@@ -19,7 +19,8 @@ namespace LabelAssignment.Bench.Cases;
 /// (items also run one at a time through the brute-force scan), <c>--withineps-single 500</c> (items run one at a time
 /// through the lists), <c>--withineps-lists-per-root 1</c> (coarse lists per √k, before bisection), <c>--withineps-faiss /usr/bin/python3</c>
 /// ("none" skips faiss), <c>--withineps-in-place true</c> (no copies: only the lists' batch, on the tables themselves, the
-/// join shares in sequence; for 10^6 centres, where a copy next to the tables and faiss does not fit in 24 GB).
+/// join shares in sequence, --repeats batches of new items each, the median rate reported; for 10^6 centres, where a
+/// copy next to the tables and faiss does not fit in 24 GB).
 /// Every run's decisions are compared with the lists' batch (not in place).
 /// median_s is seconds per item.
 /// </summary>
@@ -104,7 +105,8 @@ public sealed class WithinEpsCase : IBenchCase
         }
         // In place, each join share gets its own items after the first share's (the same items again would join the
         // clusters they opened); they are generated after those, so the first share's items are the copies' items.
-        int streamCount = inPlace ? itemCount * joins.Length : itemCount;
+        int runs = inPlace ? Math.Max(1, context.Repeats) : 1;
+        int streamCount = inPlace ? itemCount * joins.Length * runs : itemCount;
         var all = EmbeddingMatrix.Zeros(streamCount, d);
         for (int i = 0; i < streamCount; i++)
         {
@@ -135,7 +137,7 @@ public sealed class WithinEpsCase : IBenchCase
         if (inPlace)
         {
             Compact(); // growing copies the tables: nothing else should be resident then
-            baseTables.ReserveExactly(itemCount * joins.Length, itemCount * joins.Length);
+            baseTables.ReserveExactly(streamCount, streamCount);
         }
         Compact(); // before faiss loads its own copies
         string faissLoad = FaissAnchor.LoadAverage();
@@ -171,24 +173,35 @@ public sealed class WithinEpsCase : IBenchCase
                     inPlaceAssigner.PredictBatch(ids.Take(warm).ToArray(), new EmbeddingMatrix(stream.Data.AsSpan(0, warm * d).ToArray(), warm, d));
                     WarmCommits(warmCentres!, eps);
                 }
+                // --repeats batches per share, each of new items: the median rate stands, so a burst of the VM's
+                // stolen time in one of them does not decide the row.
                 long probedBefore = inPlaceAssigner.ListsProbed;
                 double stolenAtStart = FaissAnchor.StolenSeconds();
-                var clock = Stopwatch.StartNew();
-                int si = Array.IndexOf(joins, share);
-                long offset = (long)si * itemCount; // each share's items are new items
-                var items = new EmbeddingMatrix(all.Data.AsSpan(si * itemCount * d, itemCount * d).ToArray(), itemCount, d);
-                var answers = inPlaceAssigner.AssignBatch(ids.Select(v => v + offset).ToArray(), items);
-                double inPlaceRate = itemCount / clock.Elapsed.TotalSeconds;
+                int si = Array.IndexOf(joins, share), joinedHere = 0;
+                var seconds = new double[runs];
+                for (int r = 0; r < runs; r++)
+                {
+                    int slice = si * runs + r;
+                    long offset = (long)slice * itemCount; // new items every time
+                    var items = new EmbeddingMatrix(all.Data.AsSpan(slice * itemCount * d, itemCount * d).ToArray(), itemCount, d);
+                    var itemIds = ids.Select(v => v + offset).ToArray();
+                    var clock = Stopwatch.StartNew();
+                    var answers = inPlaceAssigner.AssignBatch(itemIds, items);
+                    seconds[r] = clock.Elapsed.TotalSeconds;
+                    joinedHere += answers.Count(x => !x.CreatedCluster);
+                }
+                var sortedSeconds = seconds.Order().ToArray();
+                double inPlaceRate = itemCount / sortedSeconds[runs / 2];
                 double stolenHere = FaissAnchor.StolenSeconds() - stolenAtStart;
                 string nowLoad = FaissAnchor.LoadAverage();
-                int joinedHere = answers.Count(x => !x.CreatedCluster);
-                double probedHere = (inPlaceAssigner.ListsProbed - probedBefore) / (double)itemCount;
+                joinedHere = (int)Math.Round(joinedHere / (double)runs);
+                double probedHere = (inPlaceAssigner.ListsProbed - probedBefore) / ((double)itemCount * runs);
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"# withineps {k}x{d} join {share:P0} (eps {eps:G4}, {joinedHere} joined), in place: ours through the lists batched {inPlaceRate:F0}/s, {probedHere:F1} of {baseTables.Lists()!.Count} lists probed per item (built once in {buildSeconds:F1} s); " +
-                    $"faiss Flat batch {faissFlat:F0}/s, IVF batch nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; ours/IVF {inPlaceRate / faissIvf:F2}, ours/Flat {inPlaceRate / faissFlat:F2}; load average {faissLoad} at faiss, {nowLoad} now; CPU seconds stolen by the hypervisor {faissStolen:F1} during faiss, {stolenHere:F1} during ours ({clock.Elapsed.TotalSeconds:F1} s)"));
+                    $"faiss Flat batch {faissFlat:F0}/s, IVF batch nprobe {nprobe} (recall@1 {ivfRecall:F3}) {faissIvf:F0}/s; ours/IVF {inPlaceRate / faissIvf:F2}, ours/Flat {inPlaceRate / faissFlat:F2}; load average {faissLoad} at faiss, {nowLoad} now; CPU seconds stolen by the hypervisor {faissStolen:F1} during faiss, {stolenHere:F1} during ours ({seconds.Sum():F1} s over {runs} batches of {itemCount}, median of {runs})"));
                 context.Record(string.Create(CultureInfo.InvariantCulture, $"withineps/{k}x{d}/join={share}"), "withineps",
                     new JsonObject { ["centres"] = k, ["dimension"] = d, ["items"] = itemCount, ["eps"] = eps, ["join_share_target"] = share, ["in_place"] = true },
-                    new Timing(1 / inPlaceRate, 1 / inPlaceRate, 1, [itemCount / inPlaceRate], null),
+                    new Timing(1 / inPlaceRate, sortedSeconds[0] / itemCount, runs, seconds, null),
                     InPlaceSummary());
                 JsonObject InPlaceSummary()
                 {
