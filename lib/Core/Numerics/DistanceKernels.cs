@@ -214,19 +214,20 @@ public static class DistanceKernels
     /// <summary>
     /// The chunk's screening scores against itself below the diagonal: gram[i*m + q] for q &lt; i, in the form of
     /// <see cref="Scores"/> (the same float32 values, and error bound), 0 elsewhere. A batch only ever asks an item
-    /// about earlier items of its chunk, so half the products suffice; blocks of rows run in parallel.
+    /// about earlier items of its chunk, so half the products suffice; blocks of rows run in parallel, the last (widest)
+    /// first so the cores finish together.
     /// </summary>
     internal static void LowerGram(DistanceMetric metric, ReadOnlySpan<float> items, int m, double[] norms, int d, float[] gram)
     {
         gram.AsSpan(0, m * m).Clear();
         if (m < 2) return;
-        const int block = 32;
+        const int block = 64;
         int blocks = (m + block - 1) / block;
         float[] a = items.Slice(0, m * d).ToArray();
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * m * d < 4_000_000 ? 1 : Environment.ProcessorCount };
         Parallel.For(0, blocks, po, b =>
         {
-            int i0 = b * block, rows = Math.Min(block, m - i0), cols = i0 + rows - 1; // columns q < i <= i0 + rows - 1
+            int i0 = (blocks - 1 - b) * block, rows = Math.Min(block, m - i0), cols = i0 + rows - 1; // columns q < i <= i0 + rows - 1
             if (cols <= 0) return;
             var c = gram.AsSpan(i0 * m, (rows - 1) * m + cols);
             if (rows <= DirectRows)

@@ -81,10 +81,10 @@ public sealed partial class NearestCentroidAssigner
             // the float32 row, each with its error bound; exact float64 only for rows neither rules out.
             float s8 = DistanceKernels.ScoreFromDot(metric, quant.Dot(x, j), xn, cn);
             double e8 = DistanceKernels.QuantizedScoreError(metric, quantErr[j], xn, cn, s8);
-            if (float.IsFinite(s8) && double.IsFinite(e8) && s8 - e8 > thr) { lower = Math.Min(lower, AsDistance(metric, s8 - e8)); continue; }
+            if (RulesOut(metric, s8, e8, thr, ref lower)) continue;
             float s32 = DistanceKernels.ScoreFromDot(metric, TensorPrimitives.Dot(x, data.AsSpan(j * d, d)), xn, cn);
             double e32 = DistanceKernels.ScoreError(metric, factor, xn, cn, s32);
-            if (float.IsFinite(s32) && s32 - e32 > thr) { lower = Math.Min(lower, AsDistance(metric, s32 - e32)); continue; }
+            if (RulesOut(metric, s32, e32, thr, ref lower)) continue;
             keptRows.Add(j);
             keptDistances.Add(DistanceKernels.Distance(metric, x, xn, t.CentreRowSpan(j), cn));
         }
@@ -95,9 +95,15 @@ public sealed partial class NearestCentroidAssigner
         };
     }
 
-    /// <summary>The distance a lower bound on a screening score stands for (a lower bound on the distance).</summary>
-    private static double AsDistance(DistanceMetric metric, double score) =>
-        metric == DistanceMetric.Cosine ? Math.Max(0, score) : Math.Sqrt(Math.Max(0, score));
+    /// <summary>Whether a screening score with its error bound puts a row beyond eps (score threshold
+    /// <paramref name="thr"/>); if so, lowers <paramref name="lower"/> to the distance its lower bound stands for.</summary>
+    private static bool RulesOut(DistanceMetric metric, float score, double error, double thr, ref double lower)
+    {
+        if (!float.IsFinite(score) || !double.IsFinite(error) || score - error <= thr) return false;
+        double low = score - error;
+        lower = Math.Min(lower, metric == DistanceMetric.Cosine ? Math.Max(0, low) : Math.Sqrt(Math.Max(0, low)));
+        return true;
+    }
 
     /// <summary>
     /// Asks for every candidate's int8 row at once: the rows lie scattered in the table (a random 512-byte row costs
@@ -149,7 +155,7 @@ public sealed partial class NearestCentroidAssigner
         /// <summary>Per centre opened in the current chunk: the chunk item that opened it, and whether one has joined it since.</summary>
         public int[] OpenedBy = [];
         public bool[] OpenedMoved = [];
-        /// <summary>The current chunk's dots with itself (<see cref="ChunkDots"/>).</summary>
+        /// <summary>The current chunk's scores against itself (<see cref="DistanceKernels.LowerGram"/>).</summary>
         public float[] Gram = [];
         public readonly List<int> DirtyRows = [];
         public int Fresh = -1;
@@ -220,13 +226,13 @@ public sealed partial class NearestCentroidAssigner
         var dirtyRows = scratch.DirtyRows;
         var pre = ListScreen(lists, embeddings.Data, start, m, norms, scratch);
         double reach = lists.Reach(eps);
-        // A centre opened in this chunk is, until an item joins it, the item that opened it: the chunk's Gram matrix
-        // (one blocked product, in parallel) tests it against every later item, where the ring test would read a list
+        // A centre opened in this chunk is, until an item joins it, the item that opened it: the chunk's Gram scores
+        // (blocked products, in parallel) test it against every later item, where the ring test would read a list
         // centroid per pair in the serial loop below.
         var chunkNorms = norms[start..(start + m)];
         if (scratch.Gram.Length < m * m) scratch.Gram = new float[m * m];
         var gram = scratch.Gram;
-        if (m > 1) ChunkDots(embeddings.Data, start, m, d, gram);
+        if (m > 1) DistanceKernels.LowerGram(t.Metric, embeddings.Data.AsSpan(start * d, m * d), m, chunkNorms, d, gram);
         if (scratch.OpenedBy.Length < m) { scratch.OpenedBy = new int[m]; scratch.OpenedMoved = new bool[m]; }
         var openedBy = scratch.OpenedBy;
         var openedMoved = scratch.OpenedMoved;
@@ -247,9 +253,8 @@ public sealed partial class NearestCentroidAssigner
                 if (!openedMoved[j - n0] && xn > 0)
                 {
                     int q = openedBy[j - n0];
-                    float s = DistanceKernels.ScoreFromDot(t.Metric, gram[i * m + q], xn, chunkNorms[q]);
-                    double e = DistanceKernels.ScoreError(t.Metric, factor, xn, chunkNorms[q], s);
-                    if (float.IsFinite(s) && s - e > thr) { lower = Math.Min(lower, AsDistance(t.Metric, s - e)); continue; }
+                    float s = gram[i * m + q];
+                    if (RulesOut(t.Metric, s, DistanceKernels.ScoreError(t.Metric, factor, xn, chunkNorms[q], s), thr, ref lower)) continue;
                 }
                 OfferChanged(lists, j, x, xn, scratch.Screen, p, reach, ref c, ref lower);
             }
@@ -274,24 +279,6 @@ public sealed partial class NearestCentroidAssigner
         foreach (int j in dirtyRows) dirty[j] = false;
         dirtyRows.Clear();
         return true;
-    }
-
-    /// <summary>
-    /// The float32 dots of items [start, start + m) with each other, gram[i·m + q] for q &lt; i (entries at and above
-    /// the diagonal are left as the product wrote them): one blocked product per 64 rows against the rows before them,
-    /// blocks in parallel. Scores follow from a dot only when the loop asks (most pairs are never asked about).
-    /// </summary>
-    private static void ChunkDots(float[] data, int start, int m, int d, float[] gram)
-    {
-        const int block = 64;
-        int blocks = (m + block - 1) / block;
-        Parallel.For(0, blocks, b =>
-        {
-            // The last rows have the most columns: they start first, so the cores finish together.
-            int i0 = (blocks - 1 - b) * block, rows = Math.Min(block, m - i0), cols = i0 + rows;
-            Gemm.MultiplyTransposed(data.AsSpan((start + i0) * d, rows * d), rows, data.AsSpan(start * d, cols * d), cols, d,
-                gram.AsSpan(i0 * m, (rows - 1) * m + cols), m);
-        });
     }
 
     /// <summary>Offers a row changed since the chunk's screening, when its current ring does not rule it out.</summary>
