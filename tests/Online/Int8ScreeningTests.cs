@@ -121,7 +121,7 @@ public sealed class Int8ScreeningTests
         var quantized = Int8Product.Quantize(items, m, d, staged: true);
         var partial = new List<(int Item, int J0, int Cols, int Split, float[] Score, float[] Slack)>();
         var full = new List<(int Item, int J0, int Cols, float[] Score)>();
-        Int8Product.Scores(metric, quantized, itemNorms, q, n, d, new RecordingSink(partial, full), staged: true);
+        Int8Product.Scores(metric, quantized, itemNorms, q, n, d, new RecordingSink(partial, full), [.. Enumerable.Range(0, splits.Length)]);
         int panels = (n + 15) / 16;
         Assert.Equal(m * panels * splits.Length, partial.Count); // every stage of every pair was offered
         Assert.Equal(m * panels, full.Count);
@@ -199,12 +199,15 @@ public sealed class Int8ScreeningTests
         Int8Product.Scores(metric, Int8Product.Quantize(items, m, d), itemNorms, q, n, d, unstaged);
         var full = new Dictionary<(int Item, int Row), float>();
         var openAtEnd = new int[Int8Product.ItemRows + 1];
-        Int8Product.Scores(metric, Int8Product.Quantize(items, m, d, staged: true), itemNorms, q, n, d, new ClosingSink(full, openAtEnd), staged: true);
-        int splits = Int8Product.SplitGroups(d).Length, expected = 0;
+        // Two of the splits (the first and the fifth): a split the product does not stop at closes nothing.
+        int[] stages = [0, 4];
+        Assert.True(Int8Product.SplitGroups(d).Length > 4);
+        Int8Product.Scores(metric, Int8Product.Quantize(items, m, d, staged: true), itemNorms, q, n, d, new ClosingSink(full, openAtEnd), stages);
+        int expected = 0;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
-                bool open = Enumerable.Range(0, splits).All(t => ClosingSink.KeepsOpen(i, j / 16 * 16, t));
+                bool open = stages.All(t => ClosingSink.KeepsOpen(i, j / 16 * 16, t));
                 if (!open) { Assert.False(full.ContainsKey((i, j)), $"item {i} row {j} was closed but scored"); continue; }
                 expected++;
                 Assert.True(full.TryGetValue((i, j), out float s), $"item {i} row {j} stayed open but got no score");
@@ -213,6 +216,29 @@ public sealed class Int8ScreeningTests
         Assert.Equal(expected, full.Count);
         Assert.True(openAtEnd[1] + openAtEnd[2] + openAtEnd[3] > 0, "no tile ran row by row: the case tests nothing");
         Assert.True(openAtEnd[4] + openAtEnd[5] + openAtEnd[6] > 0 || m < 24, "no tile ran whole after a split");
+    }
+
+    [Fact]
+    public void TheCheapestStagesFollowTheCostModelWorkedByHand()
+    {
+        // 512 dimensions: 128 groups of 4, candidate splits at every eighth.
+        var splits = Int8Product.SplitGroups(512);
+        Assert.Equal([16, 32, 48, 64, 80, 96, 112], splits);
+        Assert.Equal([3, 5], CentreLists.DefaultStages(512)); // 64 and 96 groups: half and three quarters
+        const int groups = 128;
+        // Nothing settles anywhere: any stop only adds its cost (none: 128 + 40 per pair).
+        Assert.Empty(CentreLists.CheapestStages(splits, groups, new double[7]));
+        // Everything settles at the first split: stop there (16 + 40 = 56 against 168); a second stop costs nothing
+        // more (no pair left open) and is not taken on a tie.
+        Assert.Equal([0], CentreLists.CheapestStages(splits, groups, [1, 1, 1, 1, 1, 1, 1]));
+        // Half settles at 64 groups, the rest at 96. Worked out with TileShare(0.5) = 46/64 (open rows k ~ Bin(6, 1/2),
+        // min(1.5k, 6)/6 per tile): none 168; [3] 64 + 40 + 64·46/64 + 40/2 = 170; [5] 96 + 40 = 136;
+        // [3, 5] 64 + 40 + 32·46/64 + 20 = 147; [4] 80 + 40 + 48·46/64 + 20 = 174.5; [0, 5] 16 + 40 + 80 + 40 = 176.
+        // The cheapest is the single late stop: an early one that settles half the pairs does not pay for itself.
+        Assert.Equal([5], CentreLists.CheapestStages(splits, groups, [0, 0, 0, 0.5, 0.5, 1, 1]));
+        // 95% settle at 48 groups, the rest by 96; TileShare(0.05) = 0.0750: [2] 48 + 40 + 80·0.075 + 2 = 96.0;
+        // [2, 5] 48 + 40 + 48·0.075 + 2 + 0 = 93.6; [2, 6] 94.8; [2, 4] 95.8: a second, late stop pays here.
+        Assert.Equal([2, 5], CentreLists.CheapestStages(splits, groups, [0, 0, 0.95, 0.96, 0.97, 1, 1]));
     }
 
     [Fact]

@@ -32,19 +32,29 @@ internal static unsafe class Int8Product
     public static int Depth(int d) => (d + 3) & ~3;
 
     /// <summary>
-    /// Where a staged product (<see cref="Scores{TSink}"/> with <c>staged</c>) stops to test partial scores: after half
-    /// and after three quarters of the depth's groups of 4 (distinct, inside (0, groups); none below 2 groups). A
-    /// partial dot over the first h values and the Cauchy-Schwarz bound on the rest (|x_R·c_R| ≤ |x_R|·|c_R|) bound
-    /// the full score from below, which is all a test that rules pairs out needs; on embeddings the head of a far
-    /// pair already rules it out, so most pairs never read their tail.
+    /// Where a staged product (<see cref="Scores{TSink}"/> with stages) may stop to test partial scores: after each
+    /// eighth of the depth's groups of 4 (distinct, inside (0, groups); none below 2 groups); a call chooses which of
+    /// them it stops at. A partial dot over the first h values and the Cauchy-Schwarz bound on the rest
+    /// (|x_R·c_R| ≤ |x_R|·|c_R|) bound the full score from below, which is all a test that rules pairs out needs; on
+    /// embeddings the head of a far pair already rules it out, so most pairs never read their tail. How much head
+    /// that takes depends on the test's threshold (a wider eps needs a smaller slack, a later split).
     /// </summary>
     public static int[] SplitGroups(int d)
     {
         int groups = Depth(d) / 4;
-        if (groups < 2) return [];
-        int half = groups / 2, most = groups * 3 / 4;
-        return most > half && most < groups ? [half, most] : [half];
+        var splits = new SortedSet<int>();
+        for (int k = 1; k < Eighths; k++)
+        {
+            int g = groups * k / Eighths;
+            if (g > 0 && g < groups) splits.Add(g);
+        }
+        return [.. splits];
     }
+
+    private const int Eighths = 8;
+
+    /// <summary>The most splits <see cref="SplitGroups"/> offers (sizes of per-split counters).</summary>
+    public const int MaxSplits = Eighths - 1;
 
     /// <summary>Bytes of the panel layout for <paramref name="rows"/> rows.</summary>
     public static int PanelBytes(int rows, int d) => checked((rows + PanelRows - 1) / PanelRows * PanelRows * Depth(d));
@@ -251,19 +261,25 @@ internal static unsafe class Int8Product
     }
 
     /// <summary>The scores of <see cref="Scores(DistanceMetric, Items, double[], QuantizedRows, int, int, float[])"/>,
-    /// handed to <paramref name="sink"/> 16 at a time instead of stored. <paramref name="staged"/>: stop at each split of
-    /// <see cref="SplitGroups"/> and ask the sink (<see cref="IScoreSink.PartialTile"/>) whether to go on, per item and
-    /// panel: a 6 x 16 tile goes on while any of its items does.</summary>
+    /// handed to <paramref name="sink"/> 16 at a time instead of stored. <paramref name="stages"/> (ascending indices
+    /// into <see cref="SplitGroups"/>; null or empty: none): stop at each of those splits and ask the sink
+    /// (<see cref="IScoreSink.PartialTile"/>) whether to go on, per item and panel: a 6 x 16 tile goes on while any of
+    /// its items does.</summary>
     public static void Scores<TSink>(DistanceMetric metric, Items items, double[] itemNorms, QuantizedRows index, int n, int d, TSink sink,
-        bool staged = false)
+        int[]? stages = null)
         where TSink : struct, IScoreSink
     {
+        stages ??= [];
+        bool staged = stages.Length > 0;
         int m = items.Count;
         if (m == 0 || n == 0) return;
         if (!IsSupported) throw new PlatformNotSupportedException("the int8 product needs AVX-VNNI.");
         if (d > MaxDimension) throw new ArgumentOutOfRangeException(nameof(d), d, $"the int8 product is exact up to dimension {MaxDimension}.");
         if (staged && !index.Staged) throw new ArgumentException("a staged product needs rows that keep their head sums and tail norms (QuantizedRows staged).", nameof(index));
         if (staged && items.Tails.Length != SplitGroups(d).Length * m) throw new ArgumentException("a staged product needs the items' tail norms (Quantize staged).", nameof(items));
+        for (int t = 0; t < stages.Length; t++)
+            if (stages[t] < 0 || stages[t] >= SplitGroups(d).Length || (t > 0 && stages[t] <= stages[t - 1]))
+                throw new ArgumentException($"stages must ascend within the {SplitGroups(d).Length} splits of dimension {d}.", nameof(stages));
         int depth = Depth(d), panels = (n + PanelRows - 1) / PanelRows, blocks = (m + ItemRows - 1) / ItemRows, groups = depth / 4;
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };
@@ -285,20 +301,23 @@ internal static unsafe class Int8Product
         var colBase = Padded(ref t_base, cosine ? null : index.NormSquared, n, padded);
         var colFactor = Padded(ref t_factor, cosine ? index.ScaleOverNorm : index.Scales, n, padded);
         var colSum = PaddedSums(ref t_sums, index.Sums, n, padded);
-        // The splits: per split the rows' head sums (as colSum) and tail factors, the items' tail factors; the slack
+        // The stages: per stage the rows' head sums (as colSum) and tail factors, the items' tail factors; the slack
         // of a pair is their product (cosine: |x_R|/|x| times |c_R|/|c|; euclidean: 2|x_R| times |c_R|), rounded up.
-        var splits = staged ? SplitGroups(d) : [];
-        int ns = splits.Length;
+        var allSplits = SplitGroups(d);
+        int ns = stages.Length;
+        var splits = new int[ns];
         var headSums = new int[ns][];
         var colTail = new float[ns][];
         var rowTail = new float[ns * m];
         for (int t = 0; t < ns; t++)
         {
-            headSums[t] = PaddedSums(ref t_headSums, t, index.HeadSums(t), n, padded);
-            colTail[t] = PaddedTails(t, cosine ? index.TailsOverNorm(t) : index.Tails(t), n, padded);
+            int split = stages[t];
+            splits[t] = allSplits[split];
+            headSums[t] = PaddedSums(ref t_headSums, t, index.HeadSums(split), n, padded);
+            colTail[t] = PaddedTails(t, cosine ? index.TailsOverNorm(split) : index.Tails(split), n, padded);
             for (int i = 0; i < m; i++)
             {
-                double xn = itemNorms[i], tail = items.Tails[t * m + i];
+                double xn = itemNorms[i], tail = items.Tails[split * m + i];
                 rowTail[t * m + i] = FloatRounding.Up((cosine ? (xn > 0 ? tail / xn : 0) : 2 * tail) * (1 + 1e-6));
             }
         }
@@ -348,7 +367,7 @@ internal static unsafe class Int8Product
                                 (rt * ct0).Store(slack + r * PanelRows);
                                 (rt * ct1).Store(slack + r * PanelRows + 8);
                             }
-                            open = sink.PartialTile(task, i0, open, j0, cols, t, scores, slack);
+                            open = sink.PartialTile(task, i0, open, j0, cols, stages[t], scores, slack);
                         }
                         if (open == 0) continue;
                         Run(block, panel, g, groups, tile, open, m == 1);

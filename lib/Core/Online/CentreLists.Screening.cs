@@ -47,12 +47,21 @@ internal sealed partial class CentreLists
         /// <summary>Members of the probed lists summed over the items: what the ring tests will read.</summary>
         public long ProbedMembers;
 
-        /// <summary>(item, panel of 16 lists) pairs the staged product settled at each split (<see cref="Int8Product.SplitGroups"/>:
-        /// half, three quarters of the depth), and all pairs: what share of the product's depth the screening read.</summary>
+        /// <summary>(item, panel of 16 lists) pairs the staged product settled at each split of
+        /// <see cref="Int8Product.SplitGroups"/> (zero at the splits it did not stop at), and all pairs: what share of
+        /// the product's depth the screening read.</summary>
         public long[] Settled = new long[MaxSplits];
         public long Pairs;
 
-        internal const int MaxSplits = 2;
+        /// <summary>The splits the product stopped at (indices into <see cref="Int8Product.SplitGroups"/>).</summary>
+        public int[] Stages = [];
+
+        internal const int MaxSplits = Int8Product.MaxSplits;
+
+        /// <summary>This call's pilot: the stages it chose, for which eps, and the share of pairs it saw settled by each split.</summary>
+        internal int[]? Choice;
+        internal double ChoiceEps = double.NaN;
+        public double[] PilotSettledBy = [];
 
         // Per task of the product (one thread each): per item the smallest skipped bound, the nearest key and its
         // list; the (item, list) pairs probed, in the order found.
@@ -131,11 +140,148 @@ internal sealed partial class CentreLists
             into.SkipAbove[l] = FloatRounding.Up((w * w * BallSink.Margin - _a[l]) / _b[l]);
         }
         var sink = new BallSink(_a, _b, _c, e, m, into);
-        if (q is not null) Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, sink, staged: true);
+        into.Stages = q is null ? [] : StagesOverride ?? StagesFor(items, m, itemNorms, e, eps, into);
+        if (q is not null) Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, sink, into.Stages);
         else FloatScreen(items, m, itemNorms, count, d, tasks, sink);
         float widest = count == 0 ? 0 : TensorPrimitives.Max(_radiusUp.AsSpan(0, count));
         Gather(into, tasks, widest, reach * Math.Sqrt(BallSink.Margin));
         _radiusUp.AsSpan(0, count).CopyTo(into.RadiusAtScreen);
+    }
+
+    /// <summary>Experiments (the bench's fixed-stage rows, tests): the stages every screening uses instead of the chosen ones.</summary>
+    internal static int[]? StagesOverride { get; set; }
+
+    /// <summary>The splits nearest half and three quarters of the depth: the stages until a pilot has chosen.</summary>
+    internal static int[] DefaultStages(int d)
+    {
+        var splits = Int8Product.SplitGroups(d);
+        int groups = Int8Product.Depth(d) / 4;
+        int Nearest(int g) => splits.Length == 0 ? -1 : Enumerable.Range(0, splits.Length).MinBy(k => Math.Abs(splits[k] - g));
+        return new[] { Nearest(groups / 2), Nearest(groups * 3 / 4) }.Where(k => k >= 0).Distinct().Order().ToArray();
+    }
+
+    /// <summary>Items a chunk needs for a pilot of its own; smaller ones (one at a time) take the last choice.</summary>
+    private const int PilotMinItems = 64;
+
+    /// <summary>The pilot's items: one block of the product, whose tiles then settle as they would in the chunk.</summary>
+    private const int PilotItems = Int8Product.ItemRows;
+
+    /// <summary>The last pilot's choice and the eps it was made for, shared by every call (a reference swapped whole:
+    /// readers under the tables' read lock may race, and only speed depends on it).</summary>
+    private volatile StageChoice? _lastChoice;
+
+    private sealed record StageChoice(double Eps, int[] Stages, double[] SettledBy);
+
+    /// <summary>
+    /// The splits to stop at for this chunk. How far into the depth a far list's partial score rules it out depends on
+    /// eps (on the bench's 10^6 lists at 512 dimensions: 3/8 for the 1% join share, 5/8 for 50%), and each stop costs
+    /// the tile's epilogue, about 30-50 groups of the kernel, so a stop where nothing settles is dear. A pilot (the
+    /// chunk's first block, against every list, stopping at every split: about 1% of a 512-item chunk) measures the
+    /// share of pairs settled by each split, and <see cref="CheapestStages"/> picks the stages from it. One pilot per
+    /// call and eps (kept in <paramref name="into"/>); the result never depends on the choice.
+    /// </summary>
+    private int[] StagesFor(ReadOnlySpan<float> items, int m, double[] itemNorms, float[] e, double eps, ChunkScreen into)
+    {
+        int d = _d;
+        if (into.ChoiceEps == eps && into.Choice is { } kept) return kept;
+        var last = _lastChoice;
+        if (m < PilotMinItems) return last is not null && last.Eps == eps ? last.Stages : DefaultStages(d);
+        var splits = Int8Product.SplitGroups(d);
+        int p = Math.Min(PilotItems, m), count = Count, tasks = Int8Product.TaskCount(count);
+        var q = Int8Product.Quantize(items[..(p * d)], p, d, staged: true);
+        var settled = new long[tasks * ChunkScreen.MaxSplits];
+        var sink = new PilotSink(_a, _b, _c, into.SkipAbove, e, settled);
+        Int8Product.Scores(_metric, q, itemNorms[..p], _gIndex.Quantized, count, d, sink, [.. Enumerable.Range(0, splits.Length)]);
+        long pairs = (long)p * ((count + Int8Product.PanelRows - 1) / Int8Product.PanelRows);
+        var by = new double[splits.Length];
+        long run = 0;
+        for (int k = 0; k < splits.Length; k++)
+        {
+            for (int t = 0; t < tasks; t++) run += settled[t * ChunkScreen.MaxSplits + k];
+            by[k] = (double)run / pairs;
+        }
+        var stages = CheapestStages(splits, Int8Product.Depth(d) / 4, by);
+        into.Choice = stages;
+        into.ChoiceEps = eps;
+        into.PilotSettledBy = by;
+        _lastChoice = new StageChoice(eps, stages, by);
+        return stages;
+    }
+
+    /// <summary>A stop's cost per open (item, panel) pair in groups of the kernel's per-row work: the partial
+    /// scores, their slack and the ball test on 16 lanes (about 40 of the tile's 1-cycle groups, measured on the
+    /// bench's 10^6 lists as the time of a stage where nothing settles).</summary>
+    internal const double StopCost = 40;
+
+    /// <summary>
+    /// The stages (none, one or two of <paramref name="splits"/>) with the least modelled cost per (item, panel) pair,
+    /// from <paramref name="settledBy"/>[k], the share of pairs settled by split k when every split is a stop: the
+    /// kernel's groups weighted by the share of a tile's rows still computing (a tile with at most 3 open rows runs
+    /// them one by one, at about 1.5 times a row's share of a whole tile), plus <see cref="StopCost"/> per open pair at
+    /// each stop and at the end.
+    /// </summary>
+    internal static int[] CheapestStages(int[] splits, int groups, double[] settledBy)
+    {
+        static double TileShare(double open)
+        {
+            // E over the tile's open rows k ~ Binomial(6, open) of min(1.5·k, 6) / 6.
+            double sum = 0;
+            for (int k = 1; k <= Int8Product.ItemRows; k++)
+            {
+                double pk = Binomial(Int8Product.ItemRows, k) * Math.Pow(open, k) * Math.Pow(1 - open, Int8Product.ItemRows - k);
+                sum += pk * (k <= 3 ? 1.5 * k : Int8Product.ItemRows) / Int8Product.ItemRows;
+            }
+            return sum;
+        }
+        static double Binomial(int n, int k) => k == 0 || k == n ? 1 : Binomial(n - 1, k - 1) * n / k;
+        double Cost(int[] stages)
+        {
+            double cost = 0, open = 1;
+            int at = 0;
+            bool first = true;
+            foreach (int k in stages)
+            {
+                cost += (splits[k] - at) * (first ? 1 : TileShare(open)) + StopCost * open;
+                at = splits[k];
+                open = Math.Min(open, 1 - settledBy[k]);
+                first = false;
+            }
+            return cost + (groups - at) * (first ? 1 : TileShare(open)) + StopCost * open;
+        }
+        int[] best = [];
+        double bestCost = Cost(best);
+        for (int a = 0; a < splits.Length; a++)
+        {
+            if (Cost([a]) < bestCost) { best = [a]; bestCost = Cost(best); }
+            for (int b = a + 1; b < splits.Length; b++)
+                if (Cost([a, b]) < bestCost) { best = [a, b]; bestCost = Cost(best); }
+        }
+        return best;
+    }
+
+    /// <summary>The pilot's sink: per task and split, the pairs whose ball test rules all 16 lists out there (they settle,
+    /// as in the chunk's product, so each pair counts once, at the first split that settles it).</summary>
+    private readonly struct PilotSink(float[] a, float[] b, float[] c, float[] skipAbove, float[] e, long[] settled) : Int8Product.IScoreSink
+    {
+        public void Begin(int task) { }
+
+        public unsafe void TakeTile(int task, int i0, uint open, int j0, int cols, float* scores) { }
+
+        public unsafe uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* scores, float* slack)
+        {
+            var p = new BallSink.PanelTerms(a, b, c, skipAbove, j0, cols);
+            uint still = 0;
+            for (uint left = open; left != 0; left &= left - 1)
+            {
+                int r = System.Numerics.BitOperations.TrailingZeroCount(left);
+                var lower0 = Vector256.Load(scores + r * Int8Product.PanelRows) - Vector256.Load(slack + r * Int8Product.PanelRows);
+                var lower1 = Vector256.Load(scores + r * Int8Product.PanelRows + 8) - Vector256.Load(slack + r * Int8Product.PanelRows + 8);
+                uint skipped = p.Test(lower0, lower1, Vector256.Create(e[i0 + r]), out _);
+                if ((~skipped & p.Lanes) != 0) still |= 1u << r;
+            }
+            settled[task * ChunkScreen.MaxSplits + split] += System.Numerics.BitOperations.PopCount(open & ~still);
+            return still;
+        }
     }
 
     /// <summary>The float32 product (no AVX-VNNI, or fewer lists than a panel), fed to the sink in the int8 product's
@@ -238,7 +384,7 @@ internal sealed partial class CentreLists
 
         public unsafe void TakeTile(int task, int i0, uint open, int j0, int cols, float* scores)
         {
-            var p = new PanelTerms(this, j0, cols);
+            var p = new PanelTerms(a, b, c, s.SkipAbove, j0, cols);
             for (; open != 0; open &= open - 1)
             {
                 int r = System.Numerics.BitOperations.TrailingZeroCount(open), item = i0 + r;
@@ -256,7 +402,7 @@ internal sealed partial class CentreLists
         /// tail's dot taken as zero, a fair estimate for a far list, are recorded); the others go on to the full scores.</summary>
         public unsafe uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* scores, float* slack)
         {
-            var p = new PanelTerms(this, j0, cols);
+            var p = new PanelTerms(a, b, c, s.SkipAbove, j0, cols);
             uint still = 0;
             for (uint left = open; left != 0; left &= left - 1)
             {
@@ -274,21 +420,21 @@ internal sealed partial class CentreLists
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ref T At<T>(T[] array, int i) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), i);
+        internal static ref T At<T>(T[] array, int i) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), i);
 
         /// <summary>One panel's terms of the ball test, loaded once per tile (lanes past the last list masked out).</summary>
-        private readonly struct PanelTerms
+        internal readonly struct PanelTerms
         {
             private readonly Vector256<float> _a0, _a1, _b0, _b1, _c0, _c1, _q0, _q1, _exists0, _exists1;
             public readonly uint Lanes;
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public PanelTerms(BallSink sink, int j0, int cols)
+            public PanelTerms(float[] a, float[] b, float[] c, float[] skipAbove, int j0, int cols)
             {
-                _a0 = Vector256.LoadUnsafe(ref At(sink.a, j0)); _a1 = Vector256.LoadUnsafe(ref At(sink.a, j0 + 8));
-                _b0 = Vector256.LoadUnsafe(ref At(sink.b, j0)); _b1 = Vector256.LoadUnsafe(ref At(sink.b, j0 + 8));
-                _c0 = Vector256.LoadUnsafe(ref At(sink.c, j0)); _c1 = Vector256.LoadUnsafe(ref At(sink.c, j0 + 8));
-                _q0 = Vector256.LoadUnsafe(ref At(sink.s.SkipAbove, j0)); _q1 = Vector256.LoadUnsafe(ref At(sink.s.SkipAbove, j0 + 8));
+                _a0 = Vector256.LoadUnsafe(ref At(a, j0)); _a1 = Vector256.LoadUnsafe(ref At(a, j0 + 8));
+                _b0 = Vector256.LoadUnsafe(ref At(b, j0)); _b1 = Vector256.LoadUnsafe(ref At(b, j0 + 8));
+                _c0 = Vector256.LoadUnsafe(ref At(c, j0)); _c1 = Vector256.LoadUnsafe(ref At(c, j0 + 8));
+                _q0 = Vector256.LoadUnsafe(ref At(skipAbove, j0)); _q1 = Vector256.LoadUnsafe(ref At(skipAbove, j0 + 8));
                 _exists0 = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(cols)).AsSingle();
                 _exists1 = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(cols - 8)).AsSingle();
                 Lanes = cols >= Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
