@@ -148,7 +148,8 @@ internal sealed partial class CentreLists
         _radiusUp.AsSpan(0, count).CopyTo(into.RadiusAtScreen);
     }
 
-    /// <summary>Experiments (the bench's fixed-stage rows, tests): the stages every screening uses instead of the chosen ones.</summary>
+    /// <summary>For experiments (a scratch harness comparing fixed stages): the stages every screening uses instead of the
+    /// chosen ones. Only speed depends on it.</summary>
     internal static int[]? StagesOverride { get; set; }
 
     /// <summary>The splits nearest half and three quarters of the depth: the stages until a pilot has chosen.</summary>
