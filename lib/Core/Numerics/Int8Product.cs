@@ -42,11 +42,11 @@ internal static unsafe class Int8Product
     public static int[] SplitGroups(int d)
     {
         int groups = Depth(d) / 4;
-        var splits = new SortedSet<int>();
+        var splits = new List<int>(MaxSplits);
         for (int k = 1; k < Eighths; k++)
         {
-            int g = groups * k / Eighths;
-            if (g > 0 && g < groups) splits.Add(g);
+            int g = groups * k / Eighths; // non-decreasing in k: a repeat is the last one added
+            if (g > 0 && g < groups && (splits.Count == 0 || splits[^1] != g)) splits.Add(g);
         }
         return [.. splits];
     }
@@ -277,9 +277,10 @@ internal static unsafe class Int8Product
         if (d > MaxDimension) throw new ArgumentOutOfRangeException(nameof(d), d, $"the int8 product is exact up to dimension {MaxDimension}.");
         if (staged && !index.Staged) throw new ArgumentException("a staged product needs rows that keep their head sums and tail norms (QuantizedRows staged).", nameof(index));
         if (staged && items.Tails.Length != SplitGroups(d).Length * m) throw new ArgumentException("a staged product needs the items' tail norms (Quantize staged).", nameof(items));
+        var allSplits = SplitGroups(d);
         for (int t = 0; t < stages.Length; t++)
-            if (stages[t] < 0 || stages[t] >= SplitGroups(d).Length || (t > 0 && stages[t] <= stages[t - 1]))
-                throw new ArgumentException($"stages must ascend within the {SplitGroups(d).Length} splits of dimension {d}.", nameof(stages));
+            if (stages[t] < 0 || stages[t] >= allSplits.Length || (t > 0 && stages[t] <= stages[t - 1]))
+                throw new ArgumentException($"stages must ascend within the {allSplits.Length} splits of dimension {d}.", nameof(stages));
         int depth = Depth(d), panels = (n + PanelRows - 1) / PanelRows, blocks = (m + ItemRows - 1) / ItemRows, groups = depth / 4;
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };
@@ -303,7 +304,6 @@ internal static unsafe class Int8Product
         var colSum = PaddedSums(ref t_sums, index.Sums, n, padded);
         // The stages: per stage the rows' head sums (as colSum) and tail factors, the items' tail factors; the slack
         // of a pair is their product (cosine: |x_R|/|x| times |c_R|/|c|; euclidean: 2|x_R| times |c_R|), rounded up.
-        var allSplits = SplitGroups(d);
         int ns = stages.Length;
         var splits = new int[ns];
         var headSums = new int[ns][];

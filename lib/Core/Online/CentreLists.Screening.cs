@@ -237,25 +237,27 @@ internal sealed partial class CentreLists
         static double Binomial(int n, int k) => k == 0 || k == n ? 1 : Binomial(n - 1, k - 1) * n / k;
         double Cost(int[] stages)
         {
-            double cost = 0, open = 1;
+            double cost = 0, open = 1; // TileShare(1) = 1: before the first stop every tile computes whole
             int at = 0;
-            bool first = true;
             foreach (int k in stages)
             {
-                cost += (splits[k] - at) * (first ? 1 : TileShare(open)) + StopCost * open;
+                cost += (splits[k] - at) * TileShare(open) + StopCost * open;
                 at = splits[k];
                 open = Math.Min(open, 1 - settledBy[k]);
-                first = false;
             }
-            return cost + (groups - at) * (first ? 1 : TileShare(open)) + StopCost * open;
+            return cost + (groups - at) * TileShare(open) + StopCost * open;
         }
         int[] best = [];
         double bestCost = Cost(best);
+        void Try(int[] stages)
+        {
+            double cost = Cost(stages);
+            if (cost < bestCost) { best = stages; bestCost = cost; } // ties keep the earlier, fewer stops
+        }
         for (int a = 0; a < splits.Length; a++)
         {
-            if (Cost([a]) < bestCost) { best = [a]; bestCost = Cost(best); }
-            for (int b = a + 1; b < splits.Length; b++)
-                if (Cost([a, b]) < bestCost) { best = [a, b]; bestCost = Cost(best); }
+            Try([a]);
+            for (int b = a + 1; b < splits.Length; b++) Try([a, b]);
         }
         return best;
     }
