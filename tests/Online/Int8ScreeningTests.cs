@@ -20,7 +20,7 @@ public sealed class Int8ScreeningTests
     [InlineData(33, 40, 7, DistanceMetric.Euclidean)]
     public void ScoresAreWithinTheBoundOfTheExactDistance(int d, int n, int m, DistanceMetric metric)
     {
-        if (!Supported) { Assert.False(System.Runtime.Intrinsics.X86.AvxVnni.IsSupported); return; }
+        if (!Supported) { Assert.False(System.Runtime.Intrinsics.X86.Avx2.IsSupported); return; }
         var rng = new Random(d * 31 + n);
         // Index rows of different shapes: gaussian, a spike, a zero row, tiny values.
         var q = new QuantizedRows(d, n);

@@ -8,7 +8,8 @@ namespace LabelAssignment.Numerics;
 /// <summary>
 /// Screening scores of a batch of items against int8 index rows from integer dot products (AVX-VNNI
 /// <c>vpdpbusd</c>: 32 products of bytes per instruction, about 2.7 times the float32 <see cref="Gemm"/> on one
-/// core here). Items are quantized per row to bytes (value + 128) with a scale and the norm of what rounding lost;
+/// core of an Intel machine; on AVX2 machines without it, such as AMD EPYC before Zen 4, <c>vpmaddwd</c> on the
+/// values widened to 16 bits: the same exact sums at 16 products per instruction, on a quarter of float32's bytes). Items are quantized per row to bytes (value + 128) with a scale and the norm of what rounding lost;
 /// index rows come from <see cref="QuantizedRows"/>, kept in this class's panel layout. The integer sums are exact,
 /// so a score's error is bounded by the two rounding residuals alone (<see cref="ItemScoreError"/>), and screening
 /// with it stays rigorous: the decision is still taken on float32 and exact float64 distances of the few rows the
@@ -25,8 +26,14 @@ internal static unsafe class Int8Product
     /// <summary>Largest dimension whose integer sums cannot overflow: 255·127·d &lt; 2^31.</summary>
     public const int MaxDimension = 65_536;
 
-    /// <summary>Whether this machine runs the product (AVX-VNNI); without it callers keep the float32 path.</summary>
-    public static bool IsSupported => AvxVnni.IsSupported;
+    /// <summary>Whether this machine runs the product (AVX-VNNI, or AVX2); without it callers keep the float32 path.</summary>
+    public static bool IsSupported => AvxVnni.IsSupported || Avx2.IsSupported;
+
+    /// <summary>Whether the product runs the AVX-VNNI kernels (where the machine has them) rather than the AVX2 ones;
+    /// both give the same integer sums. Tests set it to run the AVX2 kernels on a VNNI machine.</summary>
+    internal static bool UseVnni { get; set; } = AvxVnni.IsSupported;
+
+    private static bool Vnni => UseVnni && AvxVnni.IsSupported;
 
     /// <summary>Depth of a packed row: d rounded up to a multiple of 4 (vpdpbusd sums groups of 4 bytes).</summary>
     public static int Depth(int d) => (d + 3) & ~3;
@@ -273,7 +280,7 @@ internal static unsafe class Int8Product
         bool staged = stages.Length > 0;
         int m = items.Count;
         if (m == 0 || n == 0) return;
-        if (!IsSupported) throw new PlatformNotSupportedException("the int8 product needs AVX-VNNI.");
+        if (!IsSupported) throw new PlatformNotSupportedException("the int8 product needs AVX-VNNI or AVX2.");
         if (d > MaxDimension) throw new ArgumentOutOfRangeException(nameof(d), d, $"the int8 product is exact up to dimension {MaxDimension}.");
         if (staged && !index.Staged) throw new ArgumentException("a staged product needs rows that keep their head sums and tail norms (QuantizedRows staged).", nameof(index));
         if (staged && items.Tails.Length != SplitGroups(d).Length * m) throw new ArgumentException("a staged product needs the items' tail norms (Quantize staged).", nameof(items));
@@ -285,6 +292,9 @@ internal static unsafe class Int8Product
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };
         var packedA = items.Packed;
+        bool vnni = Vnni;
+        // The AVX2 kernels read the item bytes widened to 16 bits, in the same layout (a broadcast of 4 values each).
+        short[] packedWide = vnni ? [] : Widened(packedA);
         bool cosine = metric == DistanceMetric.Cosine;
         // score = base_i + base_j - factor_i·factor_j·(Σ q_x·q_c) with, under cosine, base 1 and 0, factors
         // s_x/|x| and s_c/|c| (0 for a zero centre: score 1); under euclidean |x|², |c|², 2·s_x and s_c. The float32
@@ -330,6 +340,7 @@ internal static unsafe class Int8Product
             float* scores = stackalloc float[ItemRows * PanelRows], slack = stackalloc float[ItemRows * PanelRows];
             sink.Begin(task);
             fixed (byte* pa = packedA)
+            fixed (short* pw = packedWide)
             fixed (sbyte* pb = panelsB)
             fixed (float* cb = colBase, cf = colFactor)
             fixed (int* cs = colSum)
@@ -348,13 +359,15 @@ internal static unsafe class Int8Product
                     var vf1 = Vector256.Load(cf + j0 + 8);
                     for (int blk = 0; blk < blocks; blk++)
                     {
-                        byte* block = pa + (long)blk * ItemRows * depth;
+                        long blockAt = (long)blk * ItemRows * depth;
+                        byte* block = vnni ? pa + blockAt : null;
+                        short* wide = vnni ? null : pw + blockAt;
                         int i0 = blk * ItemRows, rows = Math.Min(ItemRows, m - i0);
                         uint open = (1u << rows) - 1; // the block's items still going on
                         int g = 0;
                         for (int t = 0; t < ns && open != 0; t++)
                         {
-                            Run(block, panel, g, splits[t], tile, open, m == 1);
+                            Run(block, wide, panel, g, splits[t], tile, open, m == 1);
                             g = splits[t];
                             TileScores(tile, open, i0, Vector256.LoadUnsafe(ref headSums[t][j0]), Vector256.LoadUnsafe(ref headSums[t][j0 + 8]),
                                 vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
@@ -370,7 +383,7 @@ internal static unsafe class Int8Product
                             open = sink.PartialTile(task, i0, open, j0, cols, stages[t], scores, slack);
                         }
                         if (open == 0) continue;
-                        Run(block, panel, g, groups, tile, open, m == 1);
+                        Run(block, wide, panel, g, groups, tile, open, m == 1);
                         TileScores(tile, open, i0, Vector256.Load(cs + j0), Vector256.Load(cs + j0 + 8), vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
                         sink.TakeTile(task, i0, open, j0, cols, scores);
                     }
@@ -401,12 +414,27 @@ internal static unsafe class Int8Product
     /// a fresh tile), for the rows in <paramref name="open"/> (the others' sums are left behind: nobody reads them).
     /// One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel. After a split, a tile
     /// with at most <see cref="SparseRows"/> rows still open runs them one by one: a row costs the one-row kernel's
-    /// two multiplies per group against the 6-row kernel's twelve for the whole tile, and the panel is in L1.</summary>
+    /// two multiplies per group against the 6-row kernel's twelve for the whole tile, and the panel is in L1.
+    /// The VNNI kernels read the block's bytes (<paramref name="block"/>), the AVX2 ones its widened copy
+    /// (<paramref name="wide"/>); the other is null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Run(byte* block, sbyte* panel, int g0, int g1, int* tile, uint open, bool oneRow)
+    private static void Run(byte* block, short* wide, sbyte* panel, int g0, int g1, int* tile, uint open, bool oneRow)
     {
-        byte* a = block + g0 * ItemRows * 4;
         sbyte* b = panel + g0 * PanelRows * 4;
+        if (block is null)
+        {
+            short* w = wide + g0 * ItemRows * 4;
+            if (oneRow) WideKernelOneRow(w, b, g1 - g0, tile, g0 > 0);
+            else if (g0 > 0 && System.Numerics.BitOperations.PopCount(open) <= SparseRows)
+                for (; open != 0; open &= open - 1)
+                {
+                    int r = System.Numerics.BitOperations.TrailingZeroCount(open);
+                    WideKernelOneRow(w + r * 4, b, g1 - g0, tile + r * PanelRows, true);
+                }
+            else WideKernel(w, b, g1 - g0, tile, g0 > 0);
+            return;
+        }
+        byte* a = block + g0 * ItemRows * 4;
         if (oneRow) KernelOneRow(a, b, g1 - g0, tile, g0 > 0);
         else if (g0 > 0 && System.Numerics.BitOperations.PopCount(open) <= SparseRows)
             for (; open != 0; open &= open - 1)
@@ -539,4 +567,108 @@ internal static unsafe class Int8Product
         c40.Store(tile + 64); c41.Store(tile + 72);
         c50.Store(tile + 80); c51.Store(tile + 88);
     }
+
+    /// <summary>The item bytes widened to 16 bits (the calling thread's buffer).</summary>
+    private static short[] Widened(byte[] packed)
+    {
+        var buffer = t_wide is { } w && w.Length >= packed.Length ? w : (t_wide = new short[packed.Length]);
+        int k = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; k + 32 <= packed.Length; k += 32)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref packed[k]));
+                lo.AsInt16().StoreUnsafe(ref buffer[k]);
+                hi.AsInt16().StoreUnsafe(ref buffer[k + 16]);
+            }
+        for (; k < packed.Length; k++) buffer[k] = packed[k];
+        return buffer;
+    }
+
+    [ThreadStatic] private static short[]? t_wide;
+
+    /// <summary>
+    /// <see cref="Kernel"/> for AVX2 without VNNI, the same sums: per group, a row's 4 bytes widened to 16 bits
+    /// (<c>vpmovsxbw</c>), times the item's 4 widened values broadcast, summed in pairs by <c>vpmaddwd</c> (exact: a
+    /// pair is at most 2·255·127), so each 32-bit lane holds half of a row's group. Six items against 16 rows would
+    /// need 24 accumulators of the 16 registers, so the panel goes in two halves of 8 rows (12 accumulators, 2 row
+    /// registers, 1 item); at the end each item's two registers of half-sums fold into its 8 rows' sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideKernel(short* a, sbyte* b, int groups, int* tile, bool add)
+    {
+        for (int h = 0; h < 2; h++)
+        {
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+                c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            short* ap = a;
+            sbyte* bp = b + 32 * h;
+            for (int g = 0; g < groups; g++)
+            {
+                var b0 = Avx2.ConvertToVector256Int16(bp);      // rows 8h .. 8h + 3, 4 values each
+                var b1 = Avx2.ConvertToVector256Int16(bp + 16); // rows 8h + 4 .. 8h + 7
+                var x = Vector256.Create(*(long*)ap).AsInt16();
+                c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(x, b0)); c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(x, b1));
+                x = Vector256.Create(*(long*)(ap + 4)).AsInt16();
+                c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(x, b0)); c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(x, b1));
+                x = Vector256.Create(*(long*)(ap + 8)).AsInt16();
+                c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(x, b0)); c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(x, b1));
+                x = Vector256.Create(*(long*)(ap + 12)).AsInt16();
+                c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(x, b0)); c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(x, b1));
+                x = Vector256.Create(*(long*)(ap + 16)).AsInt16();
+                c40 = Avx2.Add(c40, Avx2.MultiplyAddAdjacent(x, b0)); c41 = Avx2.Add(c41, Avx2.MultiplyAddAdjacent(x, b1));
+                x = Vector256.Create(*(long*)(ap + 20)).AsInt16();
+                c50 = Avx2.Add(c50, Avx2.MultiplyAddAdjacent(x, b0)); c51 = Avx2.Add(c51, Avx2.MultiplyAddAdjacent(x, b1));
+                ap += ItemRows * 4;
+                bp += PanelRows * 4;
+            }
+            int* t = tile + 8 * h;
+            StoreRows(t, Fold(c00, c01), add); StoreRows(t + 16, Fold(c10, c11), add);
+            StoreRows(t + 32, Fold(c20, c21), add); StoreRows(t + 48, Fold(c30, c31), add);
+            StoreRows(t + 64, Fold(c40, c41), add); StoreRows(t + 80, Fold(c50, c51), add);
+        }
+    }
+
+    /// <summary>Row 0 of <see cref="WideKernel"/> (as <see cref="KernelOneRow"/>): the 16 rows in four registers of
+    /// half-sums, two groups at a time into separate accumulators so the adds do not wait on each other.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideKernelOneRow(short* a, sbyte* b, int groups, int* tile, bool add)
+    {
+        Vector256<int> p0 = default, p1 = default, p2 = default, p3 = default, q0 = default, q1 = default, q2 = default, q3 = default;
+        const int stepA = ItemRows * 4, stepB = PanelRows * 4;
+        int g = 0;
+        for (; g + 2 <= groups; g += 2)
+        {
+            var x = Vector256.Create(*(long*)a).AsInt16();
+            p0 = Avx2.Add(p0, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b)));
+            p1 = Avx2.Add(p1, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + 16)));
+            p2 = Avx2.Add(p2, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + 32)));
+            p3 = Avx2.Add(p3, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + 48)));
+            x = Vector256.Create(*(long*)(a + stepA)).AsInt16();
+            q0 = Avx2.Add(q0, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + stepB)));
+            q1 = Avx2.Add(q1, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + stepB + 16)));
+            q2 = Avx2.Add(q2, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + stepB + 32)));
+            q3 = Avx2.Add(q3, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + stepB + 48)));
+            a += 2 * stepA;
+            b += 2 * stepB;
+        }
+        if (g < groups)
+        {
+            var x = Vector256.Create(*(long*)a).AsInt16();
+            p0 = Avx2.Add(p0, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b)));
+            p1 = Avx2.Add(p1, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + 16)));
+            p2 = Avx2.Add(p2, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + 32)));
+            p3 = Avx2.Add(p3, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(b + 48)));
+        }
+        StoreRows(tile, Fold(p0 + q0, p1 + q1), add);
+        StoreRows(tile + 8, Fold(p2 + q2, p3 + q3), add);
+    }
+
+    /// <summary>8 rows' sums from two registers of half-sums (lanes 2k, 2k + 1: row k of 4, of <paramref name="lo"/>
+    /// then <paramref name="hi"/>): the in-lane pairwise add gives rows 0 1 4 5 | 2 3 6 7, the 64-bit permute orders them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Fold(Vector256<int> lo, Vector256<int> hi) =>
+        Avx2.Permute4x64(Avx2.HorizontalAdd(lo, hi).AsInt64(), 0b11_01_10_00).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows(int* at, Vector256<int> sums, bool add) => (add ? Vector256.Load(at) + sums : sums).Store(at);
 }
