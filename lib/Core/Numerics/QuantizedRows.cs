@@ -168,6 +168,32 @@ internal sealed class QuantizedRows
             qq = Vector512.Sum(vqq);
             sum = (int)Vector512.Sum(vsum);
         }
+        else if (Vector256.IsHardwareAccelerated && c.Length >= 8)
+        {
+            // The same, 8 at a time (AVX2 machines).
+            var vs = Vector256.Create((double)s);
+            var vinv = Vector256.Create(1.0 / s);
+            var lo = Vector256.Create(-127.0);
+            var hi = Vector256.Create(127.0);
+            Vector256<double> vres = default, vqq = default, vsum = default;
+            for (; k0 + 8 <= c.Length; k0 += 8)
+            {
+                var v0 = Vector256.Create(c.Slice(k0, 4));
+                var v1 = Vector256.Create(c.Slice(k0 + 4, 4));
+                var r0 = Vector256.Min(Vector256.Max(Vector256.Round(v0 * vinv), lo), hi);
+                var r1 = Vector256.Min(Vector256.Max(Vector256.Round(v1 * vinv), lo), hi);
+                var t0 = v0 - vs * r0;
+                var t1 = v1 - vs * r1;
+                vres += t0 * t0 + t1 * t1;
+                vqq += r0 * r0 + r1 * r1;
+                vsum += r0 + r1;
+                var ints = Vector256.Narrow(Vector256.ConvertToInt64(r0), Vector256.ConvertToInt64(r1));
+                for (int l = 0; l < 8; l++) q[k0 + l] = (sbyte)ints[l];
+            }
+            res = Vector256.Sum(vres);
+            qq = Vector256.Sum(vqq);
+            sum = (int)Vector256.Sum(vsum);
+        }
         for (int k = k0; k < c.Length; k++)
         {
             int v = (int)Math.Round(c[k] / s);
