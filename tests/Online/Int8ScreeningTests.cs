@@ -241,24 +241,48 @@ public sealed class Int8ScreeningTests
         Assert.Equal([2, 5], CentreLists.CheapestStages(splits, groups, [0, 0, 0.95, 0.96, 0.97, 1, 1]));
     }
 
-    [Fact]
-    public void IntegerSumsAreTheScalarLoopsOverTheSameBytes()
+    /// <summary>Both kernels where the machine has AVX-VNNI (the AVX2 ones are forced off it); the AVX2 ones elsewhere.</summary>
+    public static TheoryData<int, int, bool> SumCases()
+    {
+        var data = new TheoryData<int, int, bool>();
+        foreach (bool vnni in System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? new[] { true, false } : [false])
+        {
+            data.Add(21, 8, vnni);  // d not a multiple of 4, a partial item block
+            data.Add(21, 1, vnni);  // one item: the one-row kernel
+            data.Add(516, 7, vnni); // a long depth; the extreme rows below sum to ±255·127·516 over it
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SumCases))]
+    public void IntegerSumsAreTheScalarLoopsOverTheSameBytes(int d, int m, bool vnni)
     {
         if (!Supported) return;
+        bool before = Int8Product.UseVnni;
+        Int8Product.UseVnni = vnni; // only speed depends on it, so tests running meanwhile are unaffected
+        try { IntegerSums(d, m); }
+        finally { Int8Product.UseVnni = before; }
+    }
+
+    private static void IntegerSums(int d, int m)
+    {
         // With scales of 1 the score's dot is exactly Σ q_x·q_c: build rows and items from integers in [-127, 127].
-        const int d = 21, n = 19, m = 8;
-        var rng = new Random(5);
+        // Row 1 is all -127 and row 2 all 127, item 0 all 127 (byte 255): the largest products of either sign, where a
+        // 16-bit pair sum would saturate (2·255·127 > 32767); the AVX2 kernels must widen before adding.
+        const int n = 19;
+        var rng = new Random(5 + d + m);
         var q = new QuantizedRows(d, n);
         var cols = new int[n][];
         for (int j = 0; j < n; j++)
         {
-            cols[j] = Enumerable.Range(0, d).Select(k => k == 0 ? 127 : rng.Next(-127, 128)).ToArray();
+            cols[j] = Enumerable.Range(0, d).Select(k => j == 1 ? -127 : j == 2 || k == 0 ? 127 : rng.Next(-127, 128)).ToArray();
             q.Set(j, cols[j].Select(v => (double)v).ToArray()); // max 127: scale exactly 1
             Assert.Equal(1f, q.Scales[j]);
         }
         var items = new float[m * d];
         for (int i = 0; i < m; i++)
-            for (int k = 0; k < d; k++) items[i * d + k] = k == 0 ? -127 : rng.Next(-127, 128);
+            for (int k = 0; k < d; k++) items[i * d + k] = i == 0 ? 127 : k == 0 ? -127 : rng.Next(-127, 128);
         var quantized = Int8Product.Quantize(items, m, d);
         Assert.All(quantized.Scales, s => Assert.Equal(1f, s));
         Assert.All(quantized.Residuals, r => Assert.True(r < 1e-20));
