@@ -113,11 +113,15 @@ internal static unsafe class Int8Product
         var residuals = new double[m];
         var splits = staged ? SplitGroups(d) : [];
         var tails = new double[splits.Length * m];
-        float[] source = items.Slice(0, m * d).ToArray();
+        if (items.Length < (long)m * d) throw new ArgumentException($"{m} items of dimension {d} need {(long)m * d} values.", nameof(items));
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * d < 200_000 ? 1 : Environment.ProcessorCount };
+        // Read in place, pinned for the loop (a copy of a 512-item chunk is 1 MB on the large-object heap per call).
+        fixed (float* pinned = items)
+        {
+        nint source = (nint)pinned;
         Parallel.For(0, m, po, i =>
         {
-            var x = source.AsSpan(i * d, d);
+            var x = new ReadOnlySpan<float>((float*)source + (long)i * d, d);
             for (int t = 0; t < splits.Length; t++) tails[t * m + i] = DistanceKernels.Norm(x[(4 * splits[t])..]) * (1 + 1e-12) + 1e-300;
             float max = TensorPrimitives.MaxMagnitude(x);
             float s = Math.Abs(max) / 127f;
@@ -142,7 +146,7 @@ internal static unsafe class Int8Product
                 Span<int> lanes = stackalloc int[16];
                 for (; k + 16 <= d; k += 16)
                 {
-                    var v = Vector512.LoadUnsafe(ref x[k]);
+                    var v = Vector512.LoadUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x), (nuint)k);
                     var q = Vector512.Min(Vector512.Max(Vector512.Round(v * vinv), lo), hi);
                     var t = Vector512.FusedMultiplyAdd(-vs, q, v); // x - s·q with one rounding
                     acc = Vector512.FusedMultiplyAdd(t, t, acc);
@@ -170,7 +174,7 @@ internal static unsafe class Int8Product
                 Span<int> lanes = stackalloc int[8];
                 for (; k + 8 <= d; k += 8)
                 {
-                    var v = Vector256.LoadUnsafe(ref x[k]);
+                    var v = Vector256.LoadUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x), (nuint)k);
                     var q = Vector256.Min(Vector256.Max(Vector256.Round(v * vinv), lo), hi);
                     var t = Vector256.FusedMultiplyAdd(-vs, q, v);
                     acc = Vector256.FusedMultiplyAdd(t, t, acc);
@@ -196,6 +200,7 @@ internal static unsafe class Int8Product
             scales[i] = s;
             residuals[i] = Math.Sqrt(res) * (1 + 1e-6) + 1e-30;
         });
+        }
         return new Items { Packed = packed, Scales = scales, Residuals = residuals, Tails = tails, Count = m };
     }
 

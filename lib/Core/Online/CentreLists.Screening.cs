@@ -104,7 +104,7 @@ internal sealed partial class CentreLists
     /// Screens <paramref name="m"/> items against every list centroid and runs the ball test for eps radius
     /// <paramref name="eps"/> on the scores, into <paramref name="into"/>. The scores come from one integer product
     /// (<see cref="Int8Product"/>, staged: a partial score less its slack is a lower bound too) where the machine has
-    /// AVX-VNNI, a float32 one otherwise, each with its error bound;
+    /// AVX-VNNI or AVX2, a float32 one otherwise, each with its error bound;
     /// a list is skipped only when A + B·(score - e), a lower bound on |p(x) - g|², exceeds (R + reach)². The
     /// centroids never move between rebuilds, so the result stays valid while centres move and open (radii only
     /// grow: see <see cref="ChunkScreen.RadiusAtScreen"/>). The result does not depend on threads.
@@ -287,7 +287,7 @@ internal sealed partial class CentreLists
         }
     }
 
-    /// <summary>The float32 product (no AVX-VNNI, or fewer lists than a panel), fed to the sink in the int8 product's
+    /// <summary>The float32 product (neither AVX-VNNI nor AVX2, or fewer lists than a panel), fed to the sink in the int8 product's
     /// order of tasks.</summary>
     private void FloatScreen(ReadOnlySpan<float> items, int m, double[] itemNorms, int count, int d, int tasks, BallSink sink)
     {

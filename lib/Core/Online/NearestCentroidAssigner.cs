@@ -38,13 +38,13 @@ public sealed record NearestCentroidOptions
 /// concurrent commits take effect in the order they took the lock. A prediction answers for the tables as they were
 /// between two commits.</para>
 /// <para>Batches are exact: distances of the whole chunk to the centres as they were at its start come from one
-/// product (integer dot products of int8 copies, <see cref="Int8Product"/>, where the machine has AVX-VNNI; a float32
+/// product (integer dot products of int8 copies, <see cref="Int8Product"/>, where the machine has AVX-VNNI or AVX2; a float32
 /// <see cref="Gemm"/> otherwise), and those of the chunk's items to each other from a second, small one. Int8 scores
 /// carry a wide bound (about 0.02 in cosine distance), so the rows it cannot rule out are narrowed again, against the
 /// centres' int8 copy and then their float32 rows, for every item of the chunk in parallel before any commit. While the items are then
 /// resolved in order, a centre moved or opened by an earlier item of the chunk is an affine combination of its
 /// snapshot and chunk items, so its distance is bounded from those products without reading it again, and every
-/// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres (with AVX-VNNI by the same integer product, one row at a time)
+/// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres (by the same integer product, one row at a time)
 /// (a quarter of the memory traffic of float32) with a rigorous error bound, and decided the same exact way.</para>
 /// <para>Tables of at least 20,000 centres (the article's method makes every DBSCAN noise point a centre) are
 /// searched through an exact within-eps list index (<see cref="CentreLists"/>), batches and single items alike: a
