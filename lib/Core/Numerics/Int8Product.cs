@@ -136,36 +136,10 @@ internal static unsafe class Int8Product
             float inv = 1f / s;
             double res = 0;
             int k = 0;
-            if (Vector512.IsHardwareAccelerated)
+            if (Vector256.IsHardwareAccelerated)
             {
-                var vs = Vector512.Create(s);
-                var vinv = Vector512.Create(inv);
-                var lo = Vector512.Create(-127f);
-                var hi = Vector512.Create(127f);
-                var acc = Vector512<float>.Zero;
-                Span<int> lanes = stackalloc int[16];
-                for (; k + 16 <= d; k += 16)
-                {
-                    var v = Vector512.LoadUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x), (nuint)k);
-                    var q = Vector512.Min(Vector512.Max(Vector512.Round(v * vinv), lo), hi);
-                    var t = Vector512.FusedMultiplyAdd(-vs, q, v); // x - s·q with one rounding
-                    acc = Vector512.FusedMultiplyAdd(t, t, acc);
-                    (Vector512.ConvertToInt32(q) + Vector512.Create(128)).CopyTo(lanes);
-                    for (int g = 0; g < 4; g++)
-                    {
-                        int at = start + ((k >> 2) + g) * ItemRows * 4;
-                        packed[at] = (byte)lanes[4 * g];
-                        packed[at + 1] = (byte)lanes[4 * g + 1];
-                        packed[at + 2] = (byte)lanes[4 * g + 2];
-                        packed[at + 3] = (byte)lanes[4 * g + 3];
-                    }
-                }
-                // float32 sums of squares: a relative (d/16 + 16)·2^-23 at most; 1e-3 covers any d up to MaxDimension.
-                res = Vector512.Sum(acc) * (1 + 1e-3);
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                // The same, 8 at a time (AVX2 machines): 8 lanes make a group pair.
+                // 8 values (two groups of 4) at a time: 256 bits is what every machine running the product has (AVX2
+                // or AVX-VNNI), and quantizing is a small part of a call, so one width serves both.
                 var vs = Vector256.Create(s);
                 var vinv = Vector256.Create(inv);
                 var lo = Vector256.Create(-127f);
@@ -176,7 +150,7 @@ internal static unsafe class Int8Product
                 {
                     var v = Vector256.LoadUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x), (nuint)k);
                     var q = Vector256.Min(Vector256.Max(Vector256.Round(v * vinv), lo), hi);
-                    var t = Vector256.FusedMultiplyAdd(-vs, q, v);
+                    var t = Vector256.FusedMultiplyAdd(-vs, q, v); // x - s·q with one rounding
                     acc = Vector256.FusedMultiplyAdd(t, t, acc);
                     (Vector256.ConvertToInt32(q) + Vector256.Create(128)).CopyTo(lanes);
                     for (int g = 0; g < 2; g++)
@@ -188,6 +162,7 @@ internal static unsafe class Int8Product
                         packed[at + 3] = (byte)lanes[4 * g + 3];
                     }
                 }
+                // float32 sums of squares in 8 lanes: a relative (d/8 + 8)·2^-23 at most; 1e-3 covers any d up to MaxDimension.
                 res = Vector256.Sum(acc) * (1 + 1e-3);
             }
             for (; k < d; k++)
@@ -452,29 +427,29 @@ internal static unsafe class Int8Product
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Run(byte* block, short* wide, sbyte* panel, int g0, int g1, int* tile, uint open, bool oneRow)
     {
+        // Item r's values start 4·r elements into a group (bytes or widened).
+        byte* a = block is null ? null : block + g0 * ItemRows * 4;
+        short* w = block is null ? wide + g0 * ItemRows * 4 : null;
         sbyte* b = panel + g0 * PanelRows * 4;
-        if (block is null)
-        {
-            short* w = wide + g0 * ItemRows * 4;
-            if (oneRow) WideKernelOneRow(w, b, g1 - g0, tile, g0 > 0);
-            else if (g0 > 0 && System.Numerics.BitOperations.PopCount(open) <= SparseRows)
-                for (; open != 0; open &= open - 1)
-                {
-                    int r = System.Numerics.BitOperations.TrailingZeroCount(open);
-                    WideKernelOneRow(w + r * 4, b, g1 - g0, tile + r * PanelRows, true);
-                }
-            else WideKernel(w, b, g1 - g0, tile, g0 > 0);
-            return;
-        }
-        byte* a = block + g0 * ItemRows * 4;
-        if (oneRow) KernelOneRow(a, b, g1 - g0, tile, g0 > 0);
-        else if (g0 > 0 && System.Numerics.BitOperations.PopCount(open) <= SparseRows)
+        int groups = g1 - g0;
+        bool add = g0 > 0;
+        if (oneRow) OneRow(a, w, 0, b, groups, tile, add);
+        else if (add && System.Numerics.BitOperations.PopCount(open) <= SparseRows)
             for (; open != 0; open &= open - 1)
             {
                 int r = System.Numerics.BitOperations.TrailingZeroCount(open);
-                KernelOneRow(a + r * 4, b, g1 - g0, tile + r * PanelRows, true);
+                OneRow(a, w, r, b, groups, tile + r * PanelRows, true);
             }
-        else Kernel(a, b, g1 - g0, tile, g0 > 0);
+        else if (a is not null) Kernel(a, b, groups, tile, add);
+        else WideKernel(w, b, groups, tile, add);
+    }
+
+    /// <summary>Item <paramref name="r"/> of the block through the one-row kernel of whichever copy is given.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OneRow(byte* a, short* w, int r, sbyte* b, int groups, int* tile, bool add)
+    {
+        if (a is not null) KernelOneRow(a + r * 4, b, groups, tile, add);
+        else WideKernelOneRow(w + r * 4, b, groups, tile, add);
     }
 
     /// <summary>Open rows up to which a tile's rest runs row by row (<see cref="Run"/>).</summary>

@@ -142,35 +142,9 @@ internal sealed class QuantizedRows
         double res = 0, qq = 0;
         int sum = 0;
         int k0 = 0;
-        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && c.Length >= 16)
+        if (Vector256.IsHardwareAccelerated && c.Length >= 8)
         {
-            var vs = Vector512.Create((double)s);
-            var vinv = Vector512.Create(1.0 / s);
-            var lo = Vector512.Create(-127.0);
-            var hi = Vector512.Create(127.0);
-            Vector512<double> vres = default, vqq = default, vsum = default;
-            for (; k0 + 16 <= c.Length; k0 += 16)
-            {
-                var v0 = Vector512.Create(c.Slice(k0, 8));
-                var v1 = Vector512.Create(c.Slice(k0 + 8, 8));
-                var r0 = Vector512.Min(Vector512.Max(Vector512.Round(v0 * vinv), lo), hi);
-                var r1 = Vector512.Min(Vector512.Max(Vector512.Round(v1 * vinv), lo), hi);
-                // s·r is exact (a float times an integer below 2^8), so t has one rounding.
-                var t0 = v0 - vs * r0;
-                var t1 = v1 - vs * r1;
-                vres += t0 * t0 + t1 * t1;
-                vqq += r0 * r0 + r1 * r1;
-                vsum += r0 + r1;
-                var ints = Vector512.Create(Avx512F.ConvertToVector256Int32(r0), Avx512F.ConvertToVector256Int32(r1));
-                Avx512F.ConvertToVector128SByte(ints).StoreUnsafe(ref q[k0]);
-            }
-            res = Vector512.Sum(vres);
-            qq = Vector512.Sum(vqq);
-            sum = (int)Vector512.Sum(vsum);
-        }
-        else if (Vector256.IsHardwareAccelerated && c.Length >= 8)
-        {
-            // The same, 8 at a time (AVX2 machines).
+            // 8 values at a time (one width for AVX2 and AVX-512 machines: a row is quantized once per move).
             var vs = Vector256.Create((double)s);
             var vinv = Vector256.Create(1.0 / s);
             var lo = Vector256.Create(-127.0);
@@ -182,12 +156,13 @@ internal sealed class QuantizedRows
                 var v1 = Vector256.Create(c.Slice(k0 + 4, 4));
                 var r0 = Vector256.Min(Vector256.Max(Vector256.Round(v0 * vinv), lo), hi);
                 var r1 = Vector256.Min(Vector256.Max(Vector256.Round(v1 * vinv), lo), hi);
+                // s·r is exact (a float times an integer below 2^8), so t has one rounding.
                 var t0 = v0 - vs * r0;
                 var t1 = v1 - vs * r1;
                 vres += t0 * t0 + t1 * t1;
                 vqq += r0 * r0 + r1 * r1;
                 vsum += r0 + r1;
-                var ints = Vector256.Narrow(Vector256.ConvertToInt64(r0), Vector256.ConvertToInt64(r1));
+                var ints = Vector256.ConvertToInt32(Vector256.Narrow(r0, r1)); // integers in [-127, 127]: exact as floats
                 for (int l = 0; l < 8; l++) q[k0 + l] = (sbyte)ints[l];
             }
             res = Vector256.Sum(vres);

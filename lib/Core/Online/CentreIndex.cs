@@ -82,12 +82,8 @@ internal sealed class CentreIndex
     {
         var f = _rows.AsSpan(row * Dimension, Dimension);
         int k = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; k + 16 <= centre.Length; k += 16) // the same rounding as the cast, 16 at a time
-                Vector512.Narrow(Vector512.Create(centre.Slice(k, 8)),
-                    Vector512.Create(centre.Slice(k + 8, 8))).CopyTo(f.Slice(k, 16));
-        else if (Vector256.IsHardwareAccelerated)
-            for (; k + 8 <= centre.Length; k += 8)
+        if (Vector256.IsHardwareAccelerated)
+            for (; k + 8 <= centre.Length; k += 8) // the same rounding as the cast, 8 at a time
                 Vector256.Narrow(Vector256.Create(centre.Slice(k, 4)), Vector256.Create(centre.Slice(k + 4, 4))).CopyTo(f.Slice(k, 8));
         for (; k < centre.Length; k++) f[k] = (float)centre[k];
         _norms[row] = DistanceKernels.Norm(centre);

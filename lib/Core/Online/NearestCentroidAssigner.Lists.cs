@@ -225,7 +225,6 @@ public sealed partial class NearestCentroidAssigner
         var dirty = scratch.Dirty;
         var dirtyRows = scratch.DirtyRows;
         var pre = ListScreen(lists, embeddings.Data, start, m, norms, scratch);
-        LastStages = scratch.Screen.Stages;
         double reach = lists.Reach(eps);
         // A centre opened in this chunk is, until an item joins it, the item that opened it: the chunk's Gram scores
         // (blocked products, in parallel) test it against every later item, where the ring test would read a list

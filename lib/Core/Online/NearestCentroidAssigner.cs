@@ -276,9 +276,6 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
     /// <summary>Lists probed so far by items decided through the list index (a bench figure; not synchronised).</summary>
     internal long ListsProbed { get; private set; }
 
-    /// <summary>The stages the last list screening stopped at (indices into <see cref="Int8Product.SplitGroups"/>; a bench figure).</summary>
-    internal int[] LastStages { get; private set; } = [];
-
     /// <summary>
     /// The exact dot product x·c lies in [mid - radius, mid + radius], given the screening score of x against c
     /// (norm <paramref name="cn"/>) and its error bound <paramref name="e"/>.
