@@ -14,18 +14,16 @@ public sealed class Int8ScreeningTests
     private static bool Supported => Int8Product.IsSupported;
 
     [Theory]
-    [InlineData(7, 5, 3, DistanceMetric.Cosine, 127)]      // d not a multiple of 4, fewer rows than a panel or a block
-    [InlineData(130, 37, 13, DistanceMetric.Cosine, 127)]  // partial panel and partial item block
-    [InlineData(1408, 70, 20, DistanceMetric.Cosine, 127)]
-    [InlineData(33, 40, 7, DistanceMetric.Euclidean, 127)]
-    [InlineData(130, 37, 13, DistanceMetric.Cosine, Int8Product.NarrowLevels)] // the byte kernels on AVX2
-    [InlineData(33, 40, 7, DistanceMetric.Euclidean, Int8Product.NarrowLevels)]
-    public void ScoresAreWithinTheBoundOfTheExactDistance(int d, int n, int m, DistanceMetric metric, int levels)
+    [InlineData(7, 5, 3, DistanceMetric.Cosine)]      // d not a multiple of 4, fewer rows than a panel or a block
+    [InlineData(130, 37, 13, DistanceMetric.Cosine)]  // partial panel and partial item block
+    [InlineData(1408, 70, 20, DistanceMetric.Cosine)]
+    [InlineData(33, 40, 7, DistanceMetric.Euclidean)]
+    public void ScoresAreWithinTheBoundOfTheExactDistance(int d, int n, int m, DistanceMetric metric)
     {
         if (!Supported) { Assert.False(System.Runtime.Intrinsics.X86.Avx2.IsSupported); return; }
         var rng = new Random(d * 31 + n);
         // Index rows of different shapes: gaussian, a spike, a zero row, tiny values.
-        var q = new QuantizedRows(d, n, levels: levels);
+        var q = new QuantizedRows(d, n);
         var rows = new double[n][];
         for (int j = 0; j < n; j++)
         {
@@ -243,46 +241,43 @@ public sealed class Int8ScreeningTests
         Assert.Equal([2, 5], CentreLists.CheapestStages(splits, groups, [0, 0, 0.95, 0.96, 0.97, 1, 1]));
     }
 
-    /// <summary>Every kernel the machine has: on AVX-VNNI also the AVX2 ones (forced off it); rows of 127 levels (the
-    /// widening kernels on AVX2) and of <see cref="Int8Product.NarrowLevels"/> (the byte kernels there).</summary>
-    public static TheoryData<int, int, bool, int> SumCases()
+    /// <summary>Both kernels where the machine has AVX-VNNI (the AVX2 ones are forced off it); the AVX2 ones elsewhere.</summary>
+    public static TheoryData<int, int, bool> SumCases()
     {
-        var data = new TheoryData<int, int, bool, int>();
+        var data = new TheoryData<int, int, bool>();
         foreach (bool vnni in System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? new[] { true, false } : [false])
-            foreach (int levels in new[] { 127, Int8Product.NarrowLevels })
-            {
-                data.Add(21, 8, vnni, levels);  // d not a multiple of 4, a partial item block
-                data.Add(21, 1, vnni, levels);  // one item: the one-row kernel
-                data.Add(516, 7, vnni, levels); // a long depth; the extreme rows below sum to ±255·levels·516 over it
-            }
+        {
+            data.Add(21, 8, vnni);  // d not a multiple of 4, a partial item block
+            data.Add(21, 1, vnni);  // one item: the one-row kernel
+            data.Add(516, 7, vnni); // a long depth; the extreme rows below sum to ±255·127·516 over it
+        }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(SumCases))]
-    public void IntegerSumsAreTheScalarLoopsOverTheSameBytes(int d, int m, bool vnni, int levels)
+    public void IntegerSumsAreTheScalarLoopsOverTheSameBytes(int d, int m, bool vnni)
     {
         if (!Supported) return;
         bool before = Int8Product.UseVnni;
         Int8Product.UseVnni = vnni; // only speed depends on it, so tests running meanwhile are unaffected
-        try { IntegerSums(d, m, levels); }
+        try { IntegerSums(d, m); }
         finally { Int8Product.UseVnni = before; }
     }
 
-    private static void IntegerSums(int d, int m, int levels)
+    private static void IntegerSums(int d, int m)
     {
-        // With scales of 1 the score's dot is exactly Σ q_x·q_c: build rows from integers in [-levels, levels], items
-        // from integers in [-127, 127]. Row 1 is all -levels and row 2 all levels, item 0 all 127 (byte 255): the
-        // largest products of either sign, where a 16-bit pair sum saturates (2·255·127 > 32767: the widening kernels
-        // must widen before adding) or just does not (2·255·64 ≤ 32767: the byte kernels' bound).
+        // With scales of 1 the score's dot is exactly Σ q_x·q_c: build rows and items from integers in [-127, 127].
+        // Row 1 is all -127 and row 2 all 127, item 0 all 127 (byte 255): the largest products of either sign, where a
+        // 16-bit pair sum would saturate (2·255·127 > 32767); the AVX2 kernels must widen before adding.
         const int n = 19;
         var rng = new Random(5 + d + m);
-        var q = new QuantizedRows(d, n, levels: levels);
+        var q = new QuantizedRows(d, n);
         var cols = new int[n][];
         for (int j = 0; j < n; j++)
         {
-            cols[j] = Enumerable.Range(0, d).Select(k => j == 1 ? -levels : j == 2 || k == 0 ? levels : rng.Next(-levels, levels + 1)).ToArray();
-            q.Set(j, cols[j].Select(v => (double)v).ToArray()); // max |v| = levels: scale exactly 1
+            cols[j] = Enumerable.Range(0, d).Select(k => j == 1 ? -127 : j == 2 || k == 0 ? 127 : rng.Next(-127, 128)).ToArray();
+            q.Set(j, cols[j].Select(v => (double)v).ToArray()); // max 127: scale exactly 1
             Assert.Equal(1f, q.Scales[j]);
         }
         var items = new float[m * d];

@@ -5,25 +5,20 @@ namespace LabelAssignment.Tests.Online;
 public sealed class QuantizedRowsTests
 {
     [Theory]
-    [InlineData(7, 127)]
-    [InlineData(64, 127)]
-    [InlineData(1408, 127)]
-    [InlineData(64, Int8Product.NarrowLevels)] // the levels of the list centroids on AVX2 machines
-    [InlineData(1408, Int8Product.NarrowLevels)]
-    public void DotErrorStaysWithinTheStoredBound(int d, int levels)
+    [InlineData(7)]
+    [InlineData(64)]
+    [InlineData(1408)]
+    public void DotErrorStaysWithinTheStoredBound(int d)
     {
         // Rows of very different shapes: gaussian, one huge spike, tiny values, all zero; the bound must hold for each.
         var rng = new Random(d);
-        var q = new QuantizedRows(d, 4, levels: levels);
+        var q = new QuantizedRows(d, 4);
         var rows = new double[4][];
         rows[0] = Enumerable.Range(0, d).Select(_ => OnlineTestData.Gauss(rng)).ToArray();
         rows[1] = Enumerable.Range(0, d).Select(k => k == d / 2 ? 1e4 : 1e-3 * OnlineTestData.Gauss(rng)).ToArray();
         rows[2] = Enumerable.Range(0, d).Select(_ => 1e-30 * OnlineTestData.Gauss(rng)).ToArray();
         rows[3] = new double[d];
         for (int r = 0; r < 4; r++) q.Set(r, rows[r]);
-        // Every value within the levels, the largest one at them (the scale is the row's largest magnitude over them).
-        Assert.All(q.Values.Take(4 * d), v => Assert.InRange(Math.Abs((int)v), 0, levels));
-        Assert.Equal(levels, Math.Abs((int)q.Values[d + d / 2]));
         for (int trial = 0; trial < 50; trial++)
         {
             var x = Enumerable.Range(0, d).Select(_ => (float)OnlineTestData.Gauss(rng)).ToArray();

@@ -8,9 +8,8 @@ namespace LabelAssignment.Numerics;
 /// <summary>
 /// Screening scores of a batch of items against int8 index rows from integer dot products (AVX-VNNI
 /// <c>vpdpbusd</c>: 32 products of bytes per instruction, about 2.7 times the float32 <see cref="Gemm"/> on one
-/// core of an Intel machine; on AVX2 machines without it, such as AMD EPYC before Zen 4, <c>vpmaddubsw</c> then
-/// <c>vpmaddwd</c> for rows quantized to <see cref="NarrowLevels"/>, or <c>vpmaddwd</c> on values widened to 16 bits
-/// for full int8 rows: the same exact sums at 16 products per multiply, on a quarter of float32's bytes). Items are quantized per row to bytes (value + 128) with a scale and the norm of what rounding lost;
+/// core of an Intel machine; on AVX2 machines without it, such as AMD EPYC before Zen 4, <c>vpmaddwd</c> on the
+/// values widened to 16 bits: the same exact sums at 16 products per instruction, on a quarter of float32's bytes). Items are quantized per row to bytes (value + 128) with a scale and the norm of what rounding lost;
 /// index rows come from <see cref="QuantizedRows"/>, kept in this class's panel layout. The integer sums are exact,
 /// so a score's error is bounded by the two rounding residuals alone (<see cref="ItemScoreError"/>), and screening
 /// with it stays rigorous: the decision is still taken on float32 and exact float64 distances of the few rows the
@@ -35,20 +34,6 @@ internal static unsafe class Int8Product
     internal static bool UseVnni { get; set; } = AvxVnni.IsSupported;
 
     private static bool Vnni => UseVnni && AvxVnni.IsSupported;
-
-    /// <summary>The largest |q| of index rows for which the AVX2 byte kernels are exact: <c>vpmaddubsw</c> sums two
-    /// products of a byte and a row value in 16 bits with saturation, and 2·255·64 = 32,640 stays below 32,767.</summary>
-    public const int NarrowLevels = 64;
-
-    /// <summary>The levels to quantize rows to that only this product reads (<see cref="QuantizedRows"/>): all 127 on
-    /// AVX-VNNI; <see cref="NarrowLevels"/> on AVX2, where such rows run the byte kernels (two multiplies per 32
-    /// products, and no widened copy of the items) instead of widening to 16 bits, at twice the rows' rounding
-    /// residual. Rows with more levels still get exact sums there, from the widening kernels.</summary>
-    public static int RowLevels => Vnni ? 127 : NarrowLevels;
-
-    /// <summary>Which kernels a call runs: <c>vpdpbusd</c>; <c>vpmaddubsw</c> then <c>vpmaddwd</c> by ones (rows within
-    /// <see cref="NarrowLevels"/>); or <c>vpmaddwd</c> on values widened to 16 bits.</summary>
-    private enum KernelKind { Vnni, Narrow, Wide }
 
     /// <summary>Depth of a packed row: d rounded up to a multiple of 4 (vpdpbusd sums groups of 4 bytes).</summary>
     public static int Depth(int d) => (d + 3) & ~3;
@@ -314,9 +299,9 @@ internal static unsafe class Int8Product
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };
         var packedA = items.Packed;
-        var kind = Vnni ? KernelKind.Vnni : index.Levels <= NarrowLevels ? KernelKind.Narrow : KernelKind.Wide;
-        // The widening kernels read the item bytes widened to 16 bits, in the same layout (a broadcast of 4 values each).
-        short[] packedWide = kind == KernelKind.Wide ? Widened(packedA) : [];
+        bool vnni = Vnni;
+        // The AVX2 kernels read the item bytes widened to 16 bits, in the same layout (a broadcast of 4 values each).
+        short[] packedWide = vnni ? [] : Widened(packedA);
         bool cosine = metric == DistanceMetric.Cosine;
         // score = base_i + base_j - factor_i·factor_j·(Σ q_x·q_c) with, under cosine, base 1 and 0, factors
         // s_x/|x| and s_c/|c| (0 for a zero centre: score 1); under euclidean |x|², |c|², 2·s_x and s_c. The float32
@@ -382,14 +367,14 @@ internal static unsafe class Int8Product
                     for (int blk = 0; blk < blocks; blk++)
                     {
                         long blockAt = (long)blk * ItemRows * depth;
-                        byte* block = pa + blockAt;
-                        short* wide = kind == KernelKind.Wide ? pw + blockAt : null;
+                        byte* block = vnni ? pa + blockAt : null;
+                        short* wide = vnni ? null : pw + blockAt;
                         int i0 = blk * ItemRows, rows = Math.Min(ItemRows, m - i0);
                         uint open = (1u << rows) - 1; // the block's items still going on
                         int g = 0;
                         for (int t = 0; t < ns && open != 0; t++)
                         {
-                            Run(kind, block, wide, panel, g, splits[t], tile, open, m == 1);
+                            Run(block, wide, panel, g, splits[t], tile, open, m == 1);
                             g = splits[t];
                             TileScores(tile, open, i0, Vector256.LoadUnsafe(ref headSums[t][j0]), Vector256.LoadUnsafe(ref headSums[t][j0 + 8]),
                                 vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
@@ -405,7 +390,7 @@ internal static unsafe class Int8Product
                             open = sink.PartialTile(task, i0, open, j0, cols, stages[t], scores, slack);
                         }
                         if (open == 0) continue;
-                        Run(kind, block, wide, panel, g, groups, tile, open, m == 1);
+                        Run(block, wide, panel, g, groups, tile, open, m == 1);
                         TileScores(tile, open, i0, Vector256.Load(cs + j0), Vector256.Load(cs + j0 + 8), vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
                         sink.TakeTile(task, i0, open, j0, cols, scores);
                     }
@@ -437,59 +422,34 @@ internal static unsafe class Int8Product
     /// One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel. After a split, a tile
     /// with at most <see cref="SparseRows"/> rows still open runs them one by one: a row costs the one-row kernel's
     /// two multiplies per group against the 6-row kernel's twelve for the whole tile, and the panel is in L1.
-    /// The byte kernels read the block's bytes (<paramref name="block"/>), the widening ones its widened copy
-    /// (<paramref name="wide"/>).</summary>
+    /// The VNNI kernels read the block's bytes (<paramref name="block"/>), the AVX2 ones its widened copy
+    /// (<paramref name="wide"/>); the other is null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Run(KernelKind kind, byte* block, short* wide, sbyte* panel, int g0, int g1, int* tile, uint open, bool oneRow)
+    private static void Run(byte* block, short* wide, sbyte* panel, int g0, int g1, int* tile, uint open, bool oneRow)
     {
         // Item r's values start 4·r elements into a group (bytes or widened).
-        byte* a = block + g0 * ItemRows * 4;
-        short* w = kind == KernelKind.Wide ? wide + g0 * ItemRows * 4 : null;
+        byte* a = block is null ? null : block + g0 * ItemRows * 4;
+        short* w = block is null ? wide + g0 * ItemRows * 4 : null;
         sbyte* b = panel + g0 * PanelRows * 4;
         int groups = g1 - g0;
         bool add = g0 > 0;
-        if (oneRow) OneRow(kind, a, w, 0, b, groups, tile, add);
+        if (oneRow) OneRow(a, w, 0, b, groups, tile, add);
         else if (add && System.Numerics.BitOperations.PopCount(open) <= SparseRows)
             for (; open != 0; open &= open - 1)
             {
                 int r = System.Numerics.BitOperations.TrailingZeroCount(open);
-                OneRow(kind, a, w, r, b, groups, tile + r * PanelRows, true);
+                OneRow(a, w, r, b, groups, tile + r * PanelRows, true);
             }
-        else if (kind == KernelKind.Vnni) Kernel<VnniDot>(a, b, groups, tile, add);
-        else if (kind == KernelKind.Narrow) Kernel<NarrowDot>(a, b, groups, tile, add);
+        else if (a is not null) Kernel(a, b, groups, tile, add);
         else WideKernel(w, b, groups, tile, add);
     }
 
-    /// <summary>Item <paramref name="r"/> of the block through the one-row kernel of the given kind.</summary>
+    /// <summary>Item <paramref name="r"/> of the block through the one-row kernel of whichever copy is given.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OneRow(KernelKind kind, byte* a, short* w, int r, sbyte* b, int groups, int* tile, bool add)
+    private static void OneRow(byte* a, short* w, int r, sbyte* b, int groups, int* tile, bool add)
     {
-        if (kind == KernelKind.Vnni) KernelOneRow<VnniDot>(a + r * 4, b, groups, tile, add);
-        else if (kind == KernelKind.Narrow) KernelOneRow<NarrowDot>(a + r * 4, b, groups, tile, add);
+        if (a is not null) KernelOneRow(a + r * 4, b, groups, tile, add);
         else WideKernelOneRow(w + r * 4, b, groups, tile, add);
-    }
-
-    /// <summary>Adds to each 32-bit lane k the sum of the 4 products of its bytes: row k's group against the item's 4
-    /// bytes broadcast.</summary>
-    private interface IByteDot
-    {
-        static abstract Vector256<int> Add(Vector256<int> sums, Vector256<byte> item, Vector256<sbyte> rows);
-    }
-
-    private readonly struct VnniDot : IByteDot
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Add(Vector256<int> sums, Vector256<byte> item, Vector256<sbyte> rows) =>
-            AvxVnni.MultiplyWideningAndAdd(sums, item, rows);
-    }
-
-    /// <summary>The same sums on AVX2 for rows within <see cref="NarrowLevels"/>: pairs in 16 bits (exact there),
-    /// then the pairs of pairs by <c>vpmaddwd</c> with ones.</summary>
-    private readonly struct NarrowDot : IByteDot
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Add(Vector256<int> sums, Vector256<byte> item, Vector256<sbyte> rows) =>
-            sums + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(item, rows), Vector256<short>.One);
     }
 
     /// <summary>Open rows up to which a tile's rest runs row by row (<see cref="Run"/>).</summary>
@@ -500,7 +460,7 @@ internal static unsafe class Int8Product
     /// independent pairs of accumulators, so the adds do not wait on each other's latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelOneRow<TDot>(byte* a, sbyte* b, int groups, int* tile, bool add) where TDot : IByteDot
+    private static void KernelOneRow(byte* a, sbyte* b, int groups, int* tile, bool add)
     {
         Vector256<int> p0 = default, p1 = default, q0 = default, q1 = default, r0 = default, r1 = default, s0 = default, s1 = default;
         if (add) { p0 = Vector256.Load(tile); p1 = Vector256.Load(tile + 8); }
@@ -509,20 +469,20 @@ internal static unsafe class Int8Product
         for (; g + 4 <= groups; g += 4)
         {
             var x = Vector256.Create(*(int*)a).AsByte();
-            p0 = TDot.Add(p0, x, Vector256.Load(b)); p1 = TDot.Add(p1, x, Vector256.Load(b + 32));
+            p0 = AvxVnni.MultiplyWideningAndAdd(p0, x, Vector256.Load(b)); p1 = AvxVnni.MultiplyWideningAndAdd(p1, x, Vector256.Load(b + 32));
             x = Vector256.Create(*(int*)(a + stepA)).AsByte();
-            q0 = TDot.Add(q0, x, Vector256.Load(b + stepB)); q1 = TDot.Add(q1, x, Vector256.Load(b + stepB + 32));
+            q0 = AvxVnni.MultiplyWideningAndAdd(q0, x, Vector256.Load(b + stepB)); q1 = AvxVnni.MultiplyWideningAndAdd(q1, x, Vector256.Load(b + stepB + 32));
             x = Vector256.Create(*(int*)(a + 2 * stepA)).AsByte();
-            r0 = TDot.Add(r0, x, Vector256.Load(b + 2 * stepB)); r1 = TDot.Add(r1, x, Vector256.Load(b + 2 * stepB + 32));
+            r0 = AvxVnni.MultiplyWideningAndAdd(r0, x, Vector256.Load(b + 2 * stepB)); r1 = AvxVnni.MultiplyWideningAndAdd(r1, x, Vector256.Load(b + 2 * stepB + 32));
             x = Vector256.Create(*(int*)(a + 3 * stepA)).AsByte();
-            s0 = TDot.Add(s0, x, Vector256.Load(b + 3 * stepB)); s1 = TDot.Add(s1, x, Vector256.Load(b + 3 * stepB + 32));
+            s0 = AvxVnni.MultiplyWideningAndAdd(s0, x, Vector256.Load(b + 3 * stepB)); s1 = AvxVnni.MultiplyWideningAndAdd(s1, x, Vector256.Load(b + 3 * stepB + 32));
             a += 4 * stepA;
             b += 4 * stepB;
         }
         for (; g < groups; g++)
         {
             var x = Vector256.Create(*(int*)a).AsByte();
-            p0 = TDot.Add(p0, x, Vector256.Load(b)); p1 = TDot.Add(p1, x, Vector256.Load(b + 32));
+            p0 = AvxVnni.MultiplyWideningAndAdd(p0, x, Vector256.Load(b)); p1 = AvxVnni.MultiplyWideningAndAdd(p1, x, Vector256.Load(b + 32));
             a += stepA;
             b += stepB;
         }
@@ -574,7 +534,7 @@ internal static unsafe class Int8Product
     /// The accumulators stay in registers only when nothing in this method takes an address (hence the out pointer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TDot>(byte* a, sbyte* b, int groups, int* tile, bool add) where TDot : IByteDot
+    private static void Kernel(byte* a, sbyte* b, int groups, int* tile, bool add)
     {
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -592,17 +552,17 @@ internal static unsafe class Int8Product
             var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 32);
             int* ai = (int*)a;
             var x = Vector256.Create(ai[0]).AsByte();
-            c00 = TDot.Add(c00, x, b0); c01 = TDot.Add(c01, x, b1);
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, b0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, b1);
             x = Vector256.Create(ai[1]).AsByte();
-            c10 = TDot.Add(c10, x, b0); c11 = TDot.Add(c11, x, b1);
+            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, b1);
             x = Vector256.Create(ai[2]).AsByte();
-            c20 = TDot.Add(c20, x, b0); c21 = TDot.Add(c21, x, b1);
+            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, b0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, b1);
             x = Vector256.Create(ai[3]).AsByte();
-            c30 = TDot.Add(c30, x, b0); c31 = TDot.Add(c31, x, b1);
+            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, b0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, b1);
             x = Vector256.Create(ai[4]).AsByte();
-            c40 = TDot.Add(c40, x, b0); c41 = TDot.Add(c41, x, b1);
+            c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, b0); c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, b1);
             x = Vector256.Create(ai[5]).AsByte();
-            c50 = TDot.Add(c50, x, b0); c51 = TDot.Add(c51, x, b1);
+            c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, b0); c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, b1);
             a += ItemRows * 4;
             b += PanelRows * 4;
         }

@@ -30,14 +30,9 @@ internal sealed class QuantizedRows
     /// <param name="dimension">Values per row.</param>
     /// <param name="capacity">Rows to make room for.</param>
     /// <param name="staged">Keep the head sums and tail norms a staged product reads (<see cref="Int8Product.SplitGroups"/>).</param>
-    /// <param name="levels">The largest |q|: 127, or fewer for a kernel that needs narrower values
-    /// (<see cref="Int8Product.NarrowLevels"/>); each halving of it doubles the rounding residual.</param>
-    public QuantizedRows(int dimension, int capacity, bool staged = false, int levels = 127)
+    public QuantizedRows(int dimension, int capacity, bool staged = false)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(levels, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(levels, 127);
         _d = dimension;
-        Levels = levels;
         _q = new sbyte[(long)capacity * dimension];
         _scale = new float[capacity];
         _error = new double[capacity];
@@ -91,9 +86,6 @@ internal sealed class QuantizedRows
 
     public int Dimension => _d;
 
-    /// <summary>The largest |q| of any value: every row's scale is its largest magnitude over this.</summary>
-    public int Levels { get; }
-
     public void Resize(int capacity)
     {
         Array.Resize(ref _q, checked(capacity * _d));
@@ -113,7 +105,7 @@ internal sealed class QuantizedRows
 
     public QuantizedRows Clone(int rows, int capacity = -1)
     {
-        var c = new QuantizedRows(_d, capacity < 0 ? _scale.Length : Math.Max(capacity, rows), Staged, Levels);
+        var c = new QuantizedRows(_d, capacity < 0 ? _scale.Length : Math.Max(capacity, rows), Staged);
         _q.AsSpan(0, rows * _d).CopyTo(c._q);
         _scale.AsSpan(0, rows).CopyTo(c._scale);
         _error.AsSpan(0, rows).CopyTo(c._error);
@@ -135,7 +127,7 @@ internal sealed class QuantizedRows
     {
         double max = c.IsEmpty ? 0 : Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(c));
         var q = _q.AsSpan(row * _d, _d);
-        float s = (float)(max / Levels);
+        float s = (float)(max / 127.0);
         if (s == 0 || !float.IsNormal(s))
         {
             // A zero (or denormal-scale) row: keep it exactly as zero and carry its whole norm as the error.
@@ -155,8 +147,8 @@ internal sealed class QuantizedRows
             // 8 values at a time (one width for AVX2 and AVX-512 machines: a row is quantized once per move).
             var vs = Vector256.Create((double)s);
             var vinv = Vector256.Create(1.0 / s);
-            var lo = Vector256.Create((double)-Levels);
-            var hi = Vector256.Create((double)Levels);
+            var lo = Vector256.Create(-127.0);
+            var hi = Vector256.Create(127.0);
             Vector256<double> vres = default, vqq = default, vsum = default;
             for (; k0 + 8 <= c.Length; k0 += 8)
             {
@@ -170,7 +162,7 @@ internal sealed class QuantizedRows
                 vres += t0 * t0 + t1 * t1;
                 vqq += r0 * r0 + r1 * r1;
                 vsum += r0 + r1;
-                var ints = Vector256.ConvertToInt32(Vector256.Narrow(r0, r1)); // integers in [-Levels, Levels]: exact as floats
+                var ints = Vector256.ConvertToInt32(Vector256.Narrow(r0, r1)); // integers in [-127, 127]: exact as floats
                 for (int l = 0; l < 8; l++) q[k0 + l] = (sbyte)ints[l];
             }
             res = Vector256.Sum(vres);
@@ -180,7 +172,7 @@ internal sealed class QuantizedRows
         for (int k = k0; k < c.Length; k++)
         {
             int v = (int)Math.Round(c[k] / s);
-            v = Math.Clamp(v, -Levels, Levels);
+            v = Math.Clamp(v, -127, 127);
             q[k] = (sbyte)v;
             double t = c[k] - (double)s * v;
             res += t * t;

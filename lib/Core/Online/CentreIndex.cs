@@ -18,12 +18,12 @@ internal sealed class CentreIndex
     // Running maxima over every row ever set: never lowered, so they bound every current row (screening thresholds).
     private double _maxNorm, _maxQuantError, _maxQuantErrorOverNorm;
 
-    public CentreIndex(int dimension, int capacity, bool staged = false, int levels = 127)
+    public CentreIndex(int dimension, int capacity, bool staged = false)
     {
         Dimension = dimension;
         _rows = new float[(long)capacity * dimension];
         _norms = new double[capacity];
-        _quant = new QuantizedRows(dimension, capacity, staged, levels);
+        _quant = new QuantizedRows(dimension, capacity, staged);
     }
 
     private CentreIndex(int dimension, float[] rows, double[] norms, QuantizedRows quant, double maxNorm, double maxQuantError,

@@ -50,9 +50,7 @@ internal sealed partial class CentreLists
         int capacity = Math.Max(4, count + count / 8);
         _g = new float[(long)capacity * d];
         _gNorm = new double[capacity];
-        // Staged: the screening product stops early on far lists. Only the product reads these rows, so they take the
-        // levels of its fastest kernel on this machine.
-        _gIndex = new CentreIndex(d, capacity, staged: true, levels: Int8Product.RowLevels);
+        _gIndex = new CentreIndex(d, capacity, staged: true); // the screening product stops early on far lists
         _radius = new double[capacity];
         _members = new List<int>[capacity];
         _a = new float[capacity + Int8Product.PanelRows];
