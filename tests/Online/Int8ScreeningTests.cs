@@ -18,7 +18,9 @@ public sealed class Int8ScreeningTests
     [InlineData(130, 37, 13, DistanceMetric.Cosine)]  // partial panel and partial item block
     [InlineData(1408, 70, 20, DistanceMetric.Cosine)]
     [InlineData(33, 40, 7, DistanceMetric.Euclidean)]
-    public void ScoresAreWithinTheBoundOfTheExactDistance(int d, int n, int m, DistanceMetric metric)
+    [InlineData(1408, 70, 20, DistanceMetric.Cosine, Int8Product.NarrowLevels)] // items at 63 levels: the byte kernels on AVX2
+    [InlineData(33, 40, 7, DistanceMetric.Euclidean, Int8Product.NarrowLevels)]
+    public void ScoresAreWithinTheBoundOfTheExactDistance(int d, int n, int m, DistanceMetric metric, int levels = 127)
     {
         if (!Supported) { Assert.False(System.Runtime.Intrinsics.X86.Avx2.IsSupported); return; }
         var rng = new Random(d * 31 + n);
@@ -43,7 +45,7 @@ public sealed class Int8ScreeningTests
             for (int k = 0; k < d; k++)
                 items[i * d + k] = i == 1 ? (k == 0 ? 3f : 1e-4f) : (float)(OnlineTestData.Gauss(rng) + 0.3);
         var itemNorms = Enumerable.Range(0, m).Select(i => DistanceKernels.Norm(items.AsSpan(i * d, d))).ToArray();
-        var quantized = Int8Product.Quantize(items, m, d);
+        var quantized = Int8Product.Quantize(items, m, d, levels: levels);
         var scores = new float[m * n];
         Int8Product.Scores(metric, quantized, itemNorms, q, n, d, scores);
         double maxNorm = norms.Max(), maxErr = q.Errors.Take(n).Max();
@@ -241,35 +243,38 @@ public sealed class Int8ScreeningTests
         Assert.Equal([2, 5], CentreLists.CheapestStages(splits, groups, [0, 0, 0.95, 0.96, 0.97, 1, 1]));
     }
 
-    /// <summary>Both kernels where the machine has AVX-VNNI (the AVX2 ones are forced off it); the AVX2 ones elsewhere.</summary>
-    public static TheoryData<int, int, bool> SumCases()
+    /// <summary>Both kernels where the machine has AVX-VNNI (the AVX2 ones are forced off it); the AVX2 ones elsewhere;
+    /// items at 127 levels (the widening kernels on AVX2) and at <see cref="Int8Product.NarrowLevels"/> (the byte ones).</summary>
+    public static TheoryData<int, int, bool, int> SumCases()
     {
-        var data = new TheoryData<int, int, bool>();
+        var data = new TheoryData<int, int, bool, int>();
         foreach (bool vnni in System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? new[] { true, false } : [false])
-        {
-            data.Add(21, 8, vnni);  // d not a multiple of 4, a partial item block
-            data.Add(21, 1, vnni);  // one item: the one-row kernel
-            data.Add(516, 7, vnni); // a long depth; the extreme rows below sum to ±255·127·516 over it
-        }
+            foreach (int levels in new[] { 127, Int8Product.NarrowLevels })
+            {
+                data.Add(21, 8, vnni, levels);  // d not a multiple of 4, a partial item block
+                data.Add(21, 1, vnni, levels);  // one item: the one-row kernel
+                data.Add(516, 7, vnni, levels); // a long depth; the extreme rows below sum to ±255·127·516 over it
+            }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(SumCases))]
-    public void IntegerSumsAreTheScalarLoopsOverTheSameBytes(int d, int m, bool vnni)
+    public void IntegerSumsAreTheScalarLoopsOverTheSameBytes(int d, int m, bool vnni, int levels)
     {
         if (!Supported) return;
         bool before = Int8Product.UseVnni;
         Int8Product.UseVnni = vnni; // only speed depends on it, so tests running meanwhile are unaffected
-        try { IntegerSums(d, m); }
+        try { IntegerSums(d, m, levels); }
         finally { Int8Product.UseVnni = before; }
     }
 
-    private static void IntegerSums(int d, int m)
+    private static void IntegerSums(int d, int m, int levels)
     {
         // With scales of 1 the score's dot is exactly Σ q_x·q_c: build rows and items from integers in [-127, 127].
         // Row 1 is all -127 and row 2 all 127, item 0 all 127 (byte 255): the largest products of either sign, where a
-        // 16-bit pair sum would saturate (2·255·127 > 32767); the AVX2 kernels must widen before adding.
+        // 16-bit pair sum would saturate (2·255·127 > 32767); the AVX2 kernels must widen before adding. At 63 levels
+        // item 0 is all 63 (byte 127) and the pair sums reach ±2·127·127 = ±32,258, just inside 16 bits.
         const int n = 19;
         var rng = new Random(5 + d + m);
         var q = new QuantizedRows(d, n);
@@ -282,8 +287,9 @@ public sealed class Int8ScreeningTests
         }
         var items = new float[m * d];
         for (int i = 0; i < m; i++)
-            for (int k = 0; k < d; k++) items[i * d + k] = i == 0 ? 127 : k == 0 ? -127 : rng.Next(-127, 128);
-        var quantized = Int8Product.Quantize(items, m, d);
+            for (int k = 0; k < d; k++) items[i * d + k] = i == 0 ? levels : k == 0 ? -levels : rng.Next(-levels, levels + 1);
+        var quantized = Int8Product.Quantize(items, m, d, levels: levels);
+        Assert.Equal(levels, quantized.Levels);
         Assert.All(quantized.Scales, s => Assert.Equal(1f, s));
         Assert.All(quantized.Residuals, r => Assert.True(r < 1e-20));
         // Euclidean with zero norms passed in: score = -2·Σ q_x·q_c, so the integer sum is read back exactly.
@@ -342,5 +348,71 @@ public sealed class Int8ScreeningTests
         Assert.Equal(a[0], predicted[0]);
         int created = a.Count(r => r.CreatedCluster);
         Assert.InRange(created, 20, 880); // both kinds of decision occur
+    }
+
+    [Fact]
+    public void AfterABatchEveryInt8RowIsTheQuantizationOfItsCentre()
+    {
+        // A batch repacks the int8 copy of the centres it moved or opened once per chunk, at the chunk's end: after
+        // it every row (values, scale, error, sums, panel bytes) must equal a fresh quantization of the centre.
+        const int d = 40;
+        var x = OnlineTestData.Clumps(1000, d, 30, 0.25, seed: 21);
+        var init = OnlineTestData.Rows(x, 0, 300);
+        var (labels, core) = DbscanOracle.FitCoreRows(init, 0.08, 3, DistanceMetric.Cosine);
+        var tables = ClusterTables.Initialise(OnlineTestData.Ids(0, 300), init, labels, core, DistanceMetric.Cosine);
+        var assigner = new NearestCentroidAssigner(tables, new NearestCentroidOptions { Eps = 0.08 });
+        var a = assigner.AssignBatch(OnlineTestData.Ids(300, 400), OnlineTestData.Rows(x, 300, 400));
+        Assert.Contains(a, r => r.CreatedCluster);
+        Assert.Contains(a, r => !r.CreatedCluster);
+        int n = tables.ClusterCount;
+        var got = tables.Index.Quantized;
+        var fresh = new QuantizedRows(d, n);
+        var centres = tables.CentreValues.ToArray();
+        for (int j = 0; j < n; j++)
+        {
+            fresh.Set(j, centres.AsSpan(j * d, d));
+            fresh.SetNorm(j, tables.CentreNorm(j));
+        }
+        Assert.Equal(fresh.Values.AsSpan(0, n * d).ToArray(), got.Values.AsSpan(0, n * d).ToArray());
+        Assert.Equal(fresh.Scales.AsSpan(0, n).ToArray(), got.Scales.AsSpan(0, n).ToArray());
+        Assert.Equal(fresh.Errors.AsSpan(0, n).ToArray(), got.Errors.AsSpan(0, n).ToArray());
+        Assert.Equal(fresh.Sums.AsSpan(0, n).ToArray(), got.Sums.AsSpan(0, n).ToArray());
+        Assert.Equal(fresh.ScaleOverNorm.AsSpan(0, n).ToArray(), got.ScaleOverNorm.AsSpan(0, n).ToArray());
+        int bytes = Int8Product.PanelBytes(n, d);
+        Assert.Equal(fresh.Panels.AsSpan(0, bytes).ToArray(), got.Panels.AsSpan(0, bytes).ToArray());
+        // The index's running maxima bound every row, as screening assumes.
+        Assert.True(tables.Index.MaxQuantError >= got.Errors.AsSpan(0, n).ToArray().Max());
+        // And the next batch, screened with the repacked rows, still decides as one item at a time does.
+        var next = OnlineTestData.Rows(x, 700, 300);
+        var single = tables.Clone();
+        var b = assigner.AssignBatch(OnlineTestData.Ids(700, 300), next);
+        var one = new NearestCentroidAssigner(single, new NearestCentroidOptions { Eps = 0.08 });
+        for (int i = 0; i < 300; i++) Assert.Equal(one.Assign(700 + i, next.Row(i)), b[i]);
+    }
+
+    [Fact]
+    public void TheSparseNearestScreenMatchesTheDenseOne()
+    {
+        // NearestBoundedSparse over the rows that have a score must give NearestBounded's answer over the table with
+        // +∞ elsewhere: same row (lowest on ties), same distance, with changed rows given as bounded extras.
+        var rng = new Random(4);
+        var norms = Enumerable.Range(0, 200).Select(_ => 1.0).ToArray();
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int n = rng.Next(1, 200);
+            var exactD = Enumerable.Range(0, n).Select(_ => Math.Round(rng.NextDouble() * 0.5, 2)).ToArray(); // ties occur
+            var dense = Enumerable.Repeat(float.PositiveInfinity, n).ToArray();
+            var rows = Enumerable.Range(0, n).Where(_ => rng.NextDouble() < 0.1).ToArray();
+            foreach (int j in rows) dense[j] = (float)exactD[j];
+            if (trial % 7 == 0) foreach (int j in rows.Take(2)) dense[j] = float.PositiveInfinity; // changed since: +∞ in both
+            var rowScores = rows.Select(j => dense[j]).ToArray();
+            var extras = Enumerable.Range(0, n).Where(j => float.IsPositiveInfinity(dense[j]) && rng.NextDouble() < 0.05).ToArray();
+            var lo = extras.Select(j => exactD[j] - 0.01).ToArray();
+            var hi = extras.Select(j => exactD[j] + 0.01).ToArray();
+            double Exact(int j) => exactD[j];
+            var expected = Screening.NearestBounded(DistanceMetric.Cosine, dense, 1e-7, 1, norms, null, 1e-6, extras, lo, hi, Exact, []);
+            var got = Screening.NearestBoundedSparse(DistanceMetric.Cosine, rows, rowScores, 1e-7, 1, norms, 1e-6, extras, lo, hi, Exact);
+            Assert.Equal(expected, got);
+        }
     }
 }

@@ -9,7 +9,10 @@ namespace LabelAssignment.Numerics;
 /// Screening scores of a batch of items against int8 index rows from integer dot products (AVX-VNNI
 /// <c>vpdpbusd</c>: 32 products of bytes per instruction, about 2.7 times the float32 <see cref="Gemm"/> on one
 /// core of an Intel machine; on AVX2 machines without it, such as AMD EPYC before Zen 4, <c>vpmaddwd</c> on the
-/// values widened to 16 bits: the same exact sums at 16 products per instruction, on a quarter of float32's bytes). Items are quantized per row to bytes (value + 128) with a scale and the norm of what rounding lost;
+/// item values widened to 16 bits, or for items at <see cref="NarrowLevels"/> <c>vpmaddubsw</c> then <c>vpmaddwd</c>
+/// by ones on the bytes themselves: the same exact sums at 16 products per multiply, on a quarter of float32's
+/// bytes). Items are quantized per row to bytes (value + 128, or + 64 at 63 levels) with a scale and the norm of what
+/// rounding lost;
 /// index rows come from <see cref="QuantizedRows"/>, kept in this class's panel layout. The integer sums are exact,
 /// so a score's error is bounded by the two rounding residuals alone (<see cref="ItemScoreError"/>), and screening
 /// with it stays rigorous: the decision is still taken on float32 and exact float64 distances of the few rows the
@@ -34,6 +37,24 @@ internal static unsafe class Int8Product
     internal static bool UseVnni { get; set; } = AvxVnni.IsSupported;
 
     private static bool Vnni => UseVnni && AvxVnni.IsSupported;
+
+    /// <summary>The most levels |q| of items for which the AVX2 byte kernels are exact: <c>vpmaddubsw</c> sums two
+    /// products of an item byte (q + 64, in [1, 127]) and a row value (|q| &lt;= 127) in 16 bits with saturation, and
+    /// 2·127·127 = 32,258 stays below 32,767.</summary>
+    public const int NarrowLevels = 63;
+
+    /// <summary>
+    /// The item levels for a plain (unstaged) product on this machine: 127 with AVX-VNNI; <see cref="NarrowLevels"/>
+    /// on AVX2, where such items run the byte kernels (<c>vpmaddubsw</c> then <c>vpmaddwd</c> by ones, and no widened
+    /// copy of the items) instead of widening to 16 bits: on a Zen 3 core about 25% more products per second, at
+    /// twice the items' rounding residual, which the float32 refinement of the few candidates absorbs. Staged
+    /// products (the list index) keep 127: their early stops need the tighter bound.
+    /// </summary>
+    public static int ScanLevels => Vnni ? 127 : NarrowLevels;
+
+    /// <summary>Which kernels a call runs: <c>vpdpbusd</c>; <c>vpmaddubsw</c> then <c>vpmaddwd</c> by ones (items within
+    /// <see cref="NarrowLevels"/>); or <c>vpmaddwd</c> on item values widened to 16 bits.</summary>
+    private enum KernelKind { Vnni, Narrow, Wide }
 
     /// <summary>Depth of a packed row: d rounded up to a multiple of 4 (vpdpbusd sums groups of 4 bytes).</summary>
     public static int Depth(int d) => (d + 3) & ~3;
@@ -100,15 +121,24 @@ internal static unsafe class Int8Product
         /// rounded up: the Cauchy-Schwarz term of a partial score.</summary>
         public required double[] Tails { get; init; }
         public required int Count { get; init; }
+        /// <summary>The largest |q|: 127, or <see cref="NarrowLevels"/>; bytes hold q + <see cref="Offset"/>.</summary>
+        public int Levels { get; init; } = 127;
+        /// <summary>What a byte adds to q (Levels + 1): a zero value's byte, and the factor of the rows' sums that the
+        /// product subtracts.</summary>
+        public int Offset => Levels + 1;
     }
 
-    /// <summary>Quantizes <paramref name="m"/> items (row-major, dimension <paramref name="d"/>) to bytes q + 128, q in [-127, 127];
+    /// <summary>Quantizes <paramref name="m"/> items (row-major, dimension <paramref name="d"/>) to bytes q + L + 1, q in [-L, L]
+    /// for L = <paramref name="levels"/> (127, or <see cref="NarrowLevels"/>: see <see cref="ScanLevels"/>);
     /// <paramref name="staged"/>: also their tail norms, for a staged <see cref="Scores{TSink}"/>.</summary>
-    public static Items Quantize(ReadOnlySpan<float> items, int m, int d, bool staged = false)
+    public static Items Quantize(ReadOnlySpan<float> items, int m, int d, bool staged = false, int levels = 127)
     {
+        if (levels != 127 && levels != NarrowLevels)
+            throw new ArgumentOutOfRangeException(nameof(levels), levels, $"items are quantized to 127 or {NarrowLevels} levels.");
+        int offset = levels + 1;
         int depth = Depth(d), blocks = (m + ItemRows - 1) / ItemRows;
         var packed = GC.AllocateUninitializedArray<byte>(checked(blocks * ItemRows * depth));
-        packed.AsSpan().Fill(128); // padding (depth and rows) is a zero value
+        packed.AsSpan().Fill((byte)offset); // padding (depth and rows) is a zero value
         var scales = new float[m];
         var residuals = new double[m];
         var splits = staged ? SplitGroups(d) : [];
@@ -124,7 +154,7 @@ internal static unsafe class Int8Product
             var x = new ReadOnlySpan<float>((float*)source + (long)i * d, d);
             for (int t = 0; t < splits.Length; t++) tails[t * m + i] = DistanceKernels.Norm(x[(4 * splits[t])..]) * (1 + 1e-12) + 1e-300;
             float max = TensorPrimitives.MaxMagnitude(x);
-            float s = Math.Abs(max) / 127f;
+            float s = Math.Abs(max) / levels;
             int start = (i / ItemRows) * ItemRows * depth + (i % ItemRows) * 4;
             if (s == 0 || !float.IsNormal(s) || !float.IsFinite(max))
             {
@@ -142,8 +172,8 @@ internal static unsafe class Int8Product
                 // or AVX-VNNI), and quantizing is a small part of a call, so one width serves both.
                 var vs = Vector256.Create(s);
                 var vinv = Vector256.Create(inv);
-                var lo = Vector256.Create(-127f);
-                var hi = Vector256.Create(127f);
+                var lo = Vector256.Create((float)-levels);
+                var hi = Vector256.Create((float)levels);
                 var acc = Vector256<float>.Zero;
                 Span<int> lanes = stackalloc int[8];
                 for (; k + 8 <= d; k += 8)
@@ -152,7 +182,7 @@ internal static unsafe class Int8Product
                     var q = Vector256.Min(Vector256.Max(Vector256.Round(v * vinv), lo), hi);
                     var t = Vector256.FusedMultiplyAdd(-vs, q, v); // x - s·q with one rounding
                     acc = Vector256.FusedMultiplyAdd(t, t, acc);
-                    (Vector256.ConvertToInt32(q) + Vector256.Create(128)).CopyTo(lanes);
+                    (Vector256.ConvertToInt32(q) + Vector256.Create(offset)).CopyTo(lanes);
                     for (int g = 0; g < 2; g++)
                     {
                         int at = start + ((k >> 2) + g) * ItemRows * 4;
@@ -167,8 +197,8 @@ internal static unsafe class Int8Product
             }
             for (; k < d; k++)
             {
-                int v = Math.Clamp((int)Math.Round(x[k] * inv), -127, 127);
-                packed[start + (k >> 2) * ItemRows * 4 + (k & 3)] = (byte)(v + 128);
+                int v = Math.Clamp((int)Math.Round(x[k] * inv), -levels, levels);
+                packed[start + (k >> 2) * ItemRows * 4 + (k & 3)] = (byte)(v + offset);
                 double t = x[k] - (double)s * v;
                 res += t * t;
             }
@@ -176,7 +206,30 @@ internal static unsafe class Int8Product
             residuals[i] = Math.Sqrt(res) * (1 + 1e-6) + 1e-30;
         });
         }
-        return new Items { Packed = packed, Scales = scales, Residuals = residuals, Tails = tails, Count = m };
+        return new Items { Packed = packed, Scales = scales, Residuals = residuals, Tails = tails, Count = m, Levels = levels };
+    }
+
+    /// <summary>
+    /// One item quantized row-major to q in [-127, 127] (<paramref name="q"/>, length d) with scale s, as
+    /// <see cref="Quantize"/> does at 127 levels: returns s (0 when the item has no quantized value: zero, tiny or
+    /// non-finite) and ‖x - s·q‖₂ rounded up. With <see cref="QuantizedRows.IntDot"/> it re-scores a few rows at the
+    /// full 127 levels after a product at <see cref="NarrowLevels"/>.
+    /// </summary>
+    public static (float Scale, double Residual) QuantizeRow(ReadOnlySpan<float> x, Span<sbyte> q)
+    {
+        float max = x.IsEmpty ? 0 : TensorPrimitives.MaxMagnitude(x);
+        float s = Math.Abs(max) / 127f;
+        if (s == 0 || !float.IsNormal(s) || !float.IsFinite(max)) return (0, double.PositiveInfinity);
+        float inv = 1f / s;
+        double res = 0;
+        for (int k = 0; k < x.Length; k++)
+        {
+            int v = Math.Clamp((int)Math.Round(x[k] * inv), -127, 127);
+            q[k] = (sbyte)v;
+            double t = x[k] - (double)s * v;
+            res += t * t;
+        }
+        return (s, Math.Sqrt(res) * (1 + 1e-6) + 1e-30);
     }
 
     /// <summary>
@@ -299,9 +352,9 @@ internal static unsafe class Int8Product
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };
         var packedA = items.Packed;
-        bool vnni = Vnni;
-        // The AVX2 kernels read the item bytes widened to 16 bits, in the same layout (a broadcast of 4 values each).
-        short[] packedWide = vnni ? [] : Widened(packedA);
+        var kind = Vnni ? KernelKind.Vnni : items.Levels <= NarrowLevels ? KernelKind.Narrow : KernelKind.Wide;
+        // The widening kernels read the item bytes widened to 16 bits, in the same layout (a broadcast of 4 values each).
+        short[] packedWide = kind == KernelKind.Wide ? Widened(packedA) : [];
         bool cosine = metric == DistanceMetric.Cosine;
         // score = base_i + base_j - factor_i·factor_j·(Σ q_x·q_c) with, under cosine, base 1 and 0, factors
         // s_x/|x| and s_c/|c| (0 for a zero centre: score 1); under euclidean |x|², |c|², 2·s_x and s_c. The float32
@@ -318,7 +371,8 @@ internal static unsafe class Int8Product
         int padded = panels * PanelRows;
         var colBase = Padded(ref t_base, cosine ? null : index.NormSquared, n, padded);
         var colFactor = Padded(ref t_factor, cosine ? index.ScaleOverNorm : index.Scales, n, padded);
-        var colSum = PaddedSums(ref t_sums, index.Sums, n, padded);
+        int offset = items.Offset;
+        var colSum = PaddedSums(ref t_sums, index.Sums, n, padded, offset);
         // The stages: per stage the rows' head sums (as colSum) and tail factors, the items' tail factors; the slack
         // of a pair is their product (cosine: |x_R|/|x| times |c_R|/|c|; euclidean: 2|x_R| times |c_R|), rounded up.
         int ns = stages.Length;
@@ -330,7 +384,7 @@ internal static unsafe class Int8Product
         {
             int split = stages[t];
             splits[t] = allSplits[split];
-            headSums[t] = PaddedSums(ref t_headSums, t, index.HeadSums(split), n, padded);
+            headSums[t] = PaddedSums(ref t_headSums, t, index.HeadSums(split), n, padded, offset);
             colTail[t] = PaddedTails(t, cosine ? index.TailsOverNorm(split) : index.Tails(split), n, padded);
             for (int i = 0; i < m; i++)
             {
@@ -367,14 +421,14 @@ internal static unsafe class Int8Product
                     for (int blk = 0; blk < blocks; blk++)
                     {
                         long blockAt = (long)blk * ItemRows * depth;
-                        byte* block = vnni ? pa + blockAt : null;
-                        short* wide = vnni ? null : pw + blockAt;
+                        byte* block = pa + blockAt;
+                        short* wide = kind == KernelKind.Wide ? pw + blockAt : null;
                         int i0 = blk * ItemRows, rows = Math.Min(ItemRows, m - i0);
                         uint open = (1u << rows) - 1; // the block's items still going on
                         int g = 0;
                         for (int t = 0; t < ns && open != 0; t++)
                         {
-                            Run(block, wide, panel, g, splits[t], tile, open, m == 1);
+                            Run(kind, block, wide, panel, g, splits[t], tile, open, m == 1);
                             g = splits[t];
                             TileScores(tile, open, i0, Vector256.LoadUnsafe(ref headSums[t][j0]), Vector256.LoadUnsafe(ref headSums[t][j0 + 8]),
                                 vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
@@ -390,7 +444,7 @@ internal static unsafe class Int8Product
                             open = sink.PartialTile(task, i0, open, j0, cols, stages[t], scores, slack);
                         }
                         if (open == 0) continue;
-                        Run(block, wide, panel, g, groups, tile, open, m == 1);
+                        Run(kind, block, wide, panel, g, groups, tile, open, m == 1);
                         TileScores(tile, open, i0, Vector256.Load(cs + j0), Vector256.Load(cs + j0 + 8), vb0, vb1, vf0, vf1, rowBase, rowFactor, scores);
                         sink.TakeTile(task, i0, open, j0, cols, scores);
                     }
@@ -399,7 +453,7 @@ internal static unsafe class Int8Product
         });
     }
 
-    /// <summary>The scores of the open rows of a tile of integer sums: base_i + base_j - factor_i·factor_j·(sum - 128·Σq_j),
+    /// <summary>The scores of the open rows of a tile of integer sums: base_i + base_j - factor_i·factor_j·(sum - offset·Σq_j),
     /// with the rows' sums <paramref name="sums0"/>, <paramref name="sums1"/> (all of the depth, or a split's head).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileScores(int* tile, uint open, int i0, Vector256<int> sums0, Vector256<int> sums1, Vector256<float> vb0,
@@ -422,34 +476,59 @@ internal static unsafe class Int8Product
     /// One item alone (the one-at-a-time path) is bound by reading the panels: a one-row kernel. After a split, a tile
     /// with at most <see cref="SparseRows"/> rows still open runs them one by one: a row costs the one-row kernel's
     /// two multiplies per group against the 6-row kernel's twelve for the whole tile, and the panel is in L1.
-    /// The VNNI kernels read the block's bytes (<paramref name="block"/>), the AVX2 ones its widened copy
-    /// (<paramref name="wide"/>); the other is null.</summary>
+    /// The byte kernels read the block's bytes (<paramref name="block"/>), the widening ones its widened copy
+    /// (<paramref name="wide"/>, null for the others).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Run(byte* block, short* wide, sbyte* panel, int g0, int g1, int* tile, uint open, bool oneRow)
+    private static void Run(KernelKind kind, byte* block, short* wide, sbyte* panel, int g0, int g1, int* tile, uint open, bool oneRow)
     {
         // Item r's values start 4·r elements into a group (bytes or widened).
-        byte* a = block is null ? null : block + g0 * ItemRows * 4;
-        short* w = block is null ? wide + g0 * ItemRows * 4 : null;
+        byte* a = block + g0 * ItemRows * 4;
+        short* w = kind == KernelKind.Wide ? wide + g0 * ItemRows * 4 : null;
         sbyte* b = panel + g0 * PanelRows * 4;
         int groups = g1 - g0;
         bool add = g0 > 0;
-        if (oneRow) OneRow(a, w, 0, b, groups, tile, add);
+        if (oneRow) OneRow(kind, a, w, 0, b, groups, tile, add);
         else if (add && System.Numerics.BitOperations.PopCount(open) <= SparseRows)
             for (; open != 0; open &= open - 1)
             {
                 int r = System.Numerics.BitOperations.TrailingZeroCount(open);
-                OneRow(a, w, r, b, groups, tile + r * PanelRows, true);
+                OneRow(kind, a, w, r, b, groups, tile + r * PanelRows, true);
             }
-        else if (a is not null) Kernel(a, b, groups, tile, add);
+        else if (kind == KernelKind.Vnni) Kernel<VnniDot>(a, b, groups, tile, add);
+        else if (kind == KernelKind.Narrow) Kernel<NarrowDot>(a, b, groups, tile, add);
         else WideKernel(w, b, groups, tile, add);
     }
 
-    /// <summary>Item <paramref name="r"/> of the block through the one-row kernel of whichever copy is given.</summary>
+    /// <summary>Item <paramref name="r"/> of the block through the one-row kernel of the given kind.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OneRow(byte* a, short* w, int r, sbyte* b, int groups, int* tile, bool add)
+    private static void OneRow(KernelKind kind, byte* a, short* w, int r, sbyte* b, int groups, int* tile, bool add)
     {
-        if (a is not null) KernelOneRow(a + r * 4, b, groups, tile, add);
+        if (kind == KernelKind.Vnni) KernelOneRow<VnniDot>(a + r * 4, b, groups, tile, add);
+        else if (kind == KernelKind.Narrow) KernelOneRow<NarrowDot>(a + r * 4, b, groups, tile, add);
         else WideKernelOneRow(w + r * 4, b, groups, tile, add);
+    }
+
+    /// <summary>Adds to each 32-bit lane k the sum of the 4 products of its bytes: row k's group against the item's 4
+    /// bytes broadcast.</summary>
+    private interface IByteDot
+    {
+        static abstract Vector256<int> Add(Vector256<int> sums, Vector256<byte> item, Vector256<sbyte> rows);
+    }
+
+    private readonly struct VnniDot : IByteDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> sums, Vector256<byte> item, Vector256<sbyte> rows) =>
+            AvxVnni.MultiplyWideningAndAdd(sums, item, rows);
+    }
+
+    /// <summary>The same sums on AVX2 for items within <see cref="NarrowLevels"/>: pairs in 16 bits (exact there),
+    /// then the pairs of pairs by <c>vpmaddwd</c> with ones.</summary>
+    private readonly struct NarrowDot : IByteDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> sums, Vector256<byte> item, Vector256<sbyte> rows) =>
+            sums + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(item, rows), Vector256<short>.One);
     }
 
     /// <summary>Open rows up to which a tile's rest runs row by row (<see cref="Run"/>).</summary>
@@ -460,7 +539,7 @@ internal static unsafe class Int8Product
     /// independent pairs of accumulators, so the adds do not wait on each other's latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelOneRow(byte* a, sbyte* b, int groups, int* tile, bool add)
+    private static void KernelOneRow<TDot>(byte* a, sbyte* b, int groups, int* tile, bool add) where TDot : IByteDot
     {
         Vector256<int> p0 = default, p1 = default, q0 = default, q1 = default, r0 = default, r1 = default, s0 = default, s1 = default;
         if (add) { p0 = Vector256.Load(tile); p1 = Vector256.Load(tile + 8); }
@@ -469,20 +548,20 @@ internal static unsafe class Int8Product
         for (; g + 4 <= groups; g += 4)
         {
             var x = Vector256.Create(*(int*)a).AsByte();
-            p0 = AvxVnni.MultiplyWideningAndAdd(p0, x, Vector256.Load(b)); p1 = AvxVnni.MultiplyWideningAndAdd(p1, x, Vector256.Load(b + 32));
+            p0 = TDot.Add(p0, x, Vector256.Load(b)); p1 = TDot.Add(p1, x, Vector256.Load(b + 32));
             x = Vector256.Create(*(int*)(a + stepA)).AsByte();
-            q0 = AvxVnni.MultiplyWideningAndAdd(q0, x, Vector256.Load(b + stepB)); q1 = AvxVnni.MultiplyWideningAndAdd(q1, x, Vector256.Load(b + stepB + 32));
+            q0 = TDot.Add(q0, x, Vector256.Load(b + stepB)); q1 = TDot.Add(q1, x, Vector256.Load(b + stepB + 32));
             x = Vector256.Create(*(int*)(a + 2 * stepA)).AsByte();
-            r0 = AvxVnni.MultiplyWideningAndAdd(r0, x, Vector256.Load(b + 2 * stepB)); r1 = AvxVnni.MultiplyWideningAndAdd(r1, x, Vector256.Load(b + 2 * stepB + 32));
+            r0 = TDot.Add(r0, x, Vector256.Load(b + 2 * stepB)); r1 = TDot.Add(r1, x, Vector256.Load(b + 2 * stepB + 32));
             x = Vector256.Create(*(int*)(a + 3 * stepA)).AsByte();
-            s0 = AvxVnni.MultiplyWideningAndAdd(s0, x, Vector256.Load(b + 3 * stepB)); s1 = AvxVnni.MultiplyWideningAndAdd(s1, x, Vector256.Load(b + 3 * stepB + 32));
+            s0 = TDot.Add(s0, x, Vector256.Load(b + 3 * stepB)); s1 = TDot.Add(s1, x, Vector256.Load(b + 3 * stepB + 32));
             a += 4 * stepA;
             b += 4 * stepB;
         }
         for (; g < groups; g++)
         {
             var x = Vector256.Create(*(int*)a).AsByte();
-            p0 = AvxVnni.MultiplyWideningAndAdd(p0, x, Vector256.Load(b)); p1 = AvxVnni.MultiplyWideningAndAdd(p1, x, Vector256.Load(b + 32));
+            p0 = TDot.Add(p0, x, Vector256.Load(b)); p1 = TDot.Add(p1, x, Vector256.Load(b + 32));
             a += stepA;
             b += stepB;
         }
@@ -504,20 +583,21 @@ internal static unsafe class Int8Product
         return buffer;
     }
 
-    /// <summary>128·Σq of the first n rows (the correction for the unsigned item values), zeros up to <paramref name="padded"/>.</summary>
-    private static int[] PaddedSums(ref int[]? cache, int[] sums, int n, int padded)
+    /// <summary>offset·Σq of the first n rows (the correction for the unsigned item values, <see cref="Items.Offset"/>),
+    /// zeros up to <paramref name="padded"/>.</summary>
+    private static int[] PaddedSums(ref int[]? cache, int[] sums, int n, int padded, int offset)
     {
         var buffer = cache is { } c && c.Length >= padded ? c : (cache = new int[padded]);
-        for (int j = 0; j < n; j++) buffer[j] = 128 * sums[j];
+        for (int j = 0; j < n; j++) buffer[j] = offset * sums[j];
         buffer.AsSpan(n, padded - n).Clear();
         return buffer;
     }
 
-    /// <summary><see cref="PaddedSums(ref int[], int[], int, int)"/> for split <paramref name="split"/>'s head sums.</summary>
-    private static int[] PaddedSums(ref int[]?[]? cache, int split, int[] sums, int n, int padded)
+    /// <summary><see cref="PaddedSums(ref int[], int[], int, int, int)"/> for split <paramref name="split"/>'s head sums.</summary>
+    private static int[] PaddedSums(ref int[]?[]? cache, int split, int[] sums, int n, int padded, int offset)
     {
         if (cache is null || cache.Length <= split) Array.Resize(ref cache, split + 1);
-        return PaddedSums(ref cache[split], sums, n, padded);
+        return PaddedSums(ref cache[split], sums, n, padded, offset);
     }
 
     /// <summary>Split <paramref name="split"/>'s row tail factors, zeros up to <paramref name="padded"/>.</summary>
@@ -534,7 +614,7 @@ internal static unsafe class Int8Product
     /// The accumulators stay in registers only when nothing in this method takes an address (hence the out pointer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel(byte* a, sbyte* b, int groups, int* tile, bool add)
+    private static void Kernel<TDot>(byte* a, sbyte* b, int groups, int* tile, bool add) where TDot : IByteDot
     {
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -552,17 +632,17 @@ internal static unsafe class Int8Product
             var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 32);
             int* ai = (int*)a;
             var x = Vector256.Create(ai[0]).AsByte();
-            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, b0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, b1);
+            c00 = TDot.Add(c00, x, b0); c01 = TDot.Add(c01, x, b1);
             x = Vector256.Create(ai[1]).AsByte();
-            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, b1);
+            c10 = TDot.Add(c10, x, b0); c11 = TDot.Add(c11, x, b1);
             x = Vector256.Create(ai[2]).AsByte();
-            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, b0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, b1);
+            c20 = TDot.Add(c20, x, b0); c21 = TDot.Add(c21, x, b1);
             x = Vector256.Create(ai[3]).AsByte();
-            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, b0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, b1);
+            c30 = TDot.Add(c30, x, b0); c31 = TDot.Add(c31, x, b1);
             x = Vector256.Create(ai[4]).AsByte();
-            c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, b0); c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, b1);
+            c40 = TDot.Add(c40, x, b0); c41 = TDot.Add(c41, x, b1);
             x = Vector256.Create(ai[5]).AsByte();
-            c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, b0); c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, b1);
+            c50 = TDot.Add(c50, x, b0); c51 = TDot.Add(c51, x, b1);
             a += ItemRows * 4;
             b += PanelRows * 4;
         }

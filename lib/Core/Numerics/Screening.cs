@@ -162,6 +162,43 @@ internal static class Screening
     }
 
     /// <summary>
+    /// <see cref="NearestBounded"/> (trusted, float32 scores) when only the rows in <paramref name="rows"/> (ascending)
+    /// have a score, <paramref name="rowScores"/>, and every other row's is +∞: the same answer without three passes
+    /// over the whole table (a batch's commit loop runs it once per item, alone on one core).
+    /// </summary>
+    public static (int Row, double Distance) NearestBoundedSparse(DistanceMetric metric, ReadOnlySpan<int> rows,
+        ReadOnlySpan<float> rowScores, double factor, double xn, double[] norms, double maxRowError,
+        ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo, ReadOnlySpan<double> extraHi, Func<int, double> exact)
+    {
+        // The dense form's upper bound: the first row with the smallest score.
+        int jmin = -1;
+        float smin = float.PositiveInfinity;
+        for (int k = 0; k < rows.Length; k++)
+            if (rowScores[k] < smin) { smin = rowScores[k]; jmin = rows[k]; }
+        double upper = jmin >= 0 ? smin + Err(metric, factor, xn, norms, jmin, smin, null) : double.PositiveInfinity;
+        for (int e = 0; e < extraRows.Length; e++) upper = Math.Min(upper, extraHi[e]);
+        float threshold = CandidateThreshold(upper, maxRowError);
+        int best = -1;
+        double bestD = double.PositiveInfinity;
+        for (int k = 0; k < rows.Length; k++)
+        {
+            float sk = rowScores[k];
+            if (!(sk <= threshold) || float.IsPositiveInfinity(sk) || sk - Err(metric, factor, xn, norms, rows[k], sk, null) > upper) continue;
+            int j = rows[k];
+            double dist = exact(j);
+            if (dist < bestD || (dist == bestD && j < best)) { bestD = dist; best = j; }
+        }
+        for (int e = 0; e < extraRows.Length; e++)
+        {
+            if (extraLo[e] > upper) continue;
+            int j = extraRows[e];
+            double dist = exact(j);
+            if (dist < bestD || (dist == bestD && j < best)) { bestD = dist; best = j; }
+        }
+        return (best, bestD);
+    }
+
+    /// <summary>
     /// <see cref="FirstWithin"/> over the same inputs as <see cref="NearestBounded"/>: the first row in table order
     /// whose exact distance is &lt;= eps, or -1.
     /// </summary>

@@ -92,6 +92,38 @@ internal sealed class CentreIndex
         Track(row);
     }
 
+    /// <summary>
+    /// <see cref="Set(int, ReadOnlySpan{double})"/> without the int8 copy: the float32 row and the norm now, the int8
+    /// row later through <see cref="SetQuantized"/>. Until then the row's int8 values, scale and error are stale, so a
+    /// caller defers only rows that nothing screens with the int8 copy before it catches up.
+    /// </summary>
+    public void SetDeferringQuantized(int row, ReadOnlySpan<double> centre)
+    {
+        var f = _rows.AsSpan(row * Dimension, Dimension);
+        int k = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; k + 8 <= centre.Length; k += 8)
+                Vector256.Narrow(Vector256.Create(centre.Slice(k, 4)), Vector256.Create(centre.Slice(k + 4, 4))).CopyTo(f.Slice(k, 8));
+        for (; k < centre.Length; k++) f[k] = (float)centre[k];
+        _norms[row] = DistanceKernels.Norm(centre);
+        _maxNorm = Math.Max(_maxNorm, _norms[row]);
+    }
+
+    /// <summary>The int8 copy of <paramref name="rows"/> (distinct) from their float64 centres in
+    /// <paramref name="centres"/> (row-major), in parallel: each row writes only its own bytes of the panels.</summary>
+    public void SetQuantized(int[] rows, double[] centres)
+    {
+        int d = Dimension;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = (long)rows.Length * d < 200_000 ? 1 : Environment.ProcessorCount };
+        Parallel.For(0, rows.Length, po, k =>
+        {
+            int row = rows[k];
+            _quant.Set(row, centres.AsSpan(row * d, d));
+            _quant.SetNorm(row, _norms[row]);
+        });
+        foreach (int row in rows) Track(row);
+    }
+
     /// <summary>Sets row <paramref name="row"/> from a float32 point (copied as it is).</summary>
     public void Set(int row, ReadOnlySpan<float> point)
     {

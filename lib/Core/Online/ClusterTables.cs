@@ -440,7 +440,34 @@ public sealed class ClusterTables
         return row;
     }
 
-    private void RefreshCentre(int row) => _index.Set(row, _centres.AsSpan(row * Dimension, Dimension));
+    private void RefreshCentre(int row)
+    {
+        var centre = _centres.AsSpan(row * Dimension, Dimension);
+        if (_deferred is null) { _index.Set(row, centre); return; }
+        _deferred.Add(row);
+        _index.SetDeferringQuantized(row, centre);
+    }
+
+    /// <summary>Rows whose int8 copy waits for <see cref="FlushQuantized"/> (null: none is deferred).</summary>
+    private HashSet<int>? _deferred;
+
+    /// <summary>
+    /// From now until <see cref="FlushQuantized"/>, a centre that moves or opens refreshes its float32 row and norm
+    /// at once but its int8 copy only at the flush, once per row and in parallel: repacking a row's int8 values
+    /// writes one word into each of its d/4 panel lines, the largest part of a commit. Only for a batch chunk's
+    /// commits (the caller holds the write lock), which screen the rows changed since the chunk's snapshot from
+    /// bounds, never from their int8 copy.
+    /// </summary>
+    internal void DeferQuantized() => _deferred ??= [];
+
+    /// <summary>Brings the int8 copy of every deferred row up to date and stops deferring.</summary>
+    internal void FlushQuantized()
+    {
+        if (_deferred is null) return;
+        var rows = _deferred.ToArray();
+        _deferred = null;
+        if (rows.Length > 0) _index.SetQuantized(rows, _centres);
+    }
 
     /// <summary>Adds the item to the label table and moves the centre of the cluster at <paramref name="row"/> (running
     /// mean, c ← c + (x - c)/n, element by element as the scalar loop would: vectors change no value).</summary>
@@ -461,6 +488,18 @@ public sealed class ClusterTables
                 var c1 = Vector512.Create(c.Slice(k + 8, 8));
                 (c0 + (x0 - c0) * vinv).CopyTo(c.Slice(k, 8));
                 (c1 + (x1 - c1) * vinv).CopyTo(c.Slice(k + 8, 8));
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var vinv = Vector256.Create(inv);
+            for (; k + 8 <= c.Length; k += 8)
+            {
+                var (x0, x1) = Vector256.Widen(Vector256.Create(x.Slice(k, 8)));
+                var c0 = Vector256.Create(c.Slice(k, 4));
+                var c1 = Vector256.Create(c.Slice(k + 4, 4));
+                (c0 + (x0 - c0) * vinv).CopyTo(c.Slice(k, 4));
+                (c1 + (x1 - c1) * vinv).CopyTo(c.Slice(k + 4, 4));
             }
         }
         for (; k < c.Length; k++) c[k] += (x[k] - c[k]) * inv;

@@ -41,11 +41,16 @@ public sealed record NearestCentroidOptions
 /// product (integer dot products of int8 copies, <see cref="Int8Product"/>, where the machine has AVX-VNNI or AVX2; a float32
 /// <see cref="Gemm"/> otherwise), and those of the chunk's items to each other from a second, small one. Int8 scores
 /// carry a wide bound (about 0.02 in cosine distance), so the rows it cannot rule out are narrowed again, against the
-/// centres' int8 copy and then their float32 rows, for every item of the chunk in parallel before any commit. While the items are then
+/// centres' int8 copy and then their float32 rows, for every item of the chunk in parallel before any commit. On AVX2
+/// machines without AVX-VNNI the chunk's items are quantized to 63 levels, which the byte kernels multiply without
+/// widening (<see cref="Int8Product.ScanLevels"/>); the bound doubles, so the rows it leaves are first re-scored
+/// with the item at 127 levels by an exact integer dot. While the items are then
 /// resolved in order, a centre moved or opened by an earlier item of the chunk is an affine combination of its
 /// snapshot and chunk items, so its distance is bounded from those products without reading it again, and every
-/// decision is confirmed with exact float64 distances. A single item is screened against an int8 copy of the centres (by the same integer product, one row at a time)
-/// (a quarter of the memory traffic of float32) with a rigorous error bound, and decided the same exact way.</para>
+/// decision is confirmed with exact float64 distances. The commits refresh a moved or opened centre's float32 row and
+/// norm at once and its int8 copy once per chunk, at the chunk's end (nothing in the chunk screens changed rows with
+/// it). A single item is screened against an int8 copy of the centres (by the same integer product, one row at a
+/// time) (a quarter of the memory traffic of float32) with a rigorous error bound, and decided the same exact way.</para>
 /// <para>Tables of at least 20,000 centres (the article's method makes every DBSCAN noise point a centre) are
 /// searched through an exact within-eps list index (<see cref="CentreLists"/>), batches and single items alike: a
 /// chunk of items is scored against the list centroids with one integer product, each item scans only the lists
@@ -126,8 +131,8 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             {
                 int item = start + i;
                 var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), m == 1,
-                    Int8Error(quantizedItems, i, norms[item]), quantizedItems?.Residuals[i] ?? double.NaN, default, default, default,
-                    buffer, trusted, ref refineBuffer);
+                    Int8Error(quantizedItems, i, norms[item]), quantizedItems?.Residuals[i] ?? double.NaN, quantizedItems?.Levels ?? 127,
+                    default, default, default, buffer, trusted, ref refineBuffer);
                 results[item] = Result(item, chosen, chosenD, nearD);
             }
             start += m;
@@ -198,7 +203,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                 var scoreArray = scores;
                 var data = embeddings.Data;
                 Parallel.For(0, m, i => candidates[i] = Int8Refine(data.AsSpan((start + i) * d, d), norms[start + i],
-                    quantizedItems.Residuals[i], scoreArray.AsSpan(i * n0, n0), Int8Error(quantizedItems, i, norms[start + i]), default));
+                    quantizedItems.Residuals[i], quantizedItems.Levels, scoreArray.AsSpan(i * n0, n0), Int8Error(quantizedItems, i, norms[start + i]), default));
             }
             // Rows changed since the snapshot (moved rows < n0, every row opened in the chunk) are affine combinations
             // of their snapshot (a centre, or the chunk item that opened it) and chunk items: c = α·base + Σ β·x_q.
@@ -213,59 +218,68 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             var extraRows = new int[m];
             var extraLo = new double[m];
             var extraHi = new double[m];
-            for (int i = 0; i < m; i++)
+            // The chunk's commits screen changed rows from bounds, not from their int8 copy: repack those once, at the end.
+            if (!single) t.DeferQuantized();
+            try
             {
-                int item = start + i;
-                var x = embeddings.Data.AsSpan(item * d, d);
-                double xn = norms[item];
-                int count = t.ClusterCount;
-                var row = scores.AsSpan(i * n0, n0);
-                double int8Error = Int8Error(quantizedItems, i, xn);
-                int ne = 0;
-                foreach (int j in dirtyRows)
+                for (int i = 0; i < m; i++)
                 {
-                    double baseError = double.IsNaN(int8Error)
-                        ? DistanceKernels.ScoreError(metric, factor, xn, snapNorms[j], row[j])
-                        : int8Error + 1e-6 * (Math.Abs(row[j]) + 1.0);
-                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, snapNorms[j], row[j], baseError, alpha[j], terms[j],
-                        gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(j));
-                    extraRows[ne++] = j;
-                    row[j] = float.PositiveInfinity;
-                }
-                for (int r = n0; r < count; r++)
-                {
-                    int src = openedBy[r - n0];
-                    (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, chunkNorms[src], gram[i * m + src],
-                        DistanceKernels.ScoreError(metric, factor, xn, chunkNorms[src], gram[i * m + src]), alpha[r], terms[r],
-                        gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(r));
-                    extraRows[ne++] = r;
-                }
-
-                var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, single, int8Error,
-                    quantizedItems?.Residuals[i] ?? double.NaN,
-                    extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted, ref refineBuffer, candidates[i]);
-                long id = itemIds[item];
-                if (chosen >= 0)
-                {
-                    t.JoinCluster(id, x, chosen);
-                    if (!single)
+                    int item = start + i;
+                    var x = embeddings.Data.AsSpan(item * d, d);
+                    double xn = norms[item];
+                    int count = t.ClusterCount;
+                    var row = scores.AsSpan(i * n0, n0);
+                    double int8Error = Int8Error(quantizedItems, i, xn);
+                    int ne = 0;
+                    foreach (int j in dirtyRows)
                     {
-                        if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); alpha[chosen] = 1; }
-                        // Running mean: c ← (1 - 1/n)·c + (1/n)·x.
-                        double inv = 1.0 / t.CountAtRow(chosen), keep = 1 - inv;
-                        alpha[chosen] *= keep;
-                        var list = terms[chosen] ??= [];
-                        for (int q = 0; q < list.Count; q++) list[q] = (list[q].Item, list[q].Beta * keep);
-                        list.Add((i, inv));
+                        double baseError = double.IsNaN(int8Error)
+                            ? DistanceKernels.ScoreError(metric, factor, xn, snapNorms[j], row[j])
+                            : int8Error + 1e-6 * (Math.Abs(row[j]) + 1.0);
+                        (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, snapNorms[j], row[j], baseError, alpha[j], terms[j],
+                            gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(j));
+                        extraRows[ne++] = j;
+                        row[j] = float.PositiveInfinity;
                     }
-                    results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+                    for (int r = n0; r < count; r++)
+                    {
+                        int src = openedBy[r - n0];
+                        (extraLo[ne], extraHi[ne]) = ChangedRowBounds(metric, factor, xn, chunkNorms[src], gram[i * m + src],
+                            DistanceKernels.ScoreError(metric, factor, xn, chunkNorms[src], gram[i * m + src]), alpha[r], terms[r],
+                            gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(r));
+                        extraRows[ne++] = r;
+                    }
+
+                    var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, single, int8Error,
+                        quantizedItems?.Residuals[i] ?? double.NaN, quantizedItems?.Levels ?? 127,
+                        extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted, ref refineBuffer, candidates[i]);
+                    long id = itemIds[item];
+                    if (chosen >= 0)
+                    {
+                        t.JoinCluster(id, x, chosen);
+                        if (!single)
+                        {
+                            if (chosen < n0 && !dirty[chosen]) { dirty[chosen] = true; dirtyRows.Add(chosen); alpha[chosen] = 1; }
+                            // Running mean: c ← (1 - 1/n)·c + (1/n)·x.
+                            double inv = 1.0 / t.CountAtRow(chosen), keep = 1 - inv;
+                            alpha[chosen] *= keep;
+                            var list = terms[chosen] ??= [];
+                            for (int q = 0; q < list.Count; q++) list[q] = (list[q].Item, list[q].Beta * keep);
+                            list.Add((i, inv));
+                        }
+                        results[item] = new Assignment(id, t.ClusterIdAtRow(chosen), chosenD, false, nearD);
+                    }
+                    else
+                    {
+                        int r = t.OpenCluster(id, x);
+                        if (!single) { openedBy[r - n0] = i; alpha[r] = 1; }
+                        results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
+                    }
                 }
-                else
-                {
-                    int r = t.OpenCluster(id, x);
-                    if (!single) { openedBy[r - n0] = i; alpha[r] = 1; }
-                    results[item] = new Assignment(id, t.ClusterIdAtRow(r), 0.0, true, nearD);
-                }
+            }
+            finally
+            {
+                t.FlushQuantized();
             }
             start += m;
             progress?.Report(new WorkProgress("nearest centroid assignment", start, total));
@@ -326,7 +340,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
     /// exact distance, and the exact nearest distance.
     /// </summary>
     private (int Chosen, double ChosenDistance, double NearestDistance) Decide(float[] xa, int item, double xn,
-        ReadOnlySpan<float> scores, bool quantized, double int8Error, double residual, ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo,
+        ReadOnlySpan<float> scores, bool quantized, double int8Error, double residual, int levels, ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo,
         ReadOnlySpan<double> extraHi, List<int> buffer, bool trusted, ref float[] refineBuffer, Int8Candidates? pre = null)
     {
         var t = Tables;
@@ -338,10 +352,21 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         {
             // Int8 scores: keep only the rows the int8 bound cannot rule out, re-scored in float32 (+∞ elsewhere),
             // then decide on those exactly as for float32 scores. The candidates were found before the chunk's
-            // commits; they still hold when the row that set their bound has not changed since (a superset: rows
+            // commits; they still hold when none of the rows that set their bounds has changed since (a superset: rows
             // changed since are +∞ in the scores, bounded among the extras, and extras only lower the bound).
-            var c = pre is not null && float.IsFinite(scores[pre.Nearest]) ? pre
-                : Int8Refine(xa.AsSpan(off, d), xn, residual, scores, int8Error, extraHi);
+            var c = pre is not null && pre.StillHolds(scores) ? pre
+                : Int8Refine(xa.AsSpan(off, d), xn, residual, levels, scores, int8Error, extraHi);
+            if (c.Finite && !Options.FirstWithinEps)
+            {
+                // The nearest rule needs only the candidates: no pass over the whole table (this loop runs alone).
+                var rowScores = c.Scores;
+                for (int k = 0; k < c.Rows.Length; k++)
+                    if (float.IsPositiveInfinity(scores[c.Rows[k]])) { rowScores = ChangedSince(c, scores); break; }
+                double fe = Screening.MaxRowError(metric, factor, xn, index.MaxNorm, false, index.MaxQuantError, index.MaxQuantErrorOverNorm);
+                var (row, dist) = Screening.NearestBoundedSparse(metric, c.Rows, rowScores, factor, xn, index.Norms, fe,
+                    extraRows, extraLo, extraHi, j => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, t.CentreRowSpan(j), t.CentreNorm(j)));
+                return dist <= eps ? (row, dist, dist) : (-1, double.PositiveInfinity, dist);
+            }
             if (refineBuffer.Length < scores.Length) refineBuffer = new float[Math.Max(scores.Length, 2 * refineBuffer.Length)];
             var refined = refineBuffer.AsSpan(0, scores.Length);
             refined.Fill(float.PositiveInfinity);
@@ -370,6 +395,15 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         return (chosen, chosenD, nearD);
     }
 
+    /// <summary>The candidates' scores with +∞ for rows changed since they were found (the caller bounds those).</summary>
+    private static float[] ChangedSince(Int8Candidates c, ReadOnlySpan<float> scores)
+    {
+        var r = (float[])c.Scores.Clone();
+        for (int k = 0; k < r.Length; k++)
+            if (float.IsPositiveInfinity(scores[c.Rows[k]])) r[k] = float.PositiveInfinity;
+        return r;
+    }
+
     /// <summary>
     /// Whether batches screen with the int8 product (<see cref="Int8Product"/>) where the machine has it; false keeps
     /// the float32 <see cref="Gemm"/> (tests compare the two).
@@ -392,7 +426,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         int d = t.Dimension;
         if (UseInt8Screening && Int8Product.IsSupported && d <= Int8Product.MaxDimension && n >= Int8Product.PanelRows)
         {
-            var items = Int8Product.Quantize(chunk, m, d);
+            var items = Int8Product.Quantize(chunk, m, d, levels: Int8Product.ScanLevels);
             Int8Product.Scores(t.Metric, items, chunkNorms, t.Index.Quantized, n, d, scores);
             return items;
         }
@@ -409,6 +443,15 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         public float[] Scores = [];
         /// <summary>Whether every float32 score is finite (else their bounds hold nothing).</summary>
         public bool Finite = true;
+        /// <summary>The rows whose scores set the upper bounds that ruled rows out, at each step (the nearest int8
+        /// score's, and the least upper bound of each re-scoring; -1: none). A row that moves after the candidates
+        /// were found no longer bounds the nearest distance, so the candidates hold only while none of these has.</summary>
+        public int BoundByFine = -1, BoundBySecond = -1;
+
+        /// <summary>Whether the candidates still hold against <paramref name="scores"/> (+∞ for rows changed since).</summary>
+        public bool StillHolds(ReadOnlySpan<float> scores) =>
+            (Nearest < 0 || float.IsFinite(scores[Nearest])) && (BoundByFine < 0 || float.IsFinite(scores[BoundByFine]))
+            && (BoundBySecond < 0 || float.IsFinite(scores[BoundBySecond]));
     }
 
     /// <summary>
@@ -420,7 +463,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
     /// the float32 rows for what is left. Rows scored +∞ (changed since the scores) are left to the caller's extras,
     /// whose upper bounds <paramref name="extraHi"/> may lower the threshold.
     /// </summary>
-    private Int8Candidates Int8Refine(ReadOnlySpan<float> x, double xn, double residual, ReadOnlySpan<float> scores, double int8Error,
+    private Int8Candidates Int8Refine(ReadOnlySpan<float> x, double xn, double residual, int levels, ReadOnlySpan<float> scores, double int8Error,
         ReadOnlySpan<double> extraHi)
     {
         var t = Tables;
@@ -446,6 +489,8 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         if (first) threshold = Math.Max(threshold, Screening.CandidateThreshold(thr, int8Error));
         var rows = new List<int>();
         Screening.CollectAtMost(scores, threshold, rows);
+        if (levels < 127 && rows.Count > FineRescoreFrom)
+            (upper, result.BoundByFine) = FineRescore(x, xn, scores, rows, upper, first, thr);
         // Step 1: each row's own int8 bound. Step 2: the float32 item against the row's int8 copy.
         var second = new List<(int Row, double Score, double Error)>();
         double upper2 = upper;
@@ -465,7 +510,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                 continue;
             }
             second.Add((j, s2, e2));
-            upper2 = Math.Min(upper2, s2 + e2);
+            if (s2 + e2 < upper2) { upper2 = s2 + e2; result.BoundBySecond = j; }
         }
         var kept = new List<int>();
         foreach (var (j, s2, e2) in second)
@@ -485,6 +530,65 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             result.Finite &= float.IsFinite(r);
         }
         return result;
+    }
+
+    /// <summary>Candidates from a narrow product (<see cref="Int8Product.NarrowLevels"/>) above which they are first
+    /// re-scored at 127 levels (<see cref="FineRescore"/>): an integer dot is a fraction of the float32-by-int8 one.</summary>
+    private const int FineRescoreFrom = 4;
+
+    /// <summary>Candidate rows ahead of the one being re-scored whose int8 values are asked for: the rows are scattered
+    /// over the table, so each one's first lines would otherwise miss.</summary>
+    private const int PrefetchAhead = 2;
+
+    /// <summary>
+    /// The rows of <paramref name="rows"/> (collected from a narrow product's scores) that can still be the nearest
+    /// (or within eps under <see cref="NearestCentroidOptions.FirstWithinEps"/>) once re-scored with the item at 127
+    /// levels against each row's int8 copy (<see cref="QuantizedRows.IntDot"/>: an exact integer dot, so the
+    /// bound is <see cref="Int8Product.RowScoreError"/> at half the narrow residual); filters
+    /// <paramref name="rows"/> in place and returns the upper bound on the nearest score, lowered by what it saw, and
+    /// the row that lowered it last (-1: none did).
+    /// </summary>
+    private (double Upper, int BoundRow) FineRescore(ReadOnlySpan<float> x, double xn, ReadOnlySpan<float> scores, List<int> rows, double upper, bool first, double thr)
+    {
+        var t = Tables;
+        var metric = t.Metric;
+        var index = t.Index;
+        var quant = index.Quantized;
+        var errors = quant.Errors;
+        var scales = quant.Scales;
+        var norms = index.Norms;
+        int d = t.Dimension;
+        sbyte[]? rented = d > 4096 ? System.Buffers.ArrayPool<sbyte>.Shared.Rent(d) : null;
+        Span<sbyte> qx = rented is null ? stackalloc sbyte[d] : rented.AsSpan(0, d);
+        try
+        {
+            var (sx, rx) = Int8Product.QuantizeRow(x, qx);
+            int boundRow = -1;
+            if (sx == 0 || !double.IsFinite(rx)) return (upper, boundRow); // no 127-level copy: keep the rows as they are
+            var lo = new double[rows.Count];
+            for (int k = 0; k < rows.Count; k++)
+            {
+                int j = rows[k];
+                if (k + PrefetchAhead < rows.Count) quant.Prefetch(rows[k + PrefetchAhead]); // rows are scattered: hide the first miss
+                if (float.IsPositiveInfinity(scores[j])) { lo[k] = double.PositiveInfinity; continue; } // changed since: the caller's extras
+                double cn = norms[j];
+                double dot = (double)sx * scales[j] * quant.IntDot(qx, j); // exact up to one rounding
+                double sj = metric == DistanceMetric.Cosine ? (cn == 0 || xn == 0 ? 1.0 : 1.0 - dot / (xn * cn)) : xn * xn + cn * cn - 2.0 * dot;
+                double e = Int8Product.RowScoreError(metric, xn, rx, cn, errors[j]) + 1e-6 * (Math.Abs(sj) + 1.0);
+                if (!double.IsFinite(sj) || !double.IsFinite(e)) { lo[k] = double.NegativeInfinity; continue; } // bounds nothing: keep
+                lo[k] = sj - e;
+                if (sj + e < upper) { upper = sj + e; boundRow = j; }
+            }
+            int keep = 0;
+            for (int k = 0; k < rows.Count; k++)
+                if (lo[k] <= upper || (first && lo[k] <= thr) || float.IsPositiveInfinity(scores[rows[k]])) rows[keep++] = rows[k];
+            rows.RemoveRange(keep, rows.Count - keep);
+            return (upper, boundRow);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<sbyte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>The int8 bound E of chunk item <paramref name="i"/>'s scores (NaN for float32 scores).</summary>
