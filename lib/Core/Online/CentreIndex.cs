@@ -80,13 +80,7 @@ internal sealed class CentreIndex
     /// <summary>Sets row <paramref name="row"/> from a float64 centre (float32 copy rounded from it, norm of the float64 values).</summary>
     public void Set(int row, ReadOnlySpan<double> centre)
     {
-        var f = _rows.AsSpan(row * Dimension, Dimension);
-        int k = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; k + 8 <= centre.Length; k += 8) // the same rounding as the cast, 8 at a time
-                Vector256.Narrow(Vector256.Create(centre.Slice(k, 4)), Vector256.Create(centre.Slice(k + 4, 4))).CopyTo(f.Slice(k, 8));
-        for (; k < centre.Length; k++) f[k] = (float)centre[k];
-        _norms[row] = DistanceKernels.Norm(centre);
+        SetRowAndNorm(row, centre);
         _quant.Set(row, centre);
         _quant.SetNorm(row, _norms[row]);
         Track(row);
@@ -99,14 +93,20 @@ internal sealed class CentreIndex
     /// </summary>
     public void SetDeferringQuantized(int row, ReadOnlySpan<double> centre)
     {
+        SetRowAndNorm(row, centre);
+        _maxNorm = Math.Max(_maxNorm, _norms[row]);
+    }
+
+    /// <summary>The float32 row (rounded from the float64 centre) and the norm of the float64 values.</summary>
+    private void SetRowAndNorm(int row, ReadOnlySpan<double> centre)
+    {
         var f = _rows.AsSpan(row * Dimension, Dimension);
         int k = 0;
         if (Vector256.IsHardwareAccelerated)
-            for (; k + 8 <= centre.Length; k += 8)
+            for (; k + 8 <= centre.Length; k += 8) // the same rounding as the cast, 8 at a time
                 Vector256.Narrow(Vector256.Create(centre.Slice(k, 4)), Vector256.Create(centre.Slice(k + 4, 4))).CopyTo(f.Slice(k, 8));
         for (; k < centre.Length; k++) f[k] = (float)centre[k];
         _norms[row] = DistanceKernels.Norm(centre);
-        _maxNorm = Math.Max(_maxNorm, _norms[row]);
     }
 
     /// <summary>The int8 copy of <paramref name="rows"/> (distinct) from their float64 centres in
