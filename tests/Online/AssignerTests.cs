@@ -93,7 +93,13 @@ public sealed class AssignerTests
 
         var batched = t0.Clone();
         var all = new NearestCentroidAssigner(batched, opts).AssignBatch(ids, rows);
-        Assert.Equal(one, all);
+        // With exact nearest distances, every field is the same; by default an opened cluster's is a bound within (eps, exact].
+        var exactOpts = opts with { ExactNearestDistance = true };
+        var exactOne = new NearestCentroidAssigner(t0.Clone(), exactOpts);
+        var exact = Enumerable.Range(0, 600).Select(i => exactOne.Assign(ids[i], rows.Row(i))).ToList();
+        Assert.Equal(exact, new NearestCentroidAssigner(t0.Clone(), exactOpts).AssignBatch(ids, rows));
+        OnlineTestData.AssertOpenerBounds(one, exact, eps);
+        OnlineTestData.AssertOpenerBounds(all, exact, eps);
         Assert.True(single.SameStateAs(batched));
 
         var mixed = t0.Clone();
@@ -101,7 +107,7 @@ public sealed class AssignerTests
         var parts = new List<Assignment>();
         foreach (var (from, len) in new[] { (0, 7), (7, 1), (8, 300), (308, 292) })
             parts.AddRange(b.AssignBatch(ids[from..(from + len)], OnlineTestData.Rows(rows, from, len)));
-        Assert.Equal(one, parts);
+        OnlineTestData.AssertOpenerBounds(parts, exact, eps);
         Assert.True(single.SameStateAs(mixed));
 
         // Items joining clusters opened inside the same batch really happen here.

@@ -212,10 +212,11 @@ public sealed class ConcurrencyTests
         {
             int i = checked((int)(ids[row] - firstId));
             var again = replayers[kindOf[i]].Assign(ids[row], stream.Row(i));
-            if (kindOf[i] == "lists" && again.CreatedCluster)
+            if (again.CreatedCluster)
             {
-                // Through the lists an opened cluster's nearest distance is a lower bound above eps, which depends on
-                // the lists' shape at the time (rebuilt when the table doubles, in either run whenever a call came).
+                // An opened cluster's nearest distance is a lower bound above eps, which depends on how the item was
+                // screened (its chunk; through the lists, their shape at the time: rebuilt when the table doubles, in
+                // either run whenever a call came).
                 Assert.Equal(results[i]! with { NearestDistance = 0 }, again with { NearestDistance = 0 });
                 Assert.True(again.NearestDistance > Eps && results[i]!.NearestDistance > Eps);
             }

@@ -42,6 +42,24 @@ internal static class OnlineTestData
     /// <summary>Eps of <see cref="CorePointSetup"/>.</summary>
     public const double CoreEps = 0.06;
 
+    /// <summary>The assignment with an opened cluster's nearest distance set aside (NaN, which records compare equal):
+    /// unless <see cref="NearestCentroidOptions.ExactNearestDistance"/> is set it is a lower bound whose value depends
+    /// on how the item was screened (a batch's chunk, one at a time, the lists).</summary>
+    public static Assignment Decision(Assignment a) => a.CreatedCluster ? a with { NearestDistance = double.NaN } : a;
+
+    public static List<Assignment> Decisions(IEnumerable<Assignment> results) => results.Select(Decision).ToList();
+
+    /// <summary>Asserts that <paramref name="bounded"/> decided as <paramref name="exact"/> (which reports exact nearest
+    /// distances) and that each opened cluster's nearest distance in it lies in (eps, exact nearest distance].</summary>
+    public static void AssertOpenerBounds(IReadOnlyList<Assignment> bounded, IReadOnlyList<Assignment> exact, double eps)
+    {
+        Assert.Equal(Decisions(exact), Decisions(bounded));
+        for (int i = 0; i < bounded.Count; i++)
+            if (bounded[i].CreatedCluster)
+                Assert.True(bounded[i].NearestDistance > eps && bounded[i].NearestDistance <= exact[i].NearestDistance,
+                    $"item {i}: nearest-distance bound {bounded[i].NearestDistance}, exact {exact[i].NearestDistance}, eps {eps}");
+    }
+
     public static double Gauss(Random rng) =>
         Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 

@@ -79,11 +79,13 @@ public sealed class WithinEpsIndexTests
     /// <summary>Our assigner's decisions as (row, distance, nearest), the row read from the tables after the run: in the
     /// given batch sizes (an empty list: one item at a time), through the lists when a low threshold forces them on.</summary>
     private static List<(int Row, double Distance, double Nearest)> Ours(EmbeddingMatrix init, int[] labels, EmbeddingMatrix stream,
-        DistanceMetric metric, double eps, bool firstWithin, int listThreshold, int[] chunks, bool forceLists = true)
+        DistanceMetric metric, double eps, bool firstWithin, int listThreshold, int[] chunks, bool forceLists = true, bool exact = false,
+        int[]? stages = null)
     {
         var t = ClusterTables.Initialise(OnlineTestData.Ids(0, init.Count), init, labels, null, metric);
         t.ListThreshold = listThreshold;
-        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithin }) { ForceLists = forceLists };
+        var a = new NearestCentroidAssigner(t, new NearestCentroidOptions { Eps = eps, FirstWithinEps = firstWithin, ExactNearestDistance = exact })
+            { ForceLists = forceLists, StagesOverride = stages };
         var all = new List<Assignment>();
         if (chunks.Length == 0)
         {
@@ -146,11 +148,12 @@ public sealed class WithinEpsIndexTests
             var stream = Grid(c.Stream, c.D, c.Cosine);
             var naive = NaiveLoop(init, labels, stream, metric, eps, c.First);
             int[] chunks = [c.Chunk, 1, c.Chunk * 3, 2];
-            var brute = Ours(init, labels, stream, metric, eps, c.First, int.MaxValue, chunks);
+            var brute = Ours(init, labels, stream, metric, eps, c.First, int.MaxValue, chunks, exact: true);
+            var capped = Ours(init, labels, stream, metric, eps, c.First, int.MaxValue, chunks);
             var lists = Ours(init, labels, stream, metric, eps, c.First, 1, chunks);
             var listsOneByOne = Ours(init, labels, stream, metric, eps, c.First, 1, []);
-            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false)
-                && Agree(naive, listsOneByOne, eps, exactNearestOnCreate: false);
+            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, capped, eps, exactNearestOnCreate: c.First)
+                && Agree(naive, lists, eps, exactNearestOnCreate: false) && Agree(naive, listsOneByOne, eps, exactNearestOnCreate: false);
         }, iter: 150);
     }
 
@@ -168,12 +171,20 @@ public sealed class WithinEpsIndexTests
             double eps = cosine ? 0.02 : 0.25;
             var naive = NaiveLoop(init, labels, stream, metric, eps, first);
             int[] chunks = [400];
-            var brute = Ours(init, labels, stream, metric, eps, first, int.MaxValue, chunks);
+            var brute = Ours(init, labels, stream, metric, eps, first, int.MaxValue, chunks, exact: true);
+            // The full scan staged at every split (most far pairs settle early at these eps) and at the pilot's choice.
+            var splits = Int8Product.SplitGroups(d);
+            var staged = Ours(init, labels, stream, metric, eps, first, int.MaxValue, [37, 1, 362], stages: [.. Enumerable.Range(0, splits.Length)]);
+            var early = Ours(init, labels, stream, metric, eps, first, int.MaxValue, [37, 1, 362], stages: splits.Length > 0 ? [0] : []);
+            var piloted = Ours(init, labels, stream, metric, eps, first, int.MaxValue, [400]);
+            var stagedOne = Ours(init, labels, stream, metric, eps, first, int.MaxValue, [], stages: [.. Enumerable.Range(0, splits.Length)]);
+            bool stagedAgree = Agree(naive, staged, eps, exactNearestOnCreate: first) && Agree(naive, early, eps, exactNearestOnCreate: first)
+                && Agree(naive, piloted, eps, exactNearestOnCreate: first) && Agree(naive, stagedOne, eps, exactNearestOnCreate: first);
             var lists = Ours(init, labels, stream, metric, eps, first, 1, chunks);
             var listsOneByOne = Ours(init, labels, stream, metric, eps, first, 1, []);
             // Lists where they pay, the full scan for the chunks where they would not: decisions must not change.
             var mixed = Ours(init, labels, stream, metric, eps, first, 1, [100, 1, 299], forceLists: false);
-            return Agree(naive, brute, eps, exactNearestOnCreate: true) && Agree(naive, lists, eps, exactNearestOnCreate: false)
+            return Agree(naive, brute, eps, exactNearestOnCreate: true) && stagedAgree && Agree(naive, lists, eps, exactNearestOnCreate: false)
                 && Agree(naive, listsOneByOne, eps, exactNearestOnCreate: false) && Agree(naive, mixed, eps, exactNearestOnCreate: false);
         }, iter: 12);
     }

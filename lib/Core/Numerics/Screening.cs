@@ -168,15 +168,18 @@ internal static class Screening
     /// </summary>
     public static (int Row, double Distance) NearestBoundedSparse(DistanceMetric metric, ReadOnlySpan<int> rows,
         ReadOnlySpan<float> rowScores, double factor, double xn, double[] norms, double maxRowError,
-        ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo, ReadOnlySpan<double> extraHi, Func<int, double> exact)
+        ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo, ReadOnlySpan<double> extraHi, Func<int, double> exact,
+        double cap = double.PositiveInfinity)
     {
-        // The dense form's upper bound: the first row with the smallest score.
+        // The dense form's upper bound: the first row with the smallest score; no higher than cap (a caller that only
+        // wants rows whose score is within cap gets the nearest of those, or (-1, +∞)).
         int jmin = -1;
         float smin = float.PositiveInfinity;
         for (int k = 0; k < rows.Length; k++)
             if (rowScores[k] < smin) { smin = rowScores[k]; jmin = rows[k]; }
         double upper = jmin >= 0 ? smin + Err(metric, factor, xn, norms, jmin, smin, null) : double.PositiveInfinity;
         for (int e = 0; e < extraRows.Length; e++) upper = Math.Min(upper, extraHi[e]);
+        upper = Math.Min(upper, cap);
         float threshold = CandidateThreshold(upper, maxRowError);
         int best = -1;
         double bestD = double.PositiveInfinity;

@@ -69,7 +69,7 @@ public sealed class ClusterTables
         _rowOfItem = new Dictionary<long, int>(itemCapacity);
         _centreIds = new int[centreCapacity];
         _centres = new double[(long)centreCapacity * dimension];
-        _index = new CentreIndex(dimension, centreCapacity);
+        _index = new CentreIndex(dimension, centreCapacity, staged: true); // the full scan stops early on centres beyond eps
         _counts = new long[centreCapacity];
         _rowOfCluster = new Dictionary<int, int>(centreCapacity);
         _coreRows = [];

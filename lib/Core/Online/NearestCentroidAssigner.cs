@@ -14,6 +14,12 @@ public sealed record NearestCentroidOptions
     /// centre-table order wins, as the article's loop does; kept to reproduce it.</summary>
     public bool FirstWithinEps { get; init; }
 
+    /// <summary>False (default): an item that opens a cluster reports a lower bound on its nearest distance, above eps
+    /// (<see cref="Assignment.NearestDistance"/>), which lets the scan stop reading a centre as soon as it is provably
+    /// beyond eps. True: the exact nearest distance of every item, from the whole product over every centre (never the
+    /// list index; slower). The decisions are the same either way.</summary>
+    public bool ExactNearestDistance { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <see cref="Eps"/> is not a finite number &gt; 0.</summary>
     public void Validate() => AssignerChecks.ValidateEpsOption(Eps, null);
 
@@ -111,11 +117,12 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             return new Assignment(itemIds[item], fresh, 0.0, true, nearD);
         }
         var listScratch = new ListScratch();
+        var scan = new StagedScan();
         int scanUntil = 0; // items before this go through the full scan (the lists did not pay for their chunk)
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (start >= scanUntil && t.Lists() is { } lists)
+            if (start >= scanUntil && !Options.ExactNearestDistance && t.Lists() is { } lists)
             {
                 // A large table: each item probes only the lists that can hold a centre within eps.
                 int lm = Math.Min(ListChunkRows, total - start);
@@ -125,14 +132,16 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             int limit = start < scanUntil ? scanUntil : total;
             int m = Math.Min(AssignerChecks.ChunkRows(n), limit - start);
             var scores = ScoreBuffer(ref scoreBuffer, (long)m * n);
-            var quantizedItems = ChunkScores(embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)], n, scores, m == 1);
-            bool trusted = Screening.AllFinite(scores.AsSpan(0, m * n)); // an overflowed score bounds nothing: then every row is measured
+            var quantizedItems = ChunkScores(embeddings.Data.AsSpan(start * d, m * d), m, norms[start..(start + m)], n, scores, m == 1, scan);
+            bool staged = quantizedItems is not null && scan.Stages.Length > 0;
+            // An overflowed score bounds nothing: then every row is measured (settled pairs are +∞ by design).
+            bool trusted = staged ? !scan.NonFinite : Screening.AllFinite(scores.AsSpan(0, m * n));
             for (int i = 0; i < m; i++)
             {
                 int item = start + i;
                 var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), m == 1,
                     Int8Error(quantizedItems, i, norms[item]), quantizedItems?.Residuals[i] ?? double.NaN, quantizedItems?.Levels ?? 127,
-                    default, default, default, buffer, trusted, ref refineBuffer);
+                    default, default, default, buffer, trusted, ref refineBuffer, null, staged ? scan.SettledMin[i] : double.PositiveInfinity);
                 results[item] = Result(item, chosen, chosenD, nearD);
             }
             start += m;
@@ -161,11 +170,12 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         float[] scoreBuffer = [], refineBuffer = [], gramBuffer = []; // grown once per call, reused across its chunks
 
         var listScratch = new ListScratch();
+        var scan = new StagedScan();
         int scanUntil = 0; // items before this go through the full scan (the lists did not pay for their chunk)
         for (int start = 0; start < total; )
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (start >= scanUntil && t.Lists() is { } lists)
+            if (start >= scanUntil && !Options.ExactNearestDistance && t.Lists() is { } lists)
             {
                 // A large table: each item probes only the lists that can hold a centre within eps (the lists follow
                 // every move and open, so the next item sees it).
@@ -185,7 +195,8 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             var chunk = embeddings.Data.AsSpan(start * d, m * d);
             var chunkNorms = norms[start..(start + m)];
             var scores = ScoreBuffer(ref scoreBuffer, (long)m * n0);
-            var quantizedItems = ChunkScores(chunk, m, chunkNorms, n0, scores, single);
+            var quantizedItems = ChunkScores(chunk, m, chunkNorms, n0, scores, single, scan);
+            bool staged = quantizedItems is not null && scan.Stages.Length > 0; // settled pairs: +∞, bounded in scan
             // The clusters the chunk's items open are those items: their scores, as opened, are the chunk's Gram matrix.
             float[] gram = [];
             double[] snapNorms = [];
@@ -195,7 +206,9 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                 DistanceKernels.LowerGram(metric, chunk, m, chunkNorms, d, gram);
                 snapNorms = t.Index.Norms.AsSpan(0, n0).ToArray();
             }
-            bool trusted = Screening.AllFinite(scores.AsSpan(0, m * n0)) && Screening.AllFinite(gram.AsSpan(0, single ? 0 : m * m)); // else every row is measured
+            bool trusted = (staged ? !scan.NonFinite : Screening.AllFinite(scores.AsSpan(0, m * n0)))
+                && Screening.AllFinite(gram.AsSpan(0, single ? 0 : m * m)); // else every row is measured
+            double cap = CapAtEps ? EpsCap() : double.PositiveInfinity;
             // The float32 re-scoring of int8 candidates does not depend on the chunk's commits: run it in parallel.
             Int8Candidates?[] candidates = new Int8Candidates?[m];
             if (quantizedItems is not null && trusted)
@@ -203,7 +216,8 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                 var scoreArray = scores;
                 var data = embeddings.Data;
                 Parallel.For(0, m, i => candidates[i] = Int8Refine(data.AsSpan((start + i) * d, d), norms[start + i],
-                    quantizedItems.Residuals[i], quantizedItems.Levels, scoreArray.AsSpan(i * n0, n0), Int8Error(quantizedItems, i, norms[start + i]), default));
+                    quantizedItems.Residuals[i], quantizedItems.Levels, scoreArray.AsSpan(i * n0, n0), Int8Error(quantizedItems, i, norms[start + i]), default,
+                    cap));
             }
             // Rows changed since the snapshot (moved rows < n0, every row opened in the chunk) are affine combinations
             // of their snapshot (a centre, or the chunk item that opened it) and chunk items: c = α·base + Σ β·x_q.
@@ -233,6 +247,14 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                     int ne = 0;
                     foreach (int j in dirtyRows)
                     {
+                        if (staged && float.IsPositiveInfinity(row[j]))
+                        {
+                            // Settled at the snapshot: only a lower bound on its score there, so only one on the moved row's.
+                            (extraLo[ne], extraHi[ne]) = SettledChangedRowBounds(metric, factor, xn, snapNorms[j], scan.LowerOf(i, j), alpha[j], terms[j],
+                                gram.AsSpan(i * m, m), chunkNorms, t.CentreNorm(j));
+                            extraRows[ne++] = j;
+                            continue;
+                        }
                         double baseError = double.IsNaN(int8Error)
                             ? DistanceKernels.ScoreError(metric, factor, xn, snapNorms[j], row[j])
                             : int8Error + 1e-6 * (Math.Abs(row[j]) + 1.0);
@@ -252,7 +274,8 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
 
                     var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, single, int8Error,
                         quantizedItems?.Residuals[i] ?? double.NaN, quantizedItems?.Levels ?? 127,
-                        extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted, ref refineBuffer, candidates[i]);
+                        extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted, ref refineBuffer, candidates[i],
+                        staged ? scan.SettledMin[i] : double.PositiveInfinity);
                     long id = itemIds[item];
                     if (chosen >= 0)
                     {
@@ -341,7 +364,8 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
     /// </summary>
     private (int Chosen, double ChosenDistance, double NearestDistance) Decide(float[] xa, int item, double xn,
         ReadOnlySpan<float> scores, bool quantized, double int8Error, double residual, int levels, ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo,
-        ReadOnlySpan<double> extraHi, List<int> buffer, bool trusted, ref float[] refineBuffer, Int8Candidates? pre = null)
+        ReadOnlySpan<double> extraHi, List<int> buffer, bool trusted, ref float[] refineBuffer, Int8Candidates? pre = null,
+        double settledMin = double.PositiveInfinity)
     {
         var t = Tables;
         var metric = t.Metric;
@@ -354,8 +378,11 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             // then decide on those exactly as for float32 scores. The candidates were found before the chunk's
             // commits; they still hold when none of the rows that set their bounds has changed since (a superset: rows
             // changed since are +∞ in the scores, bounded among the extras, and extras only lower the bound).
+            // Under the nearest rule only centres within eps matter (unless the exact nearest distance is asked for):
+            // the scores are capped at eps's, so an item far from every centre has no candidates at all.
+            double cap = CapAtEps ? EpsCap() : double.PositiveInfinity;
             var c = pre is not null && pre.StillHolds(scores) ? pre
-                : Int8Refine(xa.AsSpan(off, d), xn, residual, levels, scores, int8Error, extraHi);
+                : Int8Refine(xa.AsSpan(off, d), xn, residual, levels, scores, int8Error, extraHi, cap);
             if (c.Finite && !Options.FirstWithinEps)
             {
                 // The nearest rule needs only the candidates: no pass over the whole table (this loop runs alone).
@@ -364,8 +391,11 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                     if (float.IsPositiveInfinity(scores[c.Rows[k]])) { rowScores = ChangedSince(c, scores); break; }
                 double fe = Screening.MaxRowError(metric, factor, xn, index.MaxNorm, false, index.MaxQuantError, index.MaxQuantErrorOverNorm);
                 var (row, dist) = Screening.NearestBoundedSparse(metric, c.Rows, rowScores, factor, xn, index.Norms, fe,
-                    extraRows, extraLo, extraHi, j => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, t.CentreRowSpan(j), t.CentreNorm(j)));
-                return dist <= eps ? (row, dist, dist) : (-1, double.PositiveInfinity, dist);
+                    extraRows, extraLo, extraHi, j => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, t.CentreRowSpan(j), t.CentreNorm(j)), cap);
+                if (dist <= eps) return (row, dist, dist);
+                if (double.IsFinite(cap))
+                    dist = OpenerLowerBound(xa.AsSpan(off, d), xn, scores, residual, settledMin, extraRows, extraLo, dist, buffer);
+                return (-1, double.PositiveInfinity, dist);
             }
             if (refineBuffer.Length < scores.Length) refineBuffer = new float[Math.Max(scores.Length, 2 * refineBuffer.Length)];
             var refined = refineBuffer.AsSpan(0, scores.Length);
@@ -410,6 +440,10 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
     /// </summary>
     internal bool UseInt8Screening { get; set; } = Int8Product.IsSupported;
 
+    /// <summary>Whether the full scan may stop reading centres beyond eps (<see cref="StagedScores"/>); false keeps the
+    /// whole product (tests compare the two; only speed and an opened cluster's nearest-distance bound depend on it).</summary>
+    internal bool UseStagedScan { get; set; } = true;
+
     private static float[] ScoreBuffer(ref float[] buffer, long length)
     {
         if (buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length));
@@ -420,14 +454,18 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
     /// Screening scores of a chunk against the first <paramref name="n"/> centres: int8 products for a batch where
     /// enabled (returns the quantized items, whose bounds <see cref="Int8Error"/> gives), float32 otherwise (null).
     /// </summary>
-    private Int8Product.Items? ChunkScores(ReadOnlySpan<float> chunk, int m, double[] chunkNorms, int n, float[] scores, bool single)
+    private Int8Product.Items? ChunkScores(ReadOnlySpan<float> chunk, int m, double[] chunkNorms, int n, float[] scores, bool single,
+        StagedScan scan)
     {
         var t = Tables;
         int d = t.Dimension;
+        scan.Stages = [];
         if (UseInt8Screening && Int8Product.IsSupported && d <= Int8Product.MaxDimension && n >= Int8Product.PanelRows)
         {
-            var items = Int8Product.Quantize(chunk, m, d, levels: Int8Product.ScanLevels);
-            Int8Product.Scores(t.Metric, items, chunkNorms, t.Index.Quantized, n, d, scores);
+            bool staged = CapAtEps && UseStagedScan && t.Index.Quantized.Staged;
+            var items = Int8Product.Quantize(chunk, m, d, staged, levels: Int8Product.ScanLevels);
+            if (staged) StagedScores(items, chunk, chunkNorms, n, scores, scan);
+            else Int8Product.Scores(t.Metric, items, chunkNorms, t.Index.Quantized, n, d, scores);
             return items;
         }
         DistanceKernels.Scores(t.Metric, chunk, m, chunkNorms, t.Index.Rows, n, t.Index.Norms, d, scores, single ? t.Index.Quantized : null);
@@ -464,7 +502,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
     /// whose upper bounds <paramref name="extraHi"/> may lower the threshold.
     /// </summary>
     private Int8Candidates Int8Refine(ReadOnlySpan<float> x, double xn, double residual, int levels, ReadOnlySpan<float> scores, double int8Error,
-        ReadOnlySpan<double> extraHi)
+        ReadOnlySpan<double> extraHi, double cap)
     {
         var t = Tables;
         var metric = t.Metric;
@@ -482,6 +520,8 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             float smin = scores[result.Nearest];
             if (float.IsFinite(smin)) upper = smin + Err1(result.Nearest, smin);
         }
+        // Capped at eps: then the nearest int8 row no longer sets the bound, and its moving later changes nothing.
+        if (!(upper < cap)) { upper = cap; result.Nearest = -1; }
         foreach (double hi in extraHi) upper = Math.Min(upper, hi);
         double thr = DistanceKernels.ToScore(metric, Options.Eps);
         bool first = Options.FirstWithinEps;
@@ -525,11 +565,21 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         for (int k = 0; k < result.Rows.Length; k++)
         {
             int j = result.Rows[k];
-            float r = DistanceKernels.ScoreFromDot(metric, TensorPrimitives.Dot(x, data.AsSpan(j * d, d)), xn, norms[j]);
+            // Tiny rows (|x|·|c| below 1e-30): float32 products would underflow, which the bound does not cover, so
+            // the dot is summed in float64 there (every product of two float32 values is exact in it).
+            double dot = xn * norms[j] < 1e-30 ? WideDot(x, data.AsSpan(j * d, d)) : TensorPrimitives.Dot(x, data.AsSpan(j * d, d));
+            float r = DistanceKernels.ScoreFromDot(metric, dot, xn, norms[j]);
             result.Scores[k] = r;
             result.Finite &= float.IsFinite(r);
         }
         return result;
+    }
+
+    private static double WideDot(ReadOnlySpan<float> x, ReadOnlySpan<float> c)
+    {
+        double sum = 0;
+        for (int k = 0; k < x.Length; k++) sum += (double)x[k] * c[k];
+        return sum;
     }
 
     /// <summary>Candidates from a narrow product (<see cref="Int8Product.NarrowLevels"/>) above which they are first
