@@ -191,12 +191,22 @@ internal sealed class QuantizedRows
     /// given: a staged product bounds the true dot's tail, not the quantized one's).</summary>
     private void SetSplits(int row, ReadOnlySpan<double> c, ReadOnlySpan<sbyte> q)
     {
+        if (_splits.Length == 0) return;
+        // One pass each way: head sums forwards, tail sums of squares backwards (the tails' norms from the end, so
+        // each split's is one running sum rather than a pass of its own; a relative 1e-12 covers that sum's rounding
+        // for any d up to Int8Product.MaxDimension).
+        int sum = 0, k = 0;
         for (int t = 0; t < _splits.Length; t++)
         {
-            int h = 4 * _splits[t], sum = 0;
-            for (int k = 0; k < h; k++) sum += q[k];
+            for (int h = 4 * _splits[t]; k < h; k++) sum += q[k];
             _headSums[t][row] = sum;
-            _tails[t][row] = FloatRounding.Up(DistanceKernels.Norm(c[h..]) * (1 + 1e-12));
+        }
+        double squares = 0;
+        k = c.Length;
+        for (int t = _splits.Length - 1; t >= 0; t--)
+        {
+            for (int h = 4 * _splits[t]; k > h; ) { double v = c[--k]; squares += v * v; }
+            _tails[t][row] = FloatRounding.Up(Math.Sqrt(squares) * (1 + 1e-9));
         }
     }
 

@@ -25,32 +25,33 @@ public sealed partial class NearestCentroidAssigner
         public int[] Stages = [];
         /// <summary>Per item: a lane settles when its partial score less slack exceeds this (eps's score plus the item's bound).</summary>
         public float[] Cut = [];
-        /// <summary>Per item: the bound subtracted from a settled lane's partial score for a lower bound on its true score.</summary>
-        public double[] Error = [];
-        /// <summary>m x panels: for a settled (item, panel), a lower bound on the true score of each of its rows.</summary>
+        /// <summary>Per item: the bound (rounded up) subtracted from a settled lane's partial score for a lower bound on its true score.</summary>
+        public float[] Error = [];
+        /// <summary>m x panels: for a settled (item, panel), a lower bound on the true score of each of its rows; +∞
+        /// for the panels an item did not settle.</summary>
         public float[] PanelLower = [];
         public int Panels;
-        /// <summary>Per item: the least lower bound over its settled pairs (+∞: none).</summary>
-        public double[] SettledMin = [];
         /// <summary>Whether a full score came out non-finite (then the chunk's bounds hold nothing).</summary>
         public bool NonFinite;
-        internal float[] TaskMin = [];
         internal bool[] TaskNonFinite = [];
 
         public void Prepare(int m, int n, int tasks)
         {
             Panels = (n + Int8Product.PanelRows - 1) / Int8Product.PanelRows;
-            if (Cut.Length < m) { Cut = new float[m]; Error = new double[m]; SettledMin = new double[m]; }
+            if (Cut.Length < m) { Cut = new float[m]; Error = new float[m]; }
             if (PanelLower.Length < (long)m * Panels) PanelLower = new float[checked(Math.Max(m * Panels, 2 * PanelLower.Length))];
-            if (TaskMin.Length < tasks * m) TaskMin = new float[Math.Max(tasks * m, 2 * TaskMin.Length)];
+            PanelLower.AsSpan(0, m * Panels).Fill(float.PositiveInfinity);
             if (TaskNonFinite.Length < tasks) TaskNonFinite = new bool[Math.Max(tasks, 2 * TaskNonFinite.Length)];
-            TaskMin.AsSpan(0, tasks * m).Fill(float.PositiveInfinity);
             TaskNonFinite.AsSpan(0, tasks).Clear();
             NonFinite = false;
         }
 
         /// <summary>Row <paramref name="j"/>'s lower bound for chunk item <paramref name="i"/> (its score is +∞: settled).</summary>
         public double LowerOf(int i, int j) => PanelLower[i * Panels + j / Int8Product.PanelRows];
+
+        /// <summary>The least lower bound over chunk item <paramref name="i"/>'s settled pairs (+∞: none); asked only
+        /// for items that open a cluster.</summary>
+        public double SettledMin(int i) => TensorPrimitives.Min(PanelLower.AsSpan(i * Panels, Panels));
     }
 
     /// <summary>The score of eps, raised by a margin for the rounding of the comparisons against it: the cap on an
@@ -85,18 +86,13 @@ public sealed partial class NearestCentroidAssigner
             double size = metric == DistanceMetric.Cosine ? 2.0 : (xn + index.MaxNorm) * (xn + index.MaxNorm);
             double e = Int8Product.ItemScoreError(metric, xn, items.Residuals[i], index.MaxNorm, index.MaxQuantError, index.MaxQuantErrorOverNorm)
                 + 4e-6 * (size + 1);
-            scan.Error[i] = double.IsNaN(e) ? double.PositiveInfinity : e;
-            scan.Cut[i] = FloatRounding.Up(cap + scan.Error[i]); // +∞ (or NaN) settles nothing
+            if (double.IsNaN(e)) e = double.PositiveInfinity;
+            scan.Error[i] = FloatRounding.Up(e);
+            scan.Cut[i] = FloatRounding.Up(cap + e); // +∞ settles nothing
         }
         scan.Stages = StagesFor(items, norms, n, scan);
-        var sink = new ScanSink(scores, n, m, scan.Cut, scan.Error, scan.PanelLower, scan.Panels, scan.TaskMin, scan.TaskNonFinite);
+        var sink = new ScanSink(scores, n, scan.Cut, scan.Error, scan.PanelLower, scan.Panels, scan.TaskNonFinite);
         Int8Product.Scores(metric, items, norms, index.Quantized, n, d, sink, scan.Stages);
-        for (int i = 0; i < m; i++)
-        {
-            float low = float.PositiveInfinity;
-            for (int k = 0; k < tasks; k++) low = Math.Min(low, scan.TaskMin[k * m + i]);
-            scan.SettledMin[i] = low;
-        }
         for (int k = 0; k < tasks; k++) scan.NonFinite |= scan.TaskNonFinite[k];
     }
 
@@ -172,8 +168,8 @@ public sealed partial class NearestCentroidAssigner
     /// Stores the full scores, and settles an (item, panel) when every row of the panel is beyond eps at a stop: +∞
     /// for its scores, the least of its lower bounds for the panel, and the item's least so far.
     /// </summary>
-    private readonly unsafe struct ScanSink(float[] scores, int n, int m, float[] cut, double[] error, float[] panelLower, int panels,
-        float[] taskMin, bool[] taskNonFinite) : Int8Product.IScoreSink
+    private readonly unsafe struct ScanSink(float[] scores, int n, float[] cut, float[] error, float[] panelLower, int panels,
+        bool[] taskNonFinite) : Int8Product.IScoreSink
     {
         public void Begin(int task) { }
 
@@ -200,22 +196,38 @@ public sealed partial class NearestCentroidAssigner
         {
             uint still = 0;
             uint lanes = cols >= Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
+            var inf = Vector256.Create(float.PositiveInfinity);
+            var max = Vector256.Create(float.MaxValue);
             for (uint left = open; left != 0; left &= left - 1)
             {
                 int r = System.Numerics.BitOperations.TrailingZeroCount(left), i = i0 + r;
-                uint settled = SettledLanes(partial + r * Int8Product.PanelRows, slack + r * Int8Product.PanelRows, cut[i], cols, out var l0, out var l1);
+                float* p = partial + r * Int8Product.PanelRows, q = slack + r * Int8Product.PanelRows;
+                var l0 = Vector256.Load(p) - Vector256.Load(q);
+                var l1 = Vector256.Load(p + 8) - Vector256.Load(q + 8);
+                var c = Vector256.Create(cut[i]);
+                // Settled: partial less slack above the cut, and finite (NaN fails both), in every real lane.
+                uint settled = ((Vector256.GreaterThan(l0, c) & Vector256.LessThanOrEqual(l0, max)).ExtractMostSignificantBits()
+                    | ((Vector256.GreaterThan(l1, c) & Vector256.LessThanOrEqual(l1, max)).ExtractMostSignificantBits() << 8)) & lanes;
                 if (settled != lanes) { still |= 1u << r; continue; }
-                // Padding lanes take +∞ before the minimum (their values are not rows').
-                var inf = Vector256.Create(float.PositiveInfinity);
-                var lo = Vector256.ConditionalSelect(LaneMask(lanes, 0), l0, inf);
-                var hi = Vector256.ConditionalSelect(LaneMask(lanes, 8), l1, inf);
-                var both = Vector256.Min(lo, hi);
-                float least = Math.Min(Math.Min(Math.Min(both[0], both[1]), Math.Min(both[2], both[3])), Math.Min(Math.Min(both[4], both[5]), Math.Min(both[6], both[7])));
-                float bound = FloatRounding.Down(least - error[i]);
-                panelLower[i * panels + j0 / Int8Product.PanelRows] = bound;
-                ref float low = ref taskMin[task * m + i];
-                if (bound < low) low = bound;
-                scores.AsSpan((int)((long)i * n + j0), cols).Fill(float.PositiveInfinity);
+                if (lanes != 0xFFFFu)
+                {
+                    // Padding lanes take +∞ before the minimum (their values are not rows').
+                    l0 = Vector256.ConditionalSelect(LaneMask(lanes, 0), l0, inf);
+                    l1 = Vector256.ConditionalSelect(LaneMask(lanes, 8), l1, inf);
+                }
+                var both = Vector256.Min(l0, l1);
+                var half = Vector128.Min(both.GetLower(), both.GetUpper());
+                half = Vector128.Min(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+                half = Vector128.Min(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2)));
+                // error[i] is rounded up, and one step down covers the float32 subtraction's rounding.
+                panelLower[i * panels + j0 / Int8Product.PanelRows] = MathF.BitDecrement(half.ToScalar() - error[i]);
+                ref float at = ref scores[(int)((long)i * n + j0)];
+                if (cols == Int8Product.PanelRows)
+                {
+                    inf.StoreUnsafe(ref at);
+                    inf.StoreUnsafe(ref at, 8);
+                }
+                else scores.AsSpan((int)((long)i * n + j0), cols).Fill(float.PositiveInfinity);
             }
             return still;
         }

@@ -141,7 +141,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                 int item = start + i;
                 var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, norms[item], scores.AsSpan(i * n, n), m == 1,
                     Int8Error(quantizedItems, i, norms[item]), quantizedItems?.Residuals[i] ?? double.NaN, quantizedItems?.Levels ?? 127,
-                    default, default, default, buffer, trusted, ref refineBuffer, null, staged ? scan.SettledMin[i] : double.PositiveInfinity);
+                    default, default, default, buffer, trusted, ref refineBuffer, null, staged ? scan : null, i);
                 results[item] = Result(item, chosen, chosenD, nearD);
             }
             start += m;
@@ -275,7 +275,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                     var (chosen, chosenD, nearD) = Decide(embeddings.Data, item, xn, row, single, int8Error,
                         quantizedItems?.Residuals[i] ?? double.NaN, quantizedItems?.Levels ?? 127,
                         extraRows.AsSpan(0, ne), extraLo.AsSpan(0, ne), extraHi.AsSpan(0, ne), buffer, trusted, ref refineBuffer, candidates[i],
-                        staged ? scan.SettledMin[i] : double.PositiveInfinity);
+                        staged ? scan : null, i);
                     long id = itemIds[item];
                     if (chosen >= 0)
                     {
@@ -365,7 +365,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
     private (int Chosen, double ChosenDistance, double NearestDistance) Decide(float[] xa, int item, double xn,
         ReadOnlySpan<float> scores, bool quantized, double int8Error, double residual, int levels, ReadOnlySpan<int> extraRows, ReadOnlySpan<double> extraLo,
         ReadOnlySpan<double> extraHi, List<int> buffer, bool trusted, ref float[] refineBuffer, Int8Candidates? pre = null,
-        double settledMin = double.PositiveInfinity)
+        StagedScan? settled = null, int chunkItem = -1)
     {
         var t = Tables;
         var metric = t.Metric;
@@ -394,7 +394,8 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
                     extraRows, extraLo, extraHi, j => DistanceKernels.Distance(metric, xa.AsSpan(off, d), xn, t.CentreRowSpan(j), t.CentreNorm(j)), cap);
                 if (dist <= eps) return (row, dist, dist);
                 if (double.IsFinite(cap))
-                    dist = OpenerLowerBound(xa.AsSpan(off, d), xn, scores, residual, settledMin, extraRows, extraLo, dist, buffer);
+                    dist = OpenerLowerBound(xa.AsSpan(off, d), xn, scores, residual, settled?.SettledMin(chunkItem) ?? double.PositiveInfinity,
+                        extraRows, extraLo, dist, buffer);
                 return (-1, double.PositiveInfinity, dist);
             }
             if (refineBuffer.Length < scores.Length) refineBuffer = new float[Math.Max(scores.Length, 2 * refineBuffer.Length)];
@@ -446,7 +447,9 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
 
     private static float[] ScoreBuffer(ref float[] buffer, long length)
     {
-        if (buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length));
+        // Geometric growth: the table grows chunk by chunk within a batch, and every fresh large array costs its page
+        // faults again (about a third of the product's time on a VM where faults are dear).
+        if (buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)Math.Min(Math.Max(length, 3L * buffer.Length / 2), Array.MaxLength)));
         return buffer;
     }
 
