@@ -34,6 +34,9 @@ public sealed partial class NearestCentroidAssigner
         /// <summary>Whether a full score came out non-finite (then the chunk's bounds hold nothing).</summary>
         public bool NonFinite;
         internal bool[] TaskNonFinite = [];
+        /// <summary>The stops this call's pilot chose (null: none yet), and for which eps.</summary>
+        internal int[]? Choice;
+        internal double ChoiceEps = double.NaN;
 
         public void Prepare(int m, int n, int tasks)
         {
@@ -113,14 +116,16 @@ public sealed partial class NearestCentroidAssigner
     /// The splits to stop at: where a far centre's partial score rules it out depends on eps and on the data, and a
     /// stop where nothing settles costs the tile's epilogue, so a pilot (one block of the chunk against every centre,
     /// stopping at every split) measures the share of pairs settled by each split and the list index's cost model
-    /// (<see cref="CentreLists.CheapestStages"/>) picks from it. One pilot per assigner and eps, renewed by each chunk
-    /// of at least <see cref="PilotMinItems"/> items; the result never depends on the choice.
+    /// (<see cref="CentreLists.CheapestStages"/>) picks from it. One pilot per call (its first chunk of at least
+    /// <see cref="PilotMinItems"/> items; smaller calls take the assigner's last choice for this eps); the result never
+    /// depends on the choice.
     /// </summary>
     private int[] StagesFor(Int8Product.Items items, double[] norms, int n, StagedScan scan)
     {
         var t = Tables;
         int d = t.Dimension;
         if (StagesOverride is { } fixedStages) return fixedStages;
+        if (scan.Choice is { } kept && scan.ChoiceEps == Options.Eps) return kept;
         var last = _stageChoice;
         if (last is not null && last.Eps == Options.Eps && items.Count < PilotMinItems) return last.Stages;
         var splits = Int8Product.SplitGroups(d);
@@ -147,6 +152,8 @@ public sealed partial class NearestCentroidAssigner
         }
         var stages = CentreLists.CheapestStages(splits, Int8Product.Depth(d) / 4, by);
         _stageChoice = new StageChoice(Options.Eps, stages);
+        scan.Choice = stages;
+        scan.ChoiceEps = Options.Eps;
         return stages;
     }
 
