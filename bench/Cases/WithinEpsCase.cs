@@ -87,7 +87,7 @@ public sealed class WithinEpsCase : IBenchCase
         var baseTables = ClusterTables.Initialise(Enumerable.Range(0, k).Select(i => (long)i).ToArray(), centres, Enumerable.Range(0, k).ToArray());
         // Exact nearest distances (brute-force predictions) give eps per join share.
         baseTables.ListThreshold = int.MaxValue;
-        var nearest = new NearestCentroidAssigner(baseTables, new NearestCentroidOptions { Eps = 1 }).PredictBatch(ids, stream)
+        var nearest = new NearestCentroidAssigner(baseTables, new NearestCentroidOptions { Eps = 1, ExactNearestDistance = true }).PredictBatch(ids, stream)
             .Select(a => a.NearestDistance).Order().ToArray();
         baseTables.ListThreshold = 1; // the lists on (off by default); the brute-force copies below turn them off
         // Build them once, outside the timings (every clone copies them): a day's stream pays it once, not per item.

@@ -13,7 +13,9 @@ namespace LabelAssignment.Online;
 /// <param name="CreatedCluster">True when the item opened a new cluster (nothing within eps).</param>
 /// <param name="NearestDistance">Distance to the nearest centre or core point in the index before this item was
 /// placed (+∞ when the index was empty): the evidence for a new cluster is that it exceeds eps. For a nearest-centroid
-/// item that opened a cluster in a table large enough for the list index, a lower bound on it (above eps) instead.</param>
+/// item that opened a cluster, a lower bound on it (above eps) instead, unless
+/// <see cref="NearestCentroidOptions.ExactNearestDistance"/> is set: the scan stops reading centres once they are
+/// provably beyond eps, so the bound's value depends on how the item was screened (its batch, one at a time).</param>
 public sealed record Assignment(long ItemId, int ClusterId, double Distance, bool CreatedCluster, double NearestDistance);
 
 /// <summary>
