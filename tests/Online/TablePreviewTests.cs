@@ -34,6 +34,9 @@ public class TablePreviewTests
         Assert.Equal(Math.Round(assigned[0].Distance, 4), a["distance to the joined centre"][0]);
         Assert.Equal(true, a["opened a new cluster"][1]);
         Assert.Null(a["distance to the joined centre"][1]);
+        // An opened cluster's nearest distance may be a lower bound: shown rounded down, so it stays one.
+        Assert.Equal(Math.Floor(assigned[1].NearestDistance * 1e4) / 1e4, a["nearest centre distance (at least, if opened)"][1]);
+        Assert.Equal(Math.Round(assigned[0].NearestDistance, 4), a["nearest centre distance (at least, if opened)"][0]);
         Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => TablePreview.Labels(tables, rows: 0)).ParamName);
         Assert.Equal("values", Assert.Throws<ArgumentOutOfRangeException>(() => TablePreview.Centres(tables, values: 0)).ParamName);
     }

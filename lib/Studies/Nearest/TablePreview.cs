@@ -47,7 +47,8 @@ public static class TablePreview
         return new DataFrame(ids, centre, members);
     }
 
-    /// <summary>The first <paramref name="rows"/> assignments: item_id, cluster_id, the deciding distance, whether a cluster was opened, the nearest distance.</summary>
+    /// <summary>The first <paramref name="rows"/> assignments: item_id, cluster_id, the deciding distance, whether a cluster was opened, the nearest
+    /// distance (for an item that opened a cluster, the nearest-centre assigner reports a lower bound above eps: rounded down here, so it stays one).</summary>
     public static DataFrame Assignments(IReadOnlyList<Assignment> assignments, int rows = 10)
     {
         ArgumentNullException.ThrowIfNull(assignments);
@@ -56,7 +57,7 @@ public static class TablePreview
         var cluster = new Int32DataFrameColumn("cluster_id", count);
         var opened = new BooleanDataFrameColumn("opened a new cluster", count);
         var distance = new DoubleDataFrameColumn("distance to the joined centre", count);
-        var nearest = new DoubleDataFrameColumn("nearest centre distance", count);
+        var nearest = new DoubleDataFrameColumn("nearest centre distance (at least, if opened)", count);
         for (int i = 0; i < count; i++)
         {
             var a = assignments[i];
@@ -64,7 +65,8 @@ public static class TablePreview
             cluster[i] = a.ClusterId;
             opened[i] = a.CreatedCluster;
             distance[i] = a.CreatedCluster ? null : Math.Round(a.Distance, 4);
-            nearest[i] = double.IsFinite(a.NearestDistance) ? Math.Round(a.NearestDistance, 4) : null;
+            nearest[i] = !double.IsFinite(a.NearestDistance) ? null
+                : a.CreatedCluster ? Math.Floor(a.NearestDistance * 1e4) / 1e4 : Math.Round(a.NearestDistance, 4);
         }
         return new DataFrame(item, cluster, opened, distance, nearest);
     }
