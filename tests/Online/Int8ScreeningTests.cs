@@ -229,18 +229,18 @@ public sealed class Int8ScreeningTests
         Assert.Equal([3, 5], CentreLists.DefaultStages(512)); // 64 and 96 groups: half and three quarters
         const int groups = 128;
         // Nothing settles anywhere: any stop only adds its cost (none: 128 + 40 per pair).
-        Assert.Empty(CentreLists.CheapestStages(splits, groups, new double[7]));
+        Assert.Empty(Int8Stages.CheapestStages(splits, groups, new double[7]));
         // Everything settles at the first split: stop there (16 + 40 = 56 against 168); a second stop costs nothing
         // more (no pair left open) and is not taken on a tie.
-        Assert.Equal([0], CentreLists.CheapestStages(splits, groups, [1, 1, 1, 1, 1, 1, 1]));
+        Assert.Equal([0], Int8Stages.CheapestStages(splits, groups, [1, 1, 1, 1, 1, 1, 1]));
         // Half settles at 64 groups, the rest at 96. Worked out with TileShare(0.5) = 46/64 (open rows k ~ Bin(6, 1/2),
         // min(1.5k, 6)/6 per tile): none 168; [3] 64 + 40 + 64·46/64 + 40/2 = 170; [5] 96 + 40 = 136;
         // [3, 5] 64 + 40 + 32·46/64 + 20 = 147; [4] 80 + 40 + 48·46/64 + 20 = 174.5; [0, 5] 16 + 40 + 80 + 40 = 176.
         // The cheapest is the single late stop: an early one that settles half the pairs does not pay for itself.
-        Assert.Equal([5], CentreLists.CheapestStages(splits, groups, [0, 0, 0, 0.5, 0.5, 1, 1]));
+        Assert.Equal([5], Int8Stages.CheapestStages(splits, groups, [0, 0, 0, 0.5, 0.5, 1, 1]));
         // 95% settle at 48 groups, the rest by 96; TileShare(0.05) = 0.0750: [2] 48 + 40 + 80·0.075 + 2 = 96.0;
         // [2, 5] 48 + 40 + 48·0.075 + 2 + 0 = 93.6; [2, 6] 94.8; [2, 4] 95.8: a second, late stop pays here.
-        Assert.Equal([2, 5], CentreLists.CheapestStages(splits, groups, [0, 0, 0.95, 0.96, 0.97, 1, 1]));
+        Assert.Equal([2, 5], Int8Stages.CheapestStages(splits, groups, [0, 0, 0.95, 0.96, 0.97, 1, 1]));
     }
 
     /// <summary>Both kernels where the machine has AVX-VNNI (the AVX2 ones are forced off it); the AVX2 ones elsewhere;

@@ -178,7 +178,7 @@ internal sealed partial class CentreLists
     /// eps (on the bench's 10^6 lists at 512 dimensions: 3/8 for the 1% join share, 5/8 for 50%), and each stop costs
     /// the tile's epilogue, about 30-50 groups of the kernel, so a stop where nothing settles is dear. A pilot (the
     /// chunk's first block, against every list, stopping at every split: about 1% of a 512-item chunk) measures the
-    /// share of pairs settled by each split, and <see cref="CheapestStages"/> picks the stages from it. One pilot per
+    /// share of pairs settled by each split, and <see cref="Int8Stages.CheapestStages"/> picks the stages from it. One pilot per
     /// call and eps (kept in <paramref name="into"/>); the result never depends on the choice.
     /// </summary>
     private int[] StagesFor(ReadOnlySpan<float> items, int m, double[] itemNorms, float[] e, double eps, ChunkScreen into)
@@ -201,65 +201,12 @@ internal sealed partial class CentreLists
             for (int t = 0; t < tasks; t++) run += settled[t * ChunkScreen.MaxSplits + k];
             by[k] = (double)run / pairs;
         }
-        var stages = CheapestStages(splits, Int8Product.Depth(d) / 4, by);
+        var stages = Int8Stages.CheapestStages(splits, Int8Product.Depth(d) / 4, by);
         into.Choice = stages;
         into.ChoiceEps = eps;
         into.PilotSettledBy = by;
         _lastChoice = new StageChoice(eps, stages, by);
         return stages;
-    }
-
-    /// <summary>A stop's cost per open (item, panel) pair in groups of the kernel's per-row work: the partial
-    /// scores, their slack and the ball test on 16 lanes (about 40 of the tile's 1-cycle groups, measured on the
-    /// bench's 10^6 lists as the time of a stage where nothing settles).</summary>
-    internal const double StopCost = 40;
-
-    /// <summary>
-    /// The stages (none, one or two of <paramref name="splits"/>) with the least modelled cost per (item, panel) pair,
-    /// from <paramref name="settledBy"/>[k], the share of pairs settled by split k when every split is a stop: the
-    /// kernel's groups weighted by the share of a tile's rows still computing (a tile with at most 3 open rows runs
-    /// them one by one, at about 1.5 times a row's share of a whole tile), plus <see cref="StopCost"/> per open pair at
-    /// each stop and at the end.
-    /// </summary>
-    internal static int[] CheapestStages(int[] splits, int groups, double[] settledBy)
-    {
-        static double TileShare(double open)
-        {
-            // E over the tile's open rows k ~ Binomial(6, open) of min(1.5·k, 6) / 6.
-            double sum = 0;
-            for (int k = 1; k <= Int8Product.ItemRows; k++)
-            {
-                double pk = Binomial(Int8Product.ItemRows, k) * Math.Pow(open, k) * Math.Pow(1 - open, Int8Product.ItemRows - k);
-                sum += pk * (k <= 3 ? 1.5 * k : Int8Product.ItemRows) / Int8Product.ItemRows;
-            }
-            return sum;
-        }
-        static double Binomial(int n, int k) => k == 0 || k == n ? 1 : Binomial(n - 1, k - 1) * n / k;
-        double Cost(int[] stages)
-        {
-            double cost = 0, open = 1; // TileShare(1) = 1: before the first stop every tile computes whole
-            int at = 0;
-            foreach (int k in stages)
-            {
-                cost += (splits[k] - at) * TileShare(open) + StopCost * open;
-                at = splits[k];
-                open = Math.Min(open, 1 - settledBy[k]);
-            }
-            return cost + (groups - at) * TileShare(open) + StopCost * open;
-        }
-        int[] best = [];
-        double bestCost = Cost(best);
-        void Try(int[] stages)
-        {
-            double cost = Cost(stages);
-            if (cost < bestCost) { best = stages; bestCost = cost; } // ties keep the earlier, fewer stops
-        }
-        for (int a = 0; a < splits.Length; a++)
-        {
-            Try([a]);
-            for (int b = a + 1; b < splits.Length; b++) Try([a, b]);
-        }
-        return best;
     }
 
     /// <summary>The pilot's sink: per task and split, the pairs whose ball test rules all 16 lists out there (they settle,

@@ -116,7 +116,7 @@ public sealed partial class NearestCentroidAssigner
     /// The splits to stop at: where a far centre's partial score rules it out depends on eps and on the data, and a
     /// stop where nothing settles costs the tile's epilogue, so a pilot (one block of the chunk against every centre,
     /// stopping at every split) measures the share of pairs settled by each split and the list index's cost model
-    /// (<see cref="CentreLists.CheapestStages"/>) picks from it. One pilot per call (its first chunk of at least
+    /// (<see cref="Int8Stages.CheapestStages"/>) picks from it. One pilot per call (its first chunk of at least
     /// <see cref="PilotMinItems"/> items; smaller calls take the assigner's last choice for this eps); the result never
     /// depends on the choice.
     /// </summary>
@@ -150,7 +150,7 @@ public sealed partial class NearestCentroidAssigner
             for (int task = 0; task < tasks; task++) run += settled[task * Int8Product.MaxSplits + k];
             by[k] = (double)run / pairs;
         }
-        var stages = CentreLists.CheapestStages(splits, Int8Product.Depth(d) / 4, by);
+        var stages = Int8Stages.CheapestStages(splits, Int8Product.Depth(d) / 4, by);
         _stageChoice = new StageChoice(Options.Eps, stages);
         scan.Choice = stages;
         scan.ChoiceEps = Options.Eps;
