@@ -7,6 +7,20 @@ namespace LabelAssignment.Numerics;
 /// </summary>
 internal static class Int8Stages
 {
+    /// <summary>The share of <paramref name="pairs"/> settled by each of <paramref name="splits"/> splits (cumulative),
+    /// from a pilot's per-task counts of pairs settled at each split (<c>settled[task·MaxSplits + split]</c>).</summary>
+    public static double[] SettledBy(long[] settled, int tasks, int splits, long pairs)
+    {
+        var by = new double[splits];
+        long run = 0;
+        for (int k = 0; k < splits; k++)
+        {
+            for (int t = 0; t < tasks; t++) run += settled[t * Int8Product.MaxSplits + k];
+            by[k] = (double)run / pairs;
+        }
+        return by;
+    }
+
     /// <summary>A stop's cost per open (item, panel) pair in groups of the kernel's per-row work: the partial
     /// scores, their slack and the ball test on 16 lanes (about 40 of the tile's 1-cycle groups, measured on the
     /// list index's 10^6 centroids in the bench as the time of a stage where nothing settles).</summary>

@@ -194,13 +194,7 @@ internal sealed partial class CentreLists
         var sink = new PilotSink(_a, _b, _c, into.SkipAbove, e, settled);
         Int8Product.Scores(_metric, q, itemNorms[..p], _gIndex.Quantized, count, d, sink, [.. Enumerable.Range(0, splits.Length)]);
         long pairs = (long)p * ((count + Int8Product.PanelRows - 1) / Int8Product.PanelRows);
-        var by = new double[splits.Length];
-        long run = 0;
-        for (int k = 0; k < splits.Length; k++)
-        {
-            for (int t = 0; t < tasks; t++) run += settled[t * ChunkScreen.MaxSplits + k];
-            by[k] = (double)run / pairs;
-        }
+        var by = Int8Stages.SettledBy(settled, tasks, splits.Length, pairs);
         var stages = Int8Stages.CheapestStages(splits, Int8Product.Depth(d) / 4, by);
         into.Choice = stages;
         into.ChoiceEps = eps;

@@ -142,15 +142,7 @@ public sealed partial class NearestCentroidAssigner
         var settled = new long[tasks * Int8Product.MaxSplits];
         Int8Product.Scores(t.Metric, pilot, norms[..p], t.Index.Quantized, n, d, new PilotSink(scan.Cut, settled),
             [.. Enumerable.Range(0, splits.Length)]);
-        long pairs = (long)p * scan.Panels;
-        var by = new double[splits.Length];
-        long run = 0;
-        for (int k = 0; k < splits.Length; k++)
-        {
-            for (int task = 0; task < tasks; task++) run += settled[task * Int8Product.MaxSplits + k];
-            by[k] = (double)run / pairs;
-        }
-        var stages = Int8Stages.CheapestStages(splits, Int8Product.Depth(d) / 4, by);
+        var stages = Int8Stages.CheapestStages(splits, Int8Product.Depth(d) / 4, Int8Stages.SettledBy(settled, tasks, splits.Length, (long)p * scan.Panels));
         _stageChoice = new StageChoice(Options.Eps, stages);
         scan.Choice = stages;
         scan.ChoiceEps = Options.Eps;
