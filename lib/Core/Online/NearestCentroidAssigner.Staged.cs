@@ -59,21 +59,20 @@ public sealed partial class NearestCentroidAssigner
 
     /// <summary>The score of eps, raised by a margin for the rounding of the comparisons against it: the cap on an
     /// item's nearest score when only centres within eps matter.</summary>
-    private double EpsCap()
-    {
-        double thr = DistanceKernels.ToScore(Tables.Metric, Options.Eps);
-        return thr * (1 + 1e-9);
-    }
+    private double EpsCap() => DistanceKernels.ToScore(Tables.Metric, Options.Eps) * (1 + 1e-9);
 
     /// <summary>Whether this call may report a lower bound for an opened cluster's nearest distance (and so cap scores at eps).</summary>
     private bool CapAtEps => !Options.ExactNearestDistance && !Options.FirstWithinEps;
+
+    /// <summary>The cap on candidates' scores: <see cref="EpsCap"/> where <see cref="CapAtEps"/>, else none (+∞).</summary>
+    private double ScoreCap() => CapAtEps ? EpsCap() : double.PositiveInfinity;
 
     /// <summary>
     /// The int8 scores of a chunk's quantized <paramref name="items"/> against the first <paramref name="n"/> centres,
     /// staged where that pays (<see cref="StagesFor"/>): settled pairs +∞ in <paramref name="scores"/>, their bounds in
     /// <paramref name="scan"/>.
     /// </summary>
-    private void StagedScores(Int8Product.Items items, ReadOnlySpan<float> chunk, double[] norms, int n, float[] scores, StagedScan scan)
+    private void StagedScores(Int8Product.Items items, double[] norms, int n, float[] scores, StagedScan scan)
     {
         var t = Tables;
         var index = t.Index;
@@ -149,23 +148,24 @@ public sealed partial class NearestCentroidAssigner
         return stages;
     }
 
-    /// <summary>Settled lanes of 16 partial scores: partial less slack above the cut, finite, and a real row.</summary>
+    /// <summary>The settled lanes among <paramref name="lanes"/> of 16 partial scores less their slack (two halves):
+    /// above the cut and finite (NaN fails both tests).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe uint SettledLanes(float* scores, float* slack, float cut, int cols, out Vector256<float> lower0, out Vector256<float> lower1)
+    private static uint SettledLanes(Vector256<float> lower0, Vector256<float> lower1, float cut, uint lanes)
     {
-        lower0 = Vector256.Load(scores) - Vector256.Load(slack);
-        lower1 = Vector256.Load(scores + 8) - Vector256.Load(slack + 8);
         var c = Vector256.Create(cut);
         var max = Vector256.Create(float.MaxValue);
         uint s0 = (Vector256.GreaterThan(lower0, c) & Vector256.LessThanOrEqual(lower0, max)).ExtractMostSignificantBits();
         uint s1 = (Vector256.GreaterThan(lower1, c) & Vector256.LessThanOrEqual(lower1, max)).ExtractMostSignificantBits();
-        uint lanes = cols >= Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
         return (s0 | (s1 << 8)) & lanes;
     }
 
+    /// <summary>The real rows of a panel of <paramref name="cols"/> as a lane mask.</summary>
+    private static uint PanelLanes(int cols) => cols >= Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
+
     /// <summary>
     /// Stores the full scores, and settles an (item, panel) when every row of the panel is beyond eps at a stop: +∞
-    /// for its scores, the least of its lower bounds for the panel, and the item's least so far.
+    /// for its scores and the least of its lower bounds for the panel.
     /// </summary>
     private readonly unsafe struct ScanSink(float[] scores, int n, float[] cut, float[] error, float[] panelLower, int panels,
         bool[] taskNonFinite) : Int8Product.IScoreSink
@@ -185,7 +185,7 @@ public sealed partial class NearestCentroidAssigner
                 // NaN fails both comparisons; padding lanes (past cols) score finite values.
                 uint ok = (Vector256.LessThanOrEqual(Vector256.Abs(Vector256.Load(row)), max).ExtractMostSignificantBits()
                     | (Vector256.LessThanOrEqual(Vector256.Abs(Vector256.Load(row + 8)), max).ExtractMostSignificantBits() << 8));
-                uint lanes = cols >= Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
+                uint lanes = PanelLanes(cols);
                 bad |= (ok & lanes) != lanes;
             }
             if (bad) taskNonFinite[task] = true;
@@ -194,20 +194,15 @@ public sealed partial class NearestCentroidAssigner
         public uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* partial, float* slack)
         {
             uint still = 0;
-            uint lanes = cols >= Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
+            uint lanes = PanelLanes(cols);
             var inf = Vector256.Create(float.PositiveInfinity);
-            var max = Vector256.Create(float.MaxValue);
             for (uint left = open; left != 0; left &= left - 1)
             {
                 int r = System.Numerics.BitOperations.TrailingZeroCount(left), i = i0 + r;
                 float* p = partial + r * Int8Product.PanelRows, q = slack + r * Int8Product.PanelRows;
                 var l0 = Vector256.Load(p) - Vector256.Load(q);
                 var l1 = Vector256.Load(p + 8) - Vector256.Load(q + 8);
-                var c = Vector256.Create(cut[i]);
-                // Settled: partial less slack above the cut, and finite (NaN fails both), in every real lane.
-                uint settled = ((Vector256.GreaterThan(l0, c) & Vector256.LessThanOrEqual(l0, max)).ExtractMostSignificantBits()
-                    | ((Vector256.GreaterThan(l1, c) & Vector256.LessThanOrEqual(l1, max)).ExtractMostSignificantBits() << 8)) & lanes;
-                if (settled != lanes) { still |= 1u << r; continue; }
+                if (SettledLanes(l0, l1, cut[i], lanes) != lanes) { still |= 1u << r; continue; }
                 if (lanes != 0xFFFFu)
                 {
                     // Padding lanes take +∞ before the minimum (their values are not rows').
@@ -247,11 +242,12 @@ public sealed partial class NearestCentroidAssigner
         public uint PartialTile(int task, int i0, uint open, int j0, int cols, int split, float* partial, float* slack)
         {
             uint still = 0;
-            uint lanes = cols >= Int8Product.PanelRows ? 0xFFFFu : (1u << cols) - 1;
+            uint lanes = PanelLanes(cols);
             for (uint left = open; left != 0; left &= left - 1)
             {
                 int r = System.Numerics.BitOperations.TrailingZeroCount(left);
-                if (SettledLanes(partial + r * Int8Product.PanelRows, slack + r * Int8Product.PanelRows, cut[i0 + r], cols, out _, out _) != lanes)
+                float* p = partial + r * Int8Product.PanelRows, q = slack + r * Int8Product.PanelRows;
+                if (SettledLanes(Vector256.Load(p) - Vector256.Load(q), Vector256.Load(p + 8) - Vector256.Load(q + 8), cut[i0 + r], lanes) != lanes)
                     still |= 1u << r;
             }
             settled[task * Int8Product.MaxSplits + split] += System.Numerics.BitOperations.PopCount(open & ~still);

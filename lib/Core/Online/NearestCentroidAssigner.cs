@@ -214,7 +214,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             }
             bool trusted = (staged ? !scan.NonFinite : Screening.AllFinite(scores.AsSpan(0, m * n0)))
                 && Screening.AllFinite(gram.AsSpan(0, single ? 0 : m * m)); // else every row is measured
-            double cap = CapAtEps ? EpsCap() : double.PositiveInfinity;
+            double cap = ScoreCap();
             // The float32 re-scoring of int8 candidates does not depend on the chunk's commits: run it in parallel.
             Int8Candidates?[] candidates = new Int8Candidates?[m];
             if (quantizedItems is not null && trusted)
@@ -386,7 +386,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             // changed since are +∞ in the scores, bounded among the extras, and extras only lower the bound).
             // Under the nearest rule only centres within eps matter (unless the exact nearest distance is asked for):
             // the scores are capped at eps's, so an item far from every centre has no candidates at all.
-            double cap = CapAtEps ? EpsCap() : double.PositiveInfinity;
+            double cap = ScoreCap();
             var c = pre is not null && pre.StillHolds(scores) ? pre
                 : Int8Refine(xa.AsSpan(off, d), xn, residual, levels, scores, int8Error, extraHi, cap);
             if (c.Finite && !Options.FirstWithinEps)
@@ -473,7 +473,7 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
         {
             bool staged = CapAtEps && UseStagedScan && t.Index.Quantized.Staged;
             var items = Int8Product.Quantize(chunk, m, d, staged, levels: Int8Product.ScanLevels);
-            if (staged) StagedScores(items, chunk, chunkNorms, n, scores, scan);
+            if (staged) StagedScores(items, chunkNorms, n, scores, scan);
             else Int8Product.Scores(t.Metric, items, chunkNorms, t.Index.Quantized, n, d, scores);
             return items;
         }
@@ -576,19 +576,12 @@ public sealed partial class NearestCentroidAssigner : IOnlineAssigner
             int j = result.Rows[k];
             // Tiny rows (|x|·|c| below 1e-30): float32 products would underflow, which the bound does not cover, so
             // the dot is summed in float64 there (every product of two float32 values is exact in it).
-            double dot = xn * norms[j] < 1e-30 ? WideDot(x, data.AsSpan(j * d, d)) : TensorPrimitives.Dot(x, data.AsSpan(j * d, d));
+            double dot = xn * norms[j] < 1e-30 ? DistanceKernels.Dot(x, data.AsSpan(j * d, d)) : TensorPrimitives.Dot(x, data.AsSpan(j * d, d));
             float r = DistanceKernels.ScoreFromDot(metric, dot, xn, norms[j]);
             result.Scores[k] = r;
             result.Finite &= float.IsFinite(r);
         }
         return result;
-    }
-
-    private static double WideDot(ReadOnlySpan<float> x, ReadOnlySpan<float> c)
-    {
-        double sum = 0;
-        for (int k = 0; k < x.Length; k++) sum += (double)x[k] * c[k];
-        return sum;
     }
 
     /// <summary>Candidates from a narrow product (<see cref="Int8Product.NarrowLevels"/>) above which they are first
