@@ -118,7 +118,7 @@ internal sealed partial class CentreLists
         into.Prepare(m, count, tasks);
         var e = new float[m];
         bool int8 = Int8Product.IsSupported && d <= Int8Product.MaxDimension && count >= Int8Product.PanelRows;
-        Int8Product.Items? q = int8 ? Int8Product.Quantize(items[..(m * d)], m, d, staged: true) : null;
+        Int8Product.Items? q = int8 ? Int8Product.Quantize(items[..(m * d)], m, d, staged: true, levels: Int8Product.ScanLevels) : null;
         double factor = DistanceKernels.DotErrorFactor(d), gMax = index.MaxNorm;
         for (int i = 0; i < m; i++)
         {
@@ -189,7 +189,7 @@ internal sealed partial class CentreLists
         if (m < PilotMinItems) return last is not null && last.Eps == eps ? last.Stages : DefaultStages(d);
         var splits = Int8Product.SplitGroups(d);
         int p = Math.Min(PilotItems, m), count = Count, tasks = Int8Product.TaskCount(count);
-        var q = Int8Product.Quantize(items[..(p * d)], p, d, staged: true);
+        var q = Int8Product.Quantize(items[..(p * d)], p, d, staged: true, levels: Int8Product.ScanLevels);
         var settled = new long[tasks * ChunkScreen.MaxSplits];
         var sink = new PilotSink(_a, _b, _c, into.SkipAbove, e, settled);
         Int8Product.Scores(_metric, q, itemNorms[..p], _gIndex.Quantized, count, d, sink, [.. Enumerable.Range(0, splits.Length)]);
