@@ -114,6 +114,20 @@ internal static unsafe class Int8Product
     /// <summary>Items quantized for <see cref="Scores"/>: bytes in blocks of <see cref="ItemRows"/>, scales, residual norms.</summary>
     public sealed class Items
     {
+        /// <summary>The first block's items (the first <see cref="ItemRows"/>, or all if fewer) as quantized here: a
+        /// pilot's items, without quantizing them again (a block is ItemRows items of the packing).</summary>
+        public Items FirstBlock(int d)
+        {
+            int p = Math.Min(ItemRows, Count), splits = Tails.Length / Math.Max(1, Count);
+            return new Items
+            {
+                Packed = Packed.AsSpan(0, ItemRows * Depth(d)).ToArray(),
+                Scales = Scales[..p], Residuals = Residuals[..p],
+                Tails = Enumerable.Range(0, splits).SelectMany(s => Tails.AsSpan(s * Count, p).ToArray()).ToArray(),
+                Count = p, Levels = Levels,
+            };
+        }
+
         public required byte[] Packed { get; init; }
         public required float[] Scales { get; init; }
         /// <summary>‖x - s·q‖₂ of each item: what quantization lost.</summary>

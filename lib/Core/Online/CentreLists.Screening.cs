@@ -140,7 +140,7 @@ internal sealed partial class CentreLists
             into.SkipAbove[l] = FloatRounding.Up((w * w * BallSink.Margin - _a[l]) / _b[l]);
         }
         var sink = new BallSink(_a, _b, _c, e, m, into);
-        into.Stages = q is null ? [] : StagesOverride ?? StagesFor(items, m, itemNorms, e, eps, into);
+        into.Stages = q is null ? [] : StagesOverride ?? StagesFor(q, m, itemNorms, e, eps, into);
         if (q is not null) Int8Product.Scores(_metric, q, itemNorms, index.Quantized, count, d, sink, into.Stages);
         else FloatScreen(items, m, itemNorms, count, d, tasks, sink);
         float widest = count == 0 ? 0 : TensorPrimitives.Max(_radiusUp.AsSpan(0, count));
@@ -181,7 +181,7 @@ internal sealed partial class CentreLists
     /// share of pairs settled by each split, and <see cref="Int8Stages.CheapestStages"/> picks the stages from it. One pilot per
     /// call and eps (kept in <paramref name="into"/>); the result never depends on the choice.
     /// </summary>
-    private int[] StagesFor(ReadOnlySpan<float> items, int m, double[] itemNorms, float[] e, double eps, ChunkScreen into)
+    private int[] StagesFor(Int8Product.Items items, int m, double[] itemNorms, float[] e, double eps, ChunkScreen into)
     {
         int d = _d;
         if (into.ChoiceEps == eps && into.Choice is { } kept) return kept;
@@ -189,7 +189,7 @@ internal sealed partial class CentreLists
         if (m < PilotMinItems) return last is not null && last.Eps == eps ? last.Stages : DefaultStages(d);
         var splits = Int8Product.SplitGroups(d);
         int p = Math.Min(PilotItems, m), count = Count, tasks = Int8Product.TaskCount(count);
-        var q = Int8Product.Quantize(items[..(p * d)], p, d, staged: true, levels: Int8Product.ScanLevels);
+        var q = items.FirstBlock(d); // the chunk's first block, quantized as the chunk is
         var settled = new long[tasks * ChunkScreen.MaxSplits];
         var sink = new PilotSink(_a, _b, _c, into.SkipAbove, e, settled);
         Int8Product.Scores(_metric, q, itemNorms[..p], _gIndex.Quantized, count, d, sink, [.. Enumerable.Range(0, splits.Length)]);

@@ -130,14 +130,7 @@ public sealed partial class NearestCentroidAssigner
         var splits = Int8Product.SplitGroups(d);
         if (splits.Length == 0) return [];
         int p = Math.Min(Int8Product.ItemRows, items.Count), tasks = Int8Product.TaskCount(n);
-        // The pilot's items: the chunk's first block, quantized as the chunk is (a block is ItemRows items of the packing).
-        var pilot = new Int8Product.Items
-        {
-            Packed = items.Packed.AsSpan(0, Int8Product.ItemRows * Int8Product.Depth(d)).ToArray(),
-            Scales = items.Scales[..p], Residuals = items.Residuals[..p],
-            Tails = Enumerable.Range(0, splits.Length).SelectMany(s => items.Tails.AsSpan(s * items.Count, p).ToArray()).ToArray(),
-            Count = p, Levels = items.Levels,
-        };
+        var pilot = items.FirstBlock(d); // the chunk's first block, quantized as the chunk is
         var settled = new long[tasks * Int8Product.MaxSplits];
         Int8Product.Scores(t.Metric, pilot, norms[..p], t.Index.Quantized, n, d, new PilotSink(scan.Cut, settled),
             [.. Enumerable.Range(0, splits.Length)]);
