@@ -243,12 +243,13 @@ public sealed class Int8ScreeningTests
         Assert.Equal([2, 5], Int8Stages.CheapestStages(splits, groups, [0, 0, 0.95, 0.96, 0.97, 1, 1]));
     }
 
-    /// <summary>Both kernels where the machine has AVX-VNNI (the AVX2 ones are forced off it); the AVX2 ones elsewhere;
+    /// <summary>Both kernels where the machine has vpdpbusd (AVX-VNNI, or AVX512-VNNI through Int8VnniCode; the AVX2 ones are
+    /// forced off it); the AVX2 ones elsewhere;
     /// items at 127 levels (the widening kernels on AVX2) and at <see cref="Int8Product.NarrowLevels"/> (the byte ones).</summary>
     public static TheoryData<int, int, bool, int> SumCases()
     {
         var data = new TheoryData<int, int, bool, int>();
-        foreach (bool vnni in System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? new[] { true, false } : [false])
+        foreach (bool vnni in Int8Product.HasVnni ? new[] { true, false } : [false])
             foreach (int levels in new[] { 127, Int8Product.NarrowLevels })
             {
                 data.Add(21, 8, vnni, levels);  // d not a multiple of 4, a partial item block

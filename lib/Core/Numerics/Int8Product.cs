@@ -32,11 +32,15 @@ internal static unsafe class Int8Product
     /// <summary>Whether this machine runs the product (AVX-VNNI, or AVX2); without it callers keep the float32 path.</summary>
     public static bool IsSupported => AvxVnni.IsSupported || Avx2.IsSupported;
 
-    /// <summary>Whether the product runs the AVX-VNNI kernels (where the machine has them) rather than the AVX2 ones;
-    /// both give the same integer sums. Tests set it to run the AVX2 kernels on a VNNI machine.</summary>
-    internal static bool UseVnni { get; set; } = AvxVnni.IsSupported;
+    /// <summary>Whether the product runs <c>vpdpbusd</c> kernels (where the machine has them) rather than the AVX2 ones:
+    /// AVX-VNNI through .NET, or else AVX512-VNNI through <see cref="Int8VnniCode"/>; all give the same integer sums.
+    /// Tests set it to run the AVX2 kernels on a VNNI machine.</summary>
+    internal static bool UseVnni { get; set; } = HasVnni;
 
-    private static bool Vnni => UseVnni && AvxVnni.IsSupported;
+    /// <summary>Whether this machine runs a <c>vpdpbusd</c> kernel.</summary>
+    internal static bool HasVnni => AvxVnni.IsSupported || Int8VnniCode.IsAvailable;
+
+    private static bool Vnni => UseVnni && HasVnni;
 
     /// <summary>The most levels |q| of items for which the AVX2 byte kernels are exact: <c>vpmaddubsw</c> sums two
     /// products of an item byte (q + 64, in [1, 127]) and a row value (|q| &lt;= 127) in 16 bits with saturation, and
@@ -53,9 +57,10 @@ internal static unsafe class Int8Product
     /// </summary>
     public static int ScanLevels => Vnni ? 127 : NarrowLevels;
 
-    /// <summary>Which kernels a call runs: <c>vpdpbusd</c>; <c>vpmaddubsw</c> then <c>vpmaddwd</c> by ones (items within
+    /// <summary>Which kernels a call runs: <c>vpdpbusd</c> on 256-bit registers (AVX-VNNI), or on 512-bit ones (AVX512-VNNI,
+    /// <see cref="Int8VnniCode"/>, where AVX-VNNI is missing); <c>vpmaddubsw</c> then <c>vpmaddwd</c> by ones (items within
     /// <see cref="NarrowLevels"/>); or <c>vpmaddwd</c> on item values widened to 16 bits.</summary>
-    private enum KernelKind { Vnni, Narrow, Wide }
+    private enum KernelKind { Vnni, Vnni512, Narrow, Wide }
 
     /// <summary>Depth of a packed row: d rounded up to a multiple of 4 (vpdpbusd sums groups of 4 bytes).</summary>
     public static int Depth(int d) => (d + 3) & ~3;
@@ -367,7 +372,8 @@ internal static unsafe class Int8Product
         int tasks = TaskCount(n);
         var po = new ParallelOptions { MaxDegreeOfParallelism = (long)m * n * d < 4_000_000 ? 1 : Environment.ProcessorCount };
         var packedA = items.Packed;
-        var kind = Vnni ? KernelKind.Vnni : items.Levels <= NarrowLevels ? KernelKind.Narrow : KernelKind.Wide;
+        var kind = Vnni ? (AvxVnni.IsSupported ? KernelKind.Vnni : KernelKind.Vnni512)
+            : items.Levels <= NarrowLevels ? KernelKind.Narrow : KernelKind.Wide;
         // The widening kernels read the item bytes widened to 16 bits, in the same layout (a broadcast of 4 values each).
         short[] packedWide = kind == KernelKind.Wide ? Widened(packedA) : [];
         bool cosine = metric == DistanceMetric.Cosine;
@@ -510,6 +516,7 @@ internal static unsafe class Int8Product
                 OneRow(kind, a, w, r, b, groups, tile + r * PanelRows, true);
             }
         else if (kind == KernelKind.Vnni) Kernel<VnniDot>(a, b, groups, tile, add);
+        else if (kind == KernelKind.Vnni512) Int8VnniCode.Tile(a, b, groups, tile, add ? 1 : 0);
         else if (kind == KernelKind.Narrow) Kernel<NarrowDot>(a, b, groups, tile, add);
         else WideKernel(w, b, groups, tile, add);
     }
@@ -519,6 +526,7 @@ internal static unsafe class Int8Product
     private static void OneRow(KernelKind kind, byte* a, short* w, int r, sbyte* b, int groups, int* tile, bool add)
     {
         if (kind == KernelKind.Vnni) KernelOneRow<VnniDot>(a + r * 4, b, groups, tile, add);
+        else if (kind == KernelKind.Vnni512) Int8VnniCode.Row(a + r * 4, b, groups, tile, add ? 1 : 0);
         else if (kind == KernelKind.Narrow) KernelOneRow<NarrowDot>(a + r * 4, b, groups, tile, add);
         else WideKernelOneRow(w + r * 4, b, groups, tile, add);
     }
