@@ -8,7 +8,9 @@ namespace LabelAssignment.Numerics;
 /// <summary>
 /// Screening scores of a batch of items against int8 index rows from integer dot products (AVX-VNNI
 /// <c>vpdpbusd</c>: 32 products of bytes per instruction, about 2.7 times the float32 <see cref="Gemm"/> on one
-/// core of an Intel machine; on AVX2 machines without it, such as AMD EPYC before Zen 4, <c>vpmaddwd</c> on the
+/// core of an Intel machine; AVX512-VNNI <c>vpdpbusd</c> on 512-bit registers where AVX-VNNI is missing, as on AMD
+/// Zen 4, through machine code (<see cref="Int8VnniCode"/>: .NET 10 cannot emit it there), about twice the AVX2
+/// kernels' products per second; on AVX2 machines without either, such as AMD EPYC before Zen 4, <c>vpmaddwd</c> on the
 /// item values widened to 16 bits, or for items at <see cref="NarrowLevels"/> <c>vpmaddubsw</c> then <c>vpmaddwd</c>
 /// by ones on the bytes themselves: the same exact sums at 16 products per multiply, on a quarter of float32's
 /// bytes). Items are quantized per row to bytes (value + 128, or + 64 at 63 levels) with a scale and the norm of what
@@ -48,7 +50,8 @@ internal static unsafe class Int8Product
     public const int NarrowLevels = 63;
 
     /// <summary>
-    /// The item levels for a product on this machine: 127 with AVX-VNNI; <see cref="NarrowLevels"/> on AVX2, where
+    /// The item levels for a product on this machine: 127 with <c>vpdpbusd</c> (exact for any byte values, see
+    /// <see cref="UseVnni"/>); <see cref="NarrowLevels"/> on AVX2, where
     /// such items run the byte kernels (<c>vpmaddubsw</c> then <c>vpmaddwd</c> by ones, and no widened copy of the
     /// items) instead of widening to 16 bits: on a Zen 3 core about 25% more products per second, at twice the items'
     /// rounding residual. The full scan's float32 refinement of its few candidates absorbs it; the list index's

@@ -11,7 +11,7 @@ namespace LabelAssignment.Numerics;
 /// mapped read-write, which are then made read-execute (never both at once).
 /// Only on Linux x64 (the System V calling convention it was compiled for) with AVX-512 F and BW enabled in the
 /// runtime and AVX512-VNNI in CPUID; elsewhere, or when the mapping is refused, the pointers stay null and the product
-/// keeps its managed kernels.
+/// keeps its managed kernels, as it does under <see cref="SwitchVariable"/>=0.
 /// </summary>
 internal static unsafe partial class Int8VnniCode
 {
@@ -37,8 +37,12 @@ internal static unsafe partial class Int8VnniCode
         Row = (delegate* unmanaged[SuppressGCTransition]<byte*, sbyte*, int, int*, int, void>)(code + RowOffset);
     }
 
+    /// <summary>Set to 0 to keep the managed kernels (where policy forbids mapping code, or to compare the two).</summary>
+    public const string SwitchVariable = "LABELASSIGNMENT_NATIVE_KERNELS";
+
     private static string? Check()
     {
+        if (Environment.GetEnvironmentVariable(SwitchVariable) == "0") return $"{SwitchVariable}=0";
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return "not Linux x64";
         // The runtime reports AVX-512 only where the OS saves its registers (and not when DOTNET_EnableAVX512F=0).
         if (!Avx512F.IsSupported || !Avx512BW.IsSupported) return "no AVX-512 F and BW";
