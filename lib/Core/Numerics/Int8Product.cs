@@ -435,9 +435,9 @@ internal static unsafe class Int8Product
                 {
                     sbyte* panel = pb + (long)p * PanelRows * depth;
                     int j0 = p * PanelRows, cols = Math.Min(PanelRows, n - j0);
-                    // 256-bit halves throughout: 512-bit instructions between the kernel's 256-bit vpdpbusd would
-                    // shut one of the two ports that run it, and a 512-bit load of the tile's 256-bit stores cannot
-                    // be forwarded from them.
+                    // 256-bit halves throughout: on Intel, 512-bit instructions between the AVX-VNNI kernel's 256-bit
+                    // vpdpbusd would shut one of the two ports that run it, and a 512-bit load of the tile's 256-bit
+                    // stores cannot be forwarded from them (the AVX512-VNNI kernels' 512-bit rows are read in halves).
                     var vb0 = Vector256.Load(cb + j0);
                     var vb1 = Vector256.Load(cb + j0 + 8);
                     var vf0 = Vector256.Load(cf + j0);
