@@ -2,7 +2,7 @@
 // Compiler: gcc (Debian 12.2.0-14+deb12u1) 12.2.0
 namespace LabelAssignment.Numerics;
 
-internal static unsafe partial class Int8VnniCode
+internal static partial class Int8VnniCode
 {
     /// <summary>SHA-256 of the int8_vnni.c this code was compiled from.</summary>
     internal const string SourceSha256 = "d341ed10d8a9b9bb5a22c0a35a4b8573e33607d75ed19f5520f1282d86cd70e7";
