@@ -39,7 +39,7 @@ compiler=$(gcc --version | head -1)
     echo "    /// <summary>The object's .text section.</summary>"
     echo "    private static ReadOnlySpan<byte> Text =>"
     echo "    ["
-    od -An -v -w16 -tx1 "$work/text.bin" | sed 's/^ *//; s/ *$//; s/\([0-9a-f][0-9a-f]\)/0x\1,/g; s/, /, /g; s/^/        /'
+    od -An -v -w16 -tx1 "$work/text.bin" | sed 's/^ *//; s/ *$//; s/\([0-9a-f][0-9a-f]\)/0x\1,/g; s/^/        /'
     echo "    ];"
     echo "}"
 } > "$out"

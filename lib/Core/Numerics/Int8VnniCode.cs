@@ -12,6 +12,10 @@ namespace LabelAssignment.Numerics;
 /// Only on Linux x64 (the System V calling convention it was compiled for) with AVX-512 F and BW enabled in the
 /// runtime and AVX512-VNNI in CPUID; elsewhere, or when the mapping is refused, the pointers stay null and the product
 /// keeps its managed kernels, as it does under <see cref="SwitchVariable"/>=0.
+/// Concurrency: nothing changes after the type initializer, and the kernels only read their inputs and write the tile
+/// they are given, so any number of threads may call them at once. The calls skip the GC transition: a call runs for
+/// at most the depth of one row (16,384 groups at <see cref="Int8Product.MaxDimension"/>, some tens of microseconds),
+/// which is how long it can hold off a collection.
 /// </summary>
 internal static unsafe partial class Int8VnniCode
 {
